@@ -1,0 +1,412 @@
+#include "ir/graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ir/error.h"
+
+namespace fusejit {
+
+namespace {
+
+struct OpInfo {
+  const char *name;
+  OpKind kind;
+};
+
+constexpr OpInfo kOpInfo[] = {
+#define FUSEJIT_OP_INFO(name, spelling, kind) {spelling, OpKind::kind},
+    FUSEJIT_OPS(FUSEJIT_OP_INFO)
+#undef FUSEJIT_OP_INFO
+};
+
+size_t hash_combine(size_t seed, size_t v) {
+  return seed ^ (v + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
+}
+
+size_t structural_hash(const Node &n) {
+  size_t h = std::hash<int>()(static_cast<int>(n.op));
+  h = hash_combine(h, static_cast<size_t>(n.dtype));
+  for (int64_t d : n.shape) h = hash_combine(h, std::hash<int64_t>()(d));
+  for (const NodeRef &a : n.args) h = hash_combine(h, a->hash);
+  for (int64_t d : n.dims) h = hash_combine(h, std::hash<int64_t>()(d) * 31);
+  h = hash_combine(h, n.keepdim);
+  uint64_t bits;
+  std::memcpy(&bits, &n.value, sizeof bits);
+  h = hash_combine(h, std::hash<uint64_t>()(bits));
+  h = hash_combine(h, std::hash<std::string>()(n.name));
+  return hash_combine(h, std::hash<uint64_t>()(n.id));
+}
+
+bool same_node(const Node &a, const Node &b) {
+  if (a.op != b.op || a.dtype != b.dtype || a.shape != b.shape || a.dims != b.dims ||
+      a.keepdim != b.keepdim || a.name != b.name || a.id != b.id || a.args.size() != b.args.size())
+    return false;
+  // Bitwise, so that 0.0 and -0.0 stay distinct and NaN equals itself.
+  if (std::memcmp(&a.value, &b.value, sizeof a.value) != 0) return false;
+  for (size_t i = 0; i < a.args.size(); ++i)
+    if (a.args[i] != b.args[i]) return false;
+  return true;
+}
+
+// The hash-consing table: every live node (but inputs) by structural hash.
+// Entries are weak so the table never keeps a node alive; a node's deleter
+// removes its entry.
+class NodeTable {
+ public:
+  NodeRef intern(std::unique_ptr<Node> fresh) {
+    fresh->hash = structural_hash(*fresh);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [lo, hi] = table_.equal_range(fresh->hash);
+    for (auto it = lo; it != hi; ++it)
+      if (NodeRef live = it->second.ref.lock(); live && same_node(*live, *fresh)) return live;
+    Node *raw = fresh.release();
+    NodeRef ref(raw, [this](Node *p) { release(p); });
+    table_.emplace(raw->hash, Entry{raw, ref});
+    return ref;
+  }
+
+  NodeRef own_uninterned(std::unique_ptr<Node> fresh) {
+    fresh->hash = structural_hash(*fresh);
+    return NodeRef(fresh.release(), [this](Node *p) { release(p); });
+  }
+
+ private:
+  struct Entry {
+    const Node *raw;
+    std::weak_ptr<const Node> ref;
+  };
+
+  void release(Node *p) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto [lo, hi] = table_.equal_range(p->hash);
+      for (auto it = lo; it != hi; ++it)
+        if (it->second.raw == p) {
+          table_.erase(it);
+          break;
+        }
+    }
+    // Free the args iteratively: a chain of a million nodes must not recurse
+    // a million frames deep when its last user lets go.
+    thread_local std::vector<NodeRef> pending;
+    thread_local bool draining = false;
+    for (NodeRef &a : p->args) pending.push_back(std::move(a));
+    delete p;
+    if (draining) return;
+    draining = true;
+    while (!pending.empty()) {
+      NodeRef next = std::move(pending.back());
+      pending.pop_back();
+      next.reset();
+    }
+    draining = false;
+  }
+
+  std::mutex mu_;
+  std::unordered_multimap<size_t, Entry> table_;
+};
+
+NodeTable &node_table() {
+  // Never destroyed: nodes held by static objects may die after main().
+  static NodeTable *table = new NodeTable;
+  return *table;
+}
+
+std::unique_ptr<Node> blank(Op op, DType dtype, Shape shape, std::vector<NodeRef> args = {}) {
+  auto n = std::make_unique<Node>();
+  n->op = op;
+  n->dtype = dtype;
+  n->shape = std::move(shape);
+  n->args = std::move(args);
+  return n;
+}
+
+std::string describe(const NodeRef &n) { return type_str(n->dtype, n->shape); }
+
+void check_same_dtype(const char *what, const NodeRef &a, const NodeRef &b) {
+  FUSEJIT_USER_CHECK(a->dtype == b->dtype, ShapeError, what, ": dtypes differ: ", describe(a),
+                     " and ", describe(b));
+}
+
+// ---- shape rules, shared by the constructors and the verifier ----
+
+Shape reduce_shape(const Shape &in, const std::vector<int64_t> &dims, bool keepdim) {
+  Shape out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    bool reduced = std::binary_search(dims.begin(), dims.end(), static_cast<int64_t>(i));
+    if (!reduced)
+      out.push_back(in[i]);
+    else if (keepdim)
+      out.push_back(1);
+  }
+  return out;
+}
+
+Shape permute_shape(const Shape &in, const std::vector<int64_t> &perm) {
+  Shape out(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) out[i] = in[perm[i]];
+  return out;
+}
+
+Shape expand_shape(const NodeRef &x, const Shape &target) {
+  const Shape &in = x->shape;
+  FUSEJIT_USER_CHECK(target.size() >= in.size(), ShapeError, "expand: cannot expand ",
+                     describe(x), " to ", shape_str(target), " (fewer dims)");
+  Shape out(target.size());
+  size_t lead = target.size() - in.size();
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t t = target[i];
+    if (i < lead) {
+      FUSEJIT_USER_CHECK(t >= 0, ShapeError, "expand: extent ", t, " is not allowed for new dim ",
+                         i, " of ", shape_str(target));
+      out[i] = t;
+      continue;
+    }
+    int64_t s = in[i - lead];
+    if (t == -1) t = s;
+    FUSEJIT_USER_CHECK(t == s || s == 1, ShapeError, "expand: cannot expand ", describe(x),
+                       " to ", shape_str(target), " (dim ", i, ": ", s, " to ", t, ")");
+    FUSEJIT_USER_CHECK(t >= 0, ShapeError, "expand: negative extent ", t, " in ",
+                       shape_str(target));
+    out[i] = t;
+  }
+  numel(out);
+  return out;
+}
+
+Shape matmul_shape(const NodeRef &a, const NodeRef &b) {
+  FUSEJIT_USER_CHECK(a->rank() >= 2 && b->rank() >= 2, ShapeError,
+                     "matmul: operands need at least 2 dims: ", describe(a), " @ ", describe(b));
+  const Shape &sa = a->shape, &sb = b->shape;
+  FUSEJIT_USER_CHECK(sa.back() == sb[sb.size() - 2], ShapeError, "matmul: inner dims differ: ",
+                     describe(a), " @ ", describe(b));
+  Shape batch_a(sa.begin(), sa.end() - 2), batch_b(sb.begin(), sb.end() - 2);
+  Shape out;
+  try {
+    out = shape_broadcast(batch_a, batch_b, "matmul");
+  } catch (const ShapeError &) {
+    throw ShapeError("matmul: batch dims do not broadcast: " + describe(a) + " @ " + describe(b));
+  }
+  out.push_back(sa[sa.size() - 2]);
+  out.push_back(sb.back());
+  return out;
+}
+
+}  // namespace
+
+const char *op_name(Op op) { return kOpInfo[static_cast<int>(op)].name; }
+OpKind op_kind(Op op) { return kOpInfo[static_cast<int>(op)].kind; }
+
+std::vector<const Node *> topo_order(const std::vector<NodeRef> &roots) {
+  std::vector<const Node *> order;
+  std::unordered_set<const Node *> seen;
+  // Iterative post-order DFS: deep graphs must not overflow the stack.
+  std::vector<std::pair<const Node *, size_t>> stack;
+  for (const NodeRef &root : roots) {
+    if (!root || !seen.insert(root.get()).second) continue;
+    stack.push_back({root.get(), 0});
+    while (!stack.empty()) {
+      auto &[node, next] = stack.back();
+      if (next < node->args.size()) {
+        const Node *arg = node->args[next++].get();
+        if (seen.insert(arg).second) stack.push_back({arg, 0});
+      } else {
+        order.push_back(node);
+        stack.pop_back();
+      }
+    }
+  }
+  return order;
+}
+
+namespace ir {
+
+NodeRef input(DType dtype, Shape shape, std::string name) {
+  static std::atomic<uint64_t> next_id{1};
+  numel(shape);
+  auto n = blank(Op::Input, dtype, std::move(shape));
+  n->name = std::move(name);
+  n->id = next_id.fetch_add(1);
+  return node_table().own_uninterned(std::move(n));
+}
+
+NodeRef constant(double value, DType dtype) {
+  auto n = blank(Op::Const, dtype, {});
+  // Stored at the precision of its dtype, so f32 constants print and fold as f32.
+  n->value = dtype == DType::F32 ? static_cast<double>(static_cast<float>(value)) : value;
+  return node_table().intern(std::move(n));
+}
+
+NodeRef full(double value, DType dtype, const Shape &shape) {
+  NodeRef c = constant(value, dtype);
+  return shape.empty() ? c : expand(c, shape);
+}
+
+NodeRef unary(Op op, NodeRef x) {
+  FUSEJIT_INTERNAL_CHECK(op_kind(op) == OpKind::Unary, op_name(op), " is not unary");
+  Shape s = x->shape;
+  return node_table().intern(blank(op, x->dtype, std::move(s), {std::move(x)}));
+}
+
+NodeRef binary(Op op, NodeRef a, NodeRef b) {
+  FUSEJIT_INTERNAL_CHECK(op_kind(op) == OpKind::Binary, op_name(op), " is not binary");
+  check_same_dtype(op_name(op), a, b);
+  Shape s = shape_broadcast(a->shape, b->shape, std::string(op_name(op)));
+  DType t = a->dtype;
+  return node_table().intern(blank(op, t, std::move(s), {std::move(a), std::move(b)}));
+}
+
+NodeRef where(NodeRef c, NodeRef x, NodeRef y) {
+  check_same_dtype("where", x, y);
+  Shape s = shape_broadcast(shape_broadcast(c->shape, x->shape, "where"), y->shape, "where");
+  DType t = x->dtype;
+  return node_table().intern(
+      blank(Op::Where, t, std::move(s), {std::move(c), std::move(x), std::move(y)}));
+}
+
+NodeRef reduce(Op op, NodeRef x, std::vector<int64_t> dims, bool keepdim) {
+  FUSEJIT_INTERNAL_CHECK(op_kind(op) == OpKind::Reduce, op_name(op), " is not a reduction");
+  if (dims.empty())
+    for (size_t i = 0; i < x->rank(); ++i) dims.push_back(static_cast<int64_t>(i));
+  dims = normalize_dims(dims, x->rank(), std::string(op_name(op)) + " of " + describe(x));
+  Shape s = reduce_shape(x->shape, dims, keepdim);
+  DType t = x->dtype;
+  auto n = blank(op, t, std::move(s), {std::move(x)});
+  n->dims = std::move(dims);
+  n->keepdim = keepdim;
+  return node_table().intern(std::move(n));
+}
+
+NodeRef reshape(NodeRef x, Shape shape) {
+  int64_t known = 1;
+  int inferred = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      FUSEJIT_USER_CHECK(inferred < 0, ShapeError, "reshape: more than one -1 in ",
+                         shape_str(shape));
+      inferred = static_cast<int>(i);
+    } else {
+      FUSEJIT_USER_CHECK(shape[i] >= 0, ShapeError, "reshape: negative extent ", shape[i],
+                         " in ", shape_str(shape));
+      known = shape[i] == 0 ? 0 : known * shape[i];
+    }
+  }
+  int64_t n = x->numel();
+  if (inferred >= 0) {
+    FUSEJIT_USER_CHECK(known != 0 && n % known == 0, ShapeError, "reshape: cannot reshape ",
+                       describe(x), " to ", shape_str(shape));
+    shape[inferred] = n / known;
+  }
+  FUSEJIT_USER_CHECK(numel(shape) == n, ShapeError, "reshape: cannot reshape ", describe(x), " (",
+                     n, " elements) to ", shape_str(shape), " (", numel(shape), " elements)");
+  DType t = x->dtype;
+  return node_table().intern(blank(Op::Reshape, t, std::move(shape), {std::move(x)}));
+}
+
+NodeRef permute(NodeRef x, std::vector<int64_t> perm) {
+  FUSEJIT_USER_CHECK(perm.size() == x->rank(), ShapeError, "permute: ", shape_str(perm),
+                     " does not permute the ", x->rank(), " dims of ", describe(x));
+  std::vector<int64_t> sorted;
+  for (int64_t &p : perm) {
+    p = normalize_dim(p, x->rank(), "permute of " + describe(x));
+    sorted.push_back(p);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i)
+    FUSEJIT_USER_CHECK(sorted[i] == static_cast<int64_t>(i), ShapeError, "permute: ",
+                       shape_str(perm), " is not a permutation of the dims of ", describe(x));
+  Shape s = permute_shape(x->shape, perm);
+  DType t = x->dtype;
+  auto n = blank(Op::Permute, t, std::move(s), {std::move(x)});
+  n->dims = std::move(perm);
+  return node_table().intern(std::move(n));
+}
+
+NodeRef transpose(NodeRef x) {
+  if (x->rank() < 2) return x;
+  std::vector<int64_t> perm(x->rank());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);
+  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+  return permute(std::move(x), std::move(perm));
+}
+
+NodeRef expand(NodeRef x, Shape shape) {
+  Shape s = expand_shape(x, shape);
+  DType t = x->dtype;
+  return node_table().intern(blank(Op::Expand, t, std::move(s), {std::move(x)}));
+}
+
+NodeRef matmul(NodeRef a, NodeRef b) {
+  check_same_dtype("matmul", a, b);
+  FUSEJIT_USER_CHECK(a->rank() >= 1 && b->rank() >= 1, ShapeError,
+                     "matmul: scalar operand: ", describe(a), " @ ", describe(b));
+  // numpy's 1-D rules: promote, multiply, then drop the added dim.
+  bool vec_a = a->rank() == 1, vec_b = b->rank() == 1;
+  if (vec_a) a = reshape(a, {1, a->shape[0]});
+  if (vec_b) b = reshape(b, {b->shape[0], 1});
+  Shape s = matmul_shape(a, b);
+  DType t = a->dtype;
+  NodeRef m = node_table().intern(blank(Op::Matmul, t, s, {std::move(a), std::move(b)}));
+  if (!vec_a && !vec_b) return m;
+  Shape out(s.begin(), s.end() - 2);
+  if (!vec_a) out.push_back(s[s.size() - 2]);
+  if (!vec_b) out.push_back(s.back());
+  return reshape(m, out);
+}
+
+NodeRef with_args(const Node &n, std::vector<NodeRef> args) {
+  switch (n.kind()) {
+    case OpKind::Leaf:
+      FUSEJIT_INTERNAL_CHECK(args.empty(), "leaf with args");
+      if (n.op == Op::Const) return constant(n.value, n.dtype);
+      break;
+    case OpKind::Unary:
+      return unary(n.op, args.at(0));
+    case OpKind::Binary:
+      return binary(n.op, args.at(0), args.at(1));
+    case OpKind::Ternary:
+      return where(args.at(0), args.at(1), args.at(2));
+    case OpKind::Reduce:
+      return reduce(n.op, args.at(0), n.dims, n.keepdim);
+    case OpKind::View:
+      if (n.op == Op::Reshape) return reshape(args.at(0), n.shape);
+      if (n.op == Op::Permute) return permute(args.at(0), n.dims);
+      return expand(args.at(0), n.shape);
+    case OpKind::Matmul:
+      return matmul(args.at(0), args.at(1));
+  }
+  throw InternalError(std::string("with_args: cannot rebuild ") + op_name(n.op));
+}
+
+Shape infer_shape(const Node &n) {
+  const auto &a = n.args;
+  switch (n.kind()) {
+    case OpKind::Leaf:
+      return n.op == Op::Const ? Shape{} : n.shape;
+    case OpKind::Unary:
+      return a.at(0)->shape;
+    case OpKind::Binary:
+      return shape_broadcast(a.at(0)->shape, a.at(1)->shape, op_name(n.op));
+    case OpKind::Ternary:
+      return shape_broadcast(shape_broadcast(a.at(0)->shape, a.at(1)->shape), a.at(2)->shape);
+    case OpKind::Reduce:
+      return reduce_shape(a.at(0)->shape, n.dims, n.keepdim);
+    case OpKind::View:
+      if (n.op == Op::Permute) return permute_shape(a.at(0)->shape, n.dims);
+      if (n.op == Op::Expand) return expand_shape(a.at(0), n.shape);
+      FUSEJIT_USER_CHECK(numel(n.shape) == a.at(0)->numel(), ShapeError, "reshape: ",
+                         describe(a.at(0)), " to ", shape_str(n.shape));
+      return n.shape;
+    case OpKind::Matmul:
+      return matmul_shape(a.at(0), a.at(1));
+  }
+  throw InternalError("infer_shape: unknown op");
+}
+
+}  // namespace ir
+}  // namespace fusejit

@@ -1,0 +1,61 @@
+#include "runtime/buffer.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace fusejit {
+
+Storage::Storage(size_t bytes) : bytes_(bytes) {
+  // aligned_alloc needs a size that is a multiple of the alignment, and a
+  // non-null pointer keeps zero-sized buffers uniform.
+  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  if (rounded == 0) rounded = kAlignment;
+  data_ = std::aligned_alloc(kAlignment, rounded);
+  if (!data_) throw std::bad_alloc();
+}
+
+Storage::~Storage() { std::free(data_); }
+
+Buffer::Buffer(DType dtype, Shape shape)
+    : dtype_(dtype), shape_(std::move(shape)), numel_(fusejit::numel(shape_)) {
+  storage_ = std::make_shared<Storage>(bytes());
+}
+
+Buffer::Buffer(DType dtype, Shape shape, std::shared_ptr<Storage> storage)
+    : storage_(std::move(storage)), dtype_(dtype), shape_(std::move(shape)),
+      numel_(fusejit::numel(shape_)) {
+  FUSEJIT_INTERNAL_CHECK(storage_ && storage_->bytes() >= bytes(), "storage too small for ",
+                         type_str(dtype_, shape_));
+}
+
+Buffer Buffer::zeros(DType dtype, Shape shape) {
+  Buffer b(dtype, std::move(shape));
+  std::memset(b.raw(), 0, b.bytes());
+  return b;
+}
+
+void Buffer::check_dtype(DType want) const {
+  FUSEJIT_USER_CHECK(want == dtype_, ValueError, "buffer of ", type_str(dtype_, shape_),
+                     " read as ", dtype_name(want));
+}
+
+double Buffer::get(int64_t i) const {
+  return dtype_ == DType::F32 ? static_cast<const float *>(raw())[i]
+                              : static_cast<const double *>(raw())[i];
+}
+
+void Buffer::set(int64_t i, double v) {
+  if (dtype_ == DType::F32)
+    static_cast<float *>(raw())[i] = static_cast<float>(v);
+  else
+    static_cast<double *>(raw())[i] = v;
+}
+
+Buffer Buffer::clone() const {
+  Buffer b(dtype_, shape_);
+  std::memcpy(b.raw(), raw(), bytes());
+  return b;
+}
+
+}  // namespace fusejit

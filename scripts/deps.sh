@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fusejit needs, the one list of them.
+# Idempotent and quiet when everything is already present.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake ninja-build g++ pkg-config
+  # codegen: LLVM 19 with ORC, and FileCheck for the fusion regression tests
+  llvm-19-dev llvm-19-tools libzstd-dev zlib1g-dev libffi-dev libedit-dev libxml2-dev
+  # engine and tests
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
+  # the fusejit tool
+  libcli11-dev nlohmann-json3-dev
+  # benchmarks only
+  libbenchmark-dev libopenblas-dev libeigen3-dev
+  # numpy for cross-checking .npy files and results in tests
+  python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
