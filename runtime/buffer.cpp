@@ -59,3 +59,24 @@ Buffer Buffer::clone() const {
 }
 
 }  // namespace fusejit
+
+#include "ir/node.h"
+
+namespace fusejit {
+
+Buffer attached_buffer(const Node &node) {
+  auto v = node.attached();
+  if (!v) return Buffer();
+  // Storage is the only NodeValue (see ir/node_value.h).
+  auto storage = std::const_pointer_cast<Storage>(std::static_pointer_cast<const Storage>(v));
+  return Buffer(node.dtype, node.shape, std::move(storage));
+}
+
+void attach_buffer(const Node &node, const Buffer &value) {
+  FUSEJIT_INTERNAL_CHECK(value.dtype() == node.dtype && value.shape() == node.shape,
+                         "attaching ", type_str(value.dtype(), value.shape()), " to a node of ",
+                         type_str(node.dtype, node.shape));
+  node.attach(value.storage());
+}
+
+}  // namespace fusejit

@@ -115,3 +115,13 @@ std::vector<T> Buffer::to_vector() const {
 }
 
 }  // namespace fusejit
+
+namespace fusejit {
+struct Node;
+
+// The value attached to a node (see Node::attached), as a Buffer of the
+// node's dtype and shape; an undefined Buffer if there is none.
+Buffer attached_buffer(const Node &node);
+// Attaches `value` (which must have the node's dtype and shape) to `node`.
+void attach_buffer(const Node &node, const Buffer &value);
+}  // namespace fusejit
