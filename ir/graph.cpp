@@ -250,7 +250,8 @@ NodeRef full(double value, DType dtype, const Shape &shape) {
 NodeRef unary(Op op, NodeRef x) {
   FUSEJIT_INTERNAL_CHECK(op_kind(op) == OpKind::Unary, op_name(op), " is not unary");
   Shape s = x->shape;
-  return node_table().intern(blank(op, x->dtype, std::move(s), {std::move(x)}));
+  DType t = x->dtype;  // read before the call: argument evaluation order is unspecified
+  return node_table().intern(blank(op, t, std::move(s), {std::move(x)}));
 }
 
 NodeRef binary(Op op, NodeRef a, NodeRef b) {
