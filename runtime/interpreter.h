@@ -20,4 +20,12 @@ using Bindings = std::unordered_map<const Node *, Buffer>;
 // with an attached value (realized earlier) is not recomputed.
 std::vector<Buffer> interpret(const std::vector<NodeRef> &roots, const Bindings &bindings = {});
 
+// What one interpret() call did, for tests of its memory behaviour.
+struct InterpretStats {
+  size_t nodes_computed = 0;    // nodes evaluated (not taken from a binding or attachment)
+  size_t peak_live_values = 0;  // most node values held at once
+};
+std::vector<Buffer> interpret(const std::vector<NodeRef> &roots, const Bindings &bindings,
+                              InterpretStats *stats);
+
 }  // namespace fusejit

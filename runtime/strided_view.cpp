@@ -1,0 +1,62 @@
+#include "runtime/strided_view.h"
+
+namespace fusejit {
+
+StridedView view_of(const Buffer &b) {
+  FUSEJIT_INTERNAL_CHECK(b.defined(), "a view of an undefined buffer");
+  return {b.storage(), b.dtype(), b.shape(), contiguous_strides(b.shape()), 0};
+}
+
+bool is_contiguous(const StridedView &v) {
+  if (numel(v.shape) == 0) return true;
+  int64_t expected = 1;
+  for (size_t i = v.shape.size(); i-- > 0;) {
+    if (v.shape[i] != 1 && v.strides[i] != expected) return false;
+    expected *= v.shape[i];
+  }
+  return true;
+}
+
+Buffer materialize(const StridedView &v) {
+  Buffer out(v.dtype, v.shape);
+  Index index(v.shape.size());
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    ordinal_to_index(i, v.shape, index.data());
+    out.set(i, v.load(index_to_position(index.data(), v.strides, v.offset)));
+  }
+  return out;
+}
+
+StridedView permute_view(const StridedView &v, const std::vector<int64_t> &perm) {
+  FUSEJIT_INTERNAL_CHECK(perm.size() == v.shape.size(), "permute of rank ", v.shape.size(), " by ",
+                         shape_str(perm));
+  StridedView out = v;
+  for (size_t i = 0; i < perm.size(); ++i) {
+    out.shape[i] = v.shape[perm[i]];
+    out.strides[i] = v.strides[perm[i]];
+  }
+  return out;
+}
+
+StridedView expand_view(const StridedView &v, const Shape &shape) {
+  FUSEJIT_INTERNAL_CHECK(shape.size() >= v.shape.size(), "expand of ", shape_str(v.shape), " to ",
+                         shape_str(shape));
+  StridedView out = v;
+  out.shape = shape;
+  out.strides.assign(shape.size(), 0);
+  size_t lead = shape.size() - v.shape.size();
+  for (size_t i = 0; i < v.shape.size(); ++i)
+    out.strides[lead + i] = v.shape[i] == 1 && shape[lead + i] != 1 ? 0 : v.strides[i];
+  return out;
+}
+
+StridedView reshape_view(const StridedView &v, const Shape &shape) {
+  FUSEJIT_INTERNAL_CHECK(numel(shape) == numel(v.shape), "reshape of ", shape_str(v.shape), " to ",
+                         shape_str(shape));
+  StridedView out = is_contiguous(v) ? v : view_of(materialize(v));
+  out.shape = shape;
+  out.strides = contiguous_strides(shape);
+  return out;
+}
+
+}  // namespace fusejit

@@ -1,0 +1,47 @@
+// A strided view of storage: how the reference interpreter holds values so
+// that permute, expand and (mostly) reshape never copy. Element `index` of a
+// view lives at `offset + sum(index[i] * strides[i])` elements into storage.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "runtime/buffer.h"
+
+namespace fusejit {
+
+struct StridedView {
+  std::shared_ptr<Storage> storage;
+  DType dtype = DType::F32;
+  Shape shape;
+  Strides strides;
+  int64_t offset = 0;
+
+  // The element at storage position `pos`, widened to double.
+  double load(int64_t pos) const {
+    const void *p = storage->data();
+    return dtype == DType::F32 ? static_cast<const float *>(p)[pos]
+                               : static_cast<const double *>(p)[pos];
+  }
+};
+
+// A row-major view of the whole of `b`.
+StridedView view_of(const Buffer &b);
+
+// Row-major up to dims of extent 1, whose stride never matters; a view
+// without elements is contiguous too.
+bool is_contiguous(const StridedView &v);
+
+// A fresh contiguous Buffer holding the view's elements in row-major order.
+Buffer materialize(const StridedView &v);
+
+// Dim i of the result is dim perm[i] of `v`.
+StridedView permute_view(const StridedView &v, const std::vector<int64_t> &perm);
+// numpy broadcast_to: new leading dims and stretched dims of extent 1 get stride 0.
+StridedView expand_view(const StridedView &v, const Shape &shape);
+// Zero-copy when `v` is contiguous; otherwise its elements are copied into
+// row-major order first, since no strides can express, e.g., a flattened
+// transpose.
+StridedView reshape_view(const StridedView &v, const Shape &shape);
+
+}  // namespace fusejit
