@@ -285,6 +285,7 @@ NodeRef reduce(Op op, NodeRef x, std::vector<int64_t> dims, bool keepdim) {
 
 NodeRef reshape(NodeRef x, Shape shape) {
   int64_t known = 1;
+  bool known_overflows = false;  // then no -1 can make the counts match
   int inferred = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
@@ -294,13 +295,18 @@ NodeRef reshape(NodeRef x, Shape shape) {
     } else {
       FUSEJIT_USER_CHECK(shape[i] >= 0, ShapeError, "reshape: negative extent ", shape[i],
                          " in ", shape_str(shape));
-      known = shape[i] == 0 ? 0 : known * shape[i];
+      if (shape[i] == 0)
+        known = 0;
+      else if (known > INT64_MAX / shape[i])
+        known_overflows = true;
+      else
+        known *= shape[i];
     }
   }
   int64_t n = x->numel();
   if (inferred >= 0) {
-    FUSEJIT_USER_CHECK(known != 0 && n % known == 0, ShapeError, "reshape: cannot reshape ",
-                       describe(x), " to ", shape_str(shape));
+    FUSEJIT_USER_CHECK(!known_overflows && known != 0 && n % known == 0, ShapeError,
+                       "reshape: cannot reshape ", describe(x), " to ", shape_str(shape));
     shape[inferred] = n / known;
   }
   FUSEJIT_USER_CHECK(numel(shape) == n, ShapeError, "reshape: cannot reshape ", describe(x), " (",

@@ -1,0 +1,172 @@
+#include "ir/lexer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+
+#include "ir/error.h"
+
+namespace fusejit::fj {
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
+
+// A byte as an error message shows it: printable ASCII as is, others in hex,
+// so that a stray control byte does not garble the terminal.
+std::string show_char(char c) {
+  if (c >= 0x20 && c < 0x7f) return std::string(1, c);
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+  return buf;
+}
+
+}  // namespace
+
+void Source::fail(Loc at, const std::string &message) const {
+  size_t begin = std::min(at.offset, text.size());
+  while (begin > 0 && text[begin - 1] != '\n') --begin;
+  size_t end = text.find('\n', begin);
+  if (end == std::string_view::npos) end = text.size();
+  if (end > begin && text[end - 1] == '\r') --end;
+  std::string_view line = text.substr(begin, end - begin);
+  // Keep tabs in the caret line so the caret lines up under a tabbed source line.
+  std::string caret;
+  for (size_t i = 0; i + 1 < static_cast<size_t>(at.col); ++i)
+    caret += i < line.size() && line[i] == '\t' ? '\t' : ' ';
+  caret += '^';
+  throw ParseError(detail::concat(filename, ":", at.line, ":", at.col, ": error: ", message, "\n",
+                                  line, "\n", caret));
+}
+
+std::string describe(const Token &t) {
+  switch (t.kind) {
+    case Tok::Newline:
+      return "end of line";
+    case Tok::Eof:
+      return "end of file";
+    default:
+      return "'" + std::string(t.text) + "'";
+  }
+}
+
+const Token &Lexer::peek(size_t k) {
+  while (ahead_.size() <= k) ahead_.push_back(lex());
+  return ahead_[k];
+}
+
+Token Lexer::next() {
+  peek();
+  Token t = ahead_.front();
+  ahead_.pop_front();
+  return t;
+}
+
+Token Lexer::lex() {
+  std::string_view s = src_.text;
+  // Skip blanks and comments; a newline is a token of its own.
+  while (pos_ < s.size()) {
+    char c = s[pos_];
+    if (c == ' ' || c == '\t' || c == '\r') {
+      ++pos_;
+    } else if (c == '#') {
+      while (pos_ < s.size() && s[pos_] != '\n') ++pos_;
+    } else {
+      break;
+    }
+  }
+  Token t;
+  t.loc = here();
+  if (pos_ >= s.size()) {
+    t.kind = Tok::Eof;
+    return t;
+  }
+  char c = s[pos_];
+  if (c == '\n') {
+    t.kind = Tok::Newline;
+    ++pos_;
+    ++line_;
+    line_start_ = pos_;
+    return t;
+  }
+  if (is_digit(c) || (c == '.' && pos_ + 1 < s.size() && is_digit(s[pos_ + 1])))
+    return lex_number(t.loc);
+  if (is_ident_start(c)) {
+    size_t start = pos_;
+    while (pos_ < s.size() && is_ident_char(s[pos_])) ++pos_;
+    t.kind = Tok::Ident;
+    t.text = s.substr(start, pos_ - start);
+    return t;
+  }
+  size_t len = 1;
+  switch (c) {
+    case '(': t.kind = Tok::LParen; break;
+    case ')': t.kind = Tok::RParen; break;
+    case '[': t.kind = Tok::LBracket; break;
+    case ']': t.kind = Tok::RBracket; break;
+    case ',': t.kind = Tok::Comma; break;
+    case '+': t.kind = Tok::Plus; break;
+    case '-': t.kind = Tok::Minus; break;
+    case '*': t.kind = Tok::Star; break;
+    case '/': t.kind = Tok::Slash; break;
+    case '@': t.kind = Tok::At; break;
+    case '<': t.kind = Tok::Lt; break;
+    case '>': t.kind = Tok::Gt; break;
+    case '=':
+      if (pos_ + 1 < s.size() && s[pos_ + 1] == '=') {
+        t.kind = Tok::EqEq;
+        len = 2;
+      } else {
+        t.kind = Tok::Assign;
+      }
+      break;
+    default:
+      src_.fail(t.loc, "unexpected character '" + show_char(c) + "'");
+  }
+  t.text = s.substr(pos_, len);
+  pos_ += len;
+  return t;
+}
+
+// DIGITS ['.' DIGITS] [('e'|'E') ['+'|'-'] DIGITS], or '.' DIGITS ...; a sign
+// is never part of a number (`-1` is unary minus applied to `1`).
+Token Lexer::lex_number(Loc start) {
+  std::string_view s = src_.text;
+  size_t begin = pos_;
+  bool integer = true;
+  while (pos_ < s.size() && is_digit(s[pos_])) ++pos_;
+  if (pos_ < s.size() && s[pos_] == '.') {
+    integer = false;
+    ++pos_;
+    while (pos_ < s.size() && is_digit(s[pos_])) ++pos_;
+  }
+  if (pos_ < s.size() && (s[pos_] == 'e' || s[pos_] == 'E')) {
+    integer = false;
+    ++pos_;
+    if (pos_ < s.size() && (s[pos_] == '+' || s[pos_] == '-')) ++pos_;
+    size_t digits = pos_;
+    while (pos_ < s.size() && is_digit(s[pos_])) ++pos_;
+    if (pos_ == digits) {
+      while (pos_ < s.size() && is_ident_char(s[pos_])) ++pos_;
+      src_.fail(start, "malformed number '" + std::string(s.substr(begin, pos_ - begin)) + "'");
+    }
+  }
+  // `2x` or `1.5.2` is a typo, not a number followed by something else.
+  if (pos_ < s.size() && (is_ident_char(s[pos_]) || s[pos_] == '.')) {
+    while (pos_ < s.size() && (is_ident_char(s[pos_]) || s[pos_] == '.')) ++pos_;
+    src_.fail(start, "malformed number '" + std::string(s.substr(begin, pos_ - begin)) + "'");
+  }
+  Token t;
+  t.kind = Tok::Number;
+  t.loc = start;
+  t.text = s.substr(begin, pos_ - begin);
+  t.is_integer = integer;
+  auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), t.number);
+  if (ec != std::errc() || end != t.text.data() + t.text.size())
+    src_.fail(start, "number '" + std::string(t.text) + "' is out of range");
+  return t;
+}
+
+}  // namespace fusejit::fj

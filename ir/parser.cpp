@@ -1,0 +1,557 @@
+// Recursive-descent parser of `.fj` programs. The grammar, lowest precedence
+// first (ir/README.md explains the choices):
+//
+//   program    := { [statement] NEWLINE } EOF
+//   statement  := NAME '=' 'input' DTYPE ints
+//               | NAME '=' expr
+//               | 'out' NAME { ',' NAME }
+//   expr       := additive [ ('<' | '>' | '==') additive ]   (comparisons do not chain)
+//   additive   := term { ('+' | '-') term }
+//   term       := unary { ('*' | '/' | '@') unary }
+//   unary      := '-' unary | primary
+//   primary    := NUMBER | 'inf' | 'nan' | NAME | NAME '(' [arg { ',' arg }] ')' | '(' expr ')'
+//   arg        := expr | ints | 'keepdim' '=' ('true' | 'false')
+//   ints       := '[' [int { ',' int }] ']'          int := ['-'] INTEGER
+//
+// Every node is built through the checked constructors of ir/graph.h; their
+// ShapeErrors come back as ParseErrors at the operator or call that failed.
+#include "ir/parser.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <unordered_map>
+
+#include "ir/error.h"
+#include "ir/graph.h"
+#include "ir/lexer.h"
+
+namespace fusejit {
+
+namespace {
+
+using fj::Loc;
+using fj::Tok;
+using fj::Token;
+
+// Deeper nesting than this is an error rather than a stack overflow.
+constexpr int kMaxNesting = 256;
+
+bool is_reserved(std::string_view s) {
+  return s == "input" || s == "out" || s == "inf" || s == "nan";
+}
+
+// The value of an expression. Literals have no dtype of their own, so an
+// expression made only of literals is built in both dtypes until an operand
+// with a dtype picks one (the unused twin is dropped; nodes are hash-consed).
+struct Value {
+  NodeRef typed;           // null for a literal-only expression
+  NodeRef as_f32, as_f64;  // the literal-only expression in each dtype
+
+  static Value of(NodeRef n) { return Value{std::move(n), nullptr, nullptr}; }
+  static Value literal(double v) {
+    return Value{nullptr, ir::constant(v, DType::F32), ir::constant(v, DType::F64)};
+  }
+  bool untyped() const { return !typed; }
+  bool is_literal() const { return untyped() && as_f64->is(Op::Const); }
+  NodeRef in(DType t) const { return typed ? typed : t == DType::F32 ? as_f32 : as_f64; }
+};
+
+// One argument of a call, before the function says what it expects.
+struct Arg {
+  enum Kind { Expr, Ints, Keepdim } kind = Expr;
+  Loc loc;
+  Value value;                     // Expr
+  std::optional<int64_t> integer;  // Expr written as a (signed) integer literal: a dim
+  std::vector<int64_t> ints;       // Ints
+  bool keepdim = false;            // Keepdim
+};
+
+// What a call name does; the names come from the op list of ir/node.h.
+enum class Fn { Elementwise, Where, Reduce, Reshape, Permute, Expand, Transpose, Matmul };
+
+struct Callee {
+  Fn fn;
+  Op op;
+};
+
+std::optional<Callee> lookup_function(std::string_view name) {
+  static const auto *table = [] {
+    auto *t = new std::unordered_map<std::string_view, Callee>;
+    auto add = [&](Op op) {
+      switch (op_kind(op)) {
+        case OpKind::Leaf: return;
+        case OpKind::Unary: (*t)[op_name(op)] = {Fn::Elementwise, op}; return;
+        case OpKind::Binary:
+          if (!is_infix(op)) (*t)[op_name(op)] = {Fn::Elementwise, op};
+          return;
+        case OpKind::Ternary: (*t)[op_name(op)] = {Fn::Where, op}; return;
+        case OpKind::Reduce: (*t)[op_name(op)] = {Fn::Reduce, op}; return;
+        case OpKind::View:
+          (*t)[op_name(op)] = {op == Op::Reshape   ? Fn::Reshape
+                               : op == Op::Permute ? Fn::Permute
+                                                   : Fn::Expand,
+                               op};
+          return;
+        case OpKind::Matmul: (*t)[op_name(op)] = {Fn::Matmul, op}; return;
+      }
+    };
+#define FUSEJIT_ADD_OP(name, spelling, kind) add(Op::name);
+    FUSEJIT_OPS(FUSEJIT_ADD_OP)
+#undef FUSEJIT_ADD_OP
+    (*t)["transpose"] = {Fn::Transpose, Op::Permute};
+    return t;
+  }();
+  auto it = table->find(name);
+  if (it == table->end()) return std::nullopt;
+  return it->second;
+}
+
+std::string loc_str(Loc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
+
+class Parser {
+ public:
+  Parser(std::string_view text, std::string filename)
+      : src_{text, std::move(filename)}, lex_(src_) {}
+
+  Program run();
+
+ private:
+  using Build = std::function<NodeRef(const std::vector<NodeRef> &)>;
+
+  // Statements.
+  void statement();
+  void binding();
+  Value input_decl(const Token &name);
+  void out_statement();
+  void end_of_statement();
+
+  // Expressions, lowest precedence first.
+  Value expr();
+  Value additive();
+  Value term();
+  Value unary();
+  Value primary();
+  Value call(const Token &name);
+  std::vector<Arg> call_args(const Token &name);
+  Arg call_arg();
+  Value apply_call(const Token &name, Callee callee, std::vector<Arg> &args);
+  Value reduction(const Token &name, Op op, std::vector<Arg> &args);
+
+  // Pieces.
+  std::vector<int64_t> int_list();
+  int64_t integer();
+  Token expect(Tok kind, const std::string &what);
+  void check_arity(const Token &name, const std::vector<Arg> &args, size_t lo, size_t hi);
+  const Value &value_arg(const Token &name, const Arg &a);
+  const std::vector<int64_t> &ints_arg(const Arg &a);
+
+  Value apply(Loc at, const std::vector<Value> &operands, size_t dtype_from, const Build &build);
+  Value binary(const Token &op_tok, Op op, const Value &a, const Value &b);
+
+  struct Nesting {
+    explicit Nesting(Parser &p, Loc at) : p_(p) {
+      if (++p_.depth_ > kMaxNesting)
+        p_.src_.fail(at, "expression nested too deeply (more than " +
+                             std::to_string(kMaxNesting) + " levels)");
+    }
+    ~Nesting() { --p_.depth_; }
+    Parser &p_;
+  };
+
+  struct Name {
+    Value value;
+    Loc loc;
+  };
+
+  fj::Source src_;
+  fj::Lexer lex_;
+  Program prog_;
+  std::unordered_map<std::string, Name> names_;
+  Loc last_newline_;
+  int depth_ = 0;
+};
+
+Program Parser::run() {
+  while (lex_.peek().kind != Tok::Eof) statement();
+  if (prog_.outputs.empty()) {
+    // Point at the end of the last line rather than past the final newline.
+    Loc at = lex_.peek().loc;
+    if (at.col == 1 && at.line > 1) at = last_newline_;
+    src_.fail(at, "program has no `out`");
+  }
+  return std::move(prog_);
+}
+
+void Parser::statement() {
+  const Token &t = lex_.peek();
+  if (t.kind == Tok::Ident && t.text == "out")
+    out_statement();
+  else if (t.kind == Tok::Ident)
+    binding();
+  else if (t.kind != Tok::Newline)
+    src_.fail(t.loc, "expected a statement (NAME = ... or out NAME), got " + fj::describe(t));
+  end_of_statement();
+}
+
+void Parser::end_of_statement() {
+  const Token &t = lex_.peek();
+  if (t.kind == Tok::Eof) return;
+  if (t.kind != Tok::Newline) src_.fail(t.loc, "expected end of line, got " + fj::describe(t));
+  last_newline_ = lex_.next().loc;
+}
+
+void Parser::binding() {
+  Token name = lex_.next();
+  std::string id(name.text);
+  if (is_reserved(id)) src_.fail(name.loc, "'" + id + "' is a reserved word");
+  if (auto it = names_.find(id); it != names_.end())
+    src_.fail(name.loc, "'" + id + "' is already defined at " + loc_str(it->second.loc));
+  expect(Tok::Assign, "'=' after '" + id + "'");
+  const Token &rhs = lex_.peek();
+  Value v = rhs.kind == Tok::Ident && rhs.text == "input" ? input_decl(name) : expr();
+  names_.emplace(id, Name{v, name.loc});
+  // A literal-only binding is recorded in f32, the default dtype.
+  prog_.bindings.emplace_back(id, v.in(DType::F32));
+}
+
+Value Parser::input_decl(const Token &name) {
+  lex_.next();  // `input`
+  Token dt = lex_.next();
+  if (dt.kind != Tok::Ident) src_.fail(dt.loc, "expected a dtype (f32 or f64), got " + fj::describe(dt));
+  std::optional<DType> dtype = parse_dtype(dt.text);
+  if (!dtype) src_.fail(dt.loc, "unknown dtype '" + std::string(dt.text) + "' (expected f32 or f64)");
+  if (lex_.peek().kind != Tok::LBracket)
+    src_.fail(lex_.peek().loc, "expected '[' and a shape after the dtype, got " +
+                                   fj::describe(lex_.peek()));
+  Shape shape = int_list();
+  try {
+    NodeRef n = ir::input(*dtype, std::move(shape), std::string(name.text));
+    prog_.inputs.push_back(n);
+    return Value::of(std::move(n));
+  } catch (const ShapeError &e) {
+    src_.fail(dt.loc, e.what());
+  }
+}
+
+void Parser::out_statement() {
+  lex_.next();  // `out`
+  std::string after = "'out'";
+  for (;;) {
+    Token t = lex_.next();
+    if (t.kind != Tok::Ident) src_.fail(t.loc, "expected a name after " + after + ", got " + fj::describe(t));
+    std::string id(t.text);
+    auto it = names_.find(id);
+    if (it == names_.end()) src_.fail(t.loc, "unknown name '" + id + "'");
+    for (const auto &[out_name, node] : prog_.outputs)
+      if (out_name == id) src_.fail(t.loc, "'" + id + "' is already an output");
+    prog_.outputs.emplace_back(id, it->second.value.in(DType::F32));
+    if (lex_.peek().kind != Tok::Comma) break;
+    lex_.next();
+    after = "','";
+  }
+}
+
+// ---- expressions ----
+
+Value Parser::expr() {
+  Value lhs = additive();
+  static const std::unordered_map<Tok, Op> kCompare = {
+      {Tok::Lt, Op::Lt}, {Tok::Gt, Op::Gt}, {Tok::EqEq, Op::Eq}};
+  auto it = kCompare.find(lex_.peek().kind);
+  if (it == kCompare.end()) return lhs;
+  Token op = lex_.next();
+  Value result = binary(op, it->second, lhs, additive());
+  // `a < b < c` means something else in every language that allows it.
+  if (kCompare.count(lex_.peek().kind))
+    src_.fail(lex_.peek().loc, "comparisons do not chain; add parentheses");
+  return result;
+}
+
+Value Parser::additive() {
+  Value v = term();
+  while (lex_.peek().kind == Tok::Plus || lex_.peek().kind == Tok::Minus) {
+    Token op = lex_.next();
+    v = binary(op, op.kind == Tok::Plus ? Op::Add : Op::Sub, v, term());
+  }
+  return v;
+}
+
+Value Parser::term() {
+  Value v = unary();
+  for (;;) {
+    Tok k = lex_.peek().kind;
+    if (k != Tok::Star && k != Tok::Slash && k != Tok::At) return v;
+    Token op = lex_.next();
+    Value rhs = unary();
+    if (k == Tok::At)
+      v = apply(op.loc, {v, rhs}, 0, [](const auto &a) { return ir::matmul(a[0], a[1]); });
+    else
+      v = binary(op, k == Tok::Star ? Op::Mul : Op::Div, v, rhs);
+  }
+}
+
+Value Parser::unary() {
+  if (lex_.peek().kind != Tok::Minus) return primary();
+  Token minus = lex_.next();
+  Nesting guard(*this, minus.loc);
+  Value v = unary();
+  // `-1` is the literal -1, not neg(1); `neg(1)` still spells the latter.
+  if (v.is_literal())
+    return Value{nullptr, ir::constant(-v.as_f32->value, DType::F32),
+                 ir::constant(-v.as_f64->value, DType::F64)};
+  return apply(minus.loc, {v}, 0, [](const auto &a) { return ir::unary(Op::Neg, a[0]); });
+}
+
+Value Parser::primary() {
+  Token t = lex_.next();
+  switch (t.kind) {
+    case Tok::Number:
+      return Value::literal(t.number);
+    case Tok::LParen: {
+      Nesting guard(*this, t.loc);
+      Value v = expr();
+      if (lex_.peek().kind != Tok::RParen)
+        src_.fail(lex_.peek().loc, "expected ')' to match the '(' at " + loc_str(t.loc) +
+                                       ", got " + fj::describe(lex_.peek()));
+      lex_.next();
+      return v;
+    }
+    case Tok::Ident: {
+      if (t.text == "inf") return Value::literal(std::numeric_limits<double>::infinity());
+      if (t.text == "nan") return Value::literal(std::numeric_limits<double>::quiet_NaN());
+      if (lex_.peek().kind == Tok::LParen) return call(t);
+      if (is_reserved(t.text)) src_.fail(t.loc, "unexpected " + fj::describe(t));
+      auto it = names_.find(std::string(t.text));
+      if (it == names_.end()) src_.fail(t.loc, "unknown name '" + std::string(t.text) + "'");
+      return it->second.value;
+    }
+    default:
+      src_.fail(t.loc, "expected an expression, got " + fj::describe(t));
+  }
+}
+
+Value Parser::call(const Token &name) {
+  std::optional<Callee> callee = lookup_function(name.text);
+  if (!callee) src_.fail(name.loc, "unknown function '" + std::string(name.text) + "'");
+  Nesting guard(*this, name.loc);
+  std::vector<Arg> args = call_args(name);
+  return apply_call(name, *callee, args);
+}
+
+std::vector<Arg> Parser::call_args(const Token &name) {
+  Token open = lex_.next();  // `(`
+  std::vector<Arg> args;
+  if (lex_.peek().kind == Tok::RParen) {
+    lex_.next();
+    return args;
+  }
+  for (;;) {
+    args.push_back(call_arg());
+    Token t = lex_.next();
+    if (t.kind == Tok::RParen) return args;
+    if (t.kind != Tok::Comma)
+      src_.fail(t.loc, "expected ',' or ')' in the call to '" + std::string(name.text) +
+                           "' at " + loc_str(open.loc) + ", got " + fj::describe(t));
+  }
+}
+
+Arg Parser::call_arg() {
+  Arg a;
+  a.loc = lex_.peek().loc;
+  const Token &t0 = lex_.peek(0);
+  if (t0.kind == Tok::LBracket) {
+    a.kind = Arg::Ints;
+    a.ints = int_list();
+    return a;
+  }
+  if (t0.kind == Tok::Ident && t0.text == "keepdim" && lex_.peek(1).kind == Tok::Assign) {
+    lex_.next();
+    lex_.next();
+    Token v = lex_.next();
+    if (v.kind != Tok::Ident || (v.text != "true" && v.text != "false"))
+      src_.fail(v.loc, "keepdim must be true or false, got " + fj::describe(v));
+    a.kind = Arg::Keepdim;
+    a.keepdim = v.text == "true";
+    return a;
+  }
+  // A bare (signed) integer may be a dim; keep it as an integer as well.
+  auto ends_arg = [](Tok k) { return k == Tok::Comma || k == Tok::RParen; };
+  bool neg = t0.kind == Tok::Minus;
+  const Token &num = lex_.peek(neg ? 1 : 0);
+  if (num.kind == Tok::Number && num.is_integer && ends_arg(lex_.peek(neg ? 2 : 1).kind)) {
+    a.integer = integer();
+    a.value = Value::literal(static_cast<double>(*a.integer));
+    return a;
+  }
+  a.value = expr();
+  return a;
+}
+
+void Parser::check_arity(const Token &name, const std::vector<Arg> &args, size_t lo, size_t hi) {
+  if (args.size() >= lo && args.size() <= hi) return;
+  std::string want = lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi);
+  src_.fail(name.loc, "'" + std::string(name.text) + "' takes " + want +
+                          (hi == 1 ? " argument" : " arguments") + ", got " +
+                          std::to_string(args.size()));
+}
+
+const Value &Parser::value_arg(const Token &name, const Arg &a) {
+  if (a.kind == Arg::Keepdim)
+    src_.fail(a.loc, "'" + std::string(name.text) + "' takes no keepdim= argument here");
+  if (a.kind == Arg::Ints) src_.fail(a.loc, "expected an expression, got a list");
+  return a.value;
+}
+
+const std::vector<int64_t> &Parser::ints_arg(const Arg &a) {
+  if (a.kind != Arg::Ints) src_.fail(a.loc, "expected a list of integers like [1, 0]");
+  return a.ints;
+}
+
+Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
+  auto arity = [&](size_t n) { check_arity(name, args, n, n); };
+  auto value = [&](size_t i) { return value_arg(name, args[i]); };
+  switch (c.fn) {
+    case Fn::Elementwise:
+      if (op_kind(c.op) == OpKind::Unary) {
+        arity(1);
+        return apply(name.loc, {value(0)}, 0, [&](const auto &a) { return ir::unary(c.op, a[0]); });
+      }
+      arity(2);
+      return binary(name, c.op, value(0), value(1));
+    case Fn::Where:
+      arity(3);
+      // x and y decide the dtype of a literal condition, not the other way round.
+      return apply(name.loc, {value(0), value(1), value(2)}, 1,
+                   [](const auto &a) { return ir::where(a[0], a[1], a[2]); });
+    case Fn::Reduce:
+      return reduction(name, c.op, args);
+    case Fn::Transpose:
+      arity(1);
+      return apply(name.loc, {value(0)}, 0, [](const auto &a) { return ir::transpose(a[0]); });
+    case Fn::Matmul:
+      arity(2);
+      return apply(name.loc, {value(0), value(1)}, 0,
+                   [](const auto &a) { return ir::matmul(a[0], a[1]); });
+    case Fn::Reshape:
+    case Fn::Permute:
+    case Fn::Expand: {
+      arity(2);
+      Value x = value(0);
+      std::vector<int64_t> ints = ints_arg(args[1]);
+      return apply(name.loc, {x}, 0, [&](const auto &a) {
+        if (c.fn == Fn::Reshape) return ir::reshape(a[0], ints);
+        if (c.fn == Fn::Permute) return ir::permute(a[0], ints);
+        return ir::expand(a[0], ints);
+      });
+    }
+  }
+  src_.fail(name.loc, "unknown function '" + std::string(name.text) + "'");
+}
+
+// sum(x), sum(x, 1), sum(x, [0, 2]), each with an optional trailing keepdim=.
+Value Parser::reduction(const Token &name, Op op, std::vector<Arg> &args) {
+  check_arity(name, args, 1, 3);
+  Value x = value_arg(name, args[0]);
+  std::vector<int64_t> dims;
+  bool keepdim = false;
+  size_t i = 1;
+  if (i < args.size() && args[i].kind != Arg::Keepdim) {
+    const Arg &d = args[i++];
+    if (d.kind == Arg::Ints)
+      dims = d.ints;
+    else if (d.integer)
+      dims = {*d.integer};
+    else
+      src_.fail(d.loc, "expected a dim: an integer or a list of integers like [0, 2]");
+  }
+  if (i < args.size()) {
+    if (args[i].kind != Arg::Keepdim) src_.fail(args[i].loc, "expected keepdim=true or keepdim=false");
+    keepdim = args[i++].keepdim;
+  }
+  if (i < args.size())
+    src_.fail(args[i].loc, "keepdim= must be the last argument of '" + std::string(name.text) + "'");
+  return apply(name.loc, {x}, 0,
+               [&](const auto &a) { return ir::reduce(op, a[0], dims, keepdim); });
+}
+
+// ---- pieces ----
+
+Value Parser::binary(const Token &op_tok, Op op, const Value &a, const Value &b) {
+  return apply(op_tok.loc, {a, b}, 0, [op](const auto &x) { return ir::binary(op, x[0], x[1]); });
+}
+
+// Builds a node from `operands`. If any operand has a dtype (the first found
+// from `dtype_from` on), literal-only operands take it; otherwise the result
+// stays literal-only and is built in both dtypes.
+Value Parser::apply(Loc at, const std::vector<Value> &operands, size_t dtype_from,
+                    const Build &build) {
+  auto build_in = [&](DType t) {
+    std::vector<NodeRef> args;
+    for (const Value &v : operands) args.push_back(v.in(t));
+    try {
+      return build(args);
+    } catch (const ShapeError &e) {
+      src_.fail(at, e.what());
+    }
+  };
+  for (size_t k = 0; k < operands.size(); ++k) {
+    const Value &v = operands[(dtype_from + k) % operands.size()];
+    if (!v.untyped()) return Value::of(build_in(v.typed->dtype));
+  }
+  return Value{nullptr, build_in(DType::F32), build_in(DType::F64)};
+}
+
+std::vector<int64_t> Parser::int_list() {
+  expect(Tok::LBracket, "'['");
+  std::vector<int64_t> out;
+  if (lex_.peek().kind == Tok::RBracket) {
+    lex_.next();
+    return out;
+  }
+  for (;;) {
+    out.push_back(integer());
+    Token t = lex_.next();
+    if (t.kind == Tok::RBracket) return out;
+    if (t.kind != Tok::Comma) src_.fail(t.loc, "expected ',' or ']' in a list of integers, got " + fj::describe(t));
+  }
+}
+
+int64_t Parser::integer() {
+  bool neg = lex_.peek().kind == Tok::Minus;
+  if (neg) lex_.next();
+  Token t = lex_.next();
+  if (t.kind != Tok::Number || !t.is_integer)
+    src_.fail(t.loc, "expected an integer, got " + fj::describe(t));
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
+  if (ec != std::errc() || end != t.text.data() + t.text.size())
+    src_.fail(t.loc, "integer '" + std::string(t.text) + "' is out of range");
+  return neg ? -v : v;
+}
+
+Token Parser::expect(Tok kind, const std::string &what) {
+  Token t = lex_.next();
+  if (t.kind != kind) src_.fail(t.loc, "expected " + what + ", got " + fj::describe(t));
+  return t;
+}
+
+}  // namespace
+
+Program parse_program(std::string_view source, const std::string &filename) {
+  return Parser(source, filename).run();
+}
+
+Program parse_program_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IOError("cannot open '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw IOError("cannot read '" + path + "'");
+  return parse_program(text.str(), path);
+}
+
+}  // namespace fusejit

@@ -1,0 +1,163 @@
+// Prints a Program as `.fj`: the inputs in declaration order, then one line
+// per node in topological order, each a single op over names and literals
+// (so no precedence or parentheses to get right), each with its type.
+#include "ir/printer.h"
+
+#include <cstdio>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace fusejit {
+
+namespace {
+
+bool is_identifier(const std::string &s) {
+  if (s.empty() || s == "input" || s == "out" || s == "inf" || s == "nan") return false;
+  auto start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!start(s[0])) return false;
+  for (char c : s)
+    if (!start(c) && !(c >= '0' && c <= '9')) return false;
+  return true;
+}
+
+// %.9g spells every f32 exactly and lexes back as a number ("1e+10", "inf",
+// "nan"; the grammar has `inf` and `nan` literals). A negative literal is
+// unary minus on a literal, which the parser folds back into one constant.
+std::string literal(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+class Printer {
+ public:
+  explicit Printer(const Program &p) : p_(p) {}
+  std::string run();
+
+ private:
+  void collect_nodes();
+  void assign_names();
+  std::string fresh(const char *prefix, int &counter);
+  bool has_line(const Node *n) const { return !n->is(Op::Const) || outputs_.count(n); }
+  std::string operand(const NodeRef &n, bool infix) const;
+  std::string rhs(const Node &n) const;
+
+  const Program &p_;
+  std::vector<const Node *> nodes_;  // in print order
+  std::unordered_set<const Node *> outputs_;
+  std::unordered_map<const Node *, std::string> names_;
+  std::unordered_set<std::string> used_;
+  std::vector<std::pair<std::string, const Node *>> aliases_;  // `NAME = OTHER` before `out`
+  std::vector<std::string> out_names_;
+};
+
+void Printer::collect_nodes() {
+  std::unordered_set<const Node *> seen;
+  for (const NodeRef &in : p_.inputs)
+    if (in && seen.insert(in.get()).second) nodes_.push_back(in.get());
+  for (const Node *n : topo_order(p_.output_nodes()))
+    if (seen.insert(n).second) nodes_.push_back(n);
+  for (const auto &[name, node] : p_.outputs) outputs_.insert(node.get());
+}
+
+std::string Printer::fresh(const char *prefix, int &counter) {
+  std::string s;
+  do s = prefix + std::to_string(counter++);
+  while (used_.count(s));
+  used_.insert(s);
+  return s;
+}
+
+// Names the program gives are claimed first, so that a generated `t3` never
+// takes a name that a later node or output owns.
+void Printer::assign_names() {
+  std::unordered_map<const Node *, std::string> given;
+  for (const auto &[name, node] : p_.bindings) given.emplace(node.get(), name);
+  for (const auto &[name, node] : p_.outputs) given.emplace(node.get(), name);
+  for (const Node *n : nodes_) {
+    if (!has_line(n)) continue;
+    auto it = given.find(n);
+    std::string want = it != given.end() ? it->second : n->is(Op::Input) ? n->name : "";
+    if (is_identifier(want) && used_.insert(want).second) names_[n] = want;
+  }
+  // An output named differently from its node gets an alias line `NAME = NODE`.
+  std::vector<std::pair<std::string, const Node *>> wanted_aliases;
+  for (const auto &[name, node] : p_.outputs) {
+    auto it = names_.find(node.get());
+    if (it != names_.end() && it->second == name) continue;
+    if (is_identifier(name) && used_.insert(name).second) wanted_aliases.emplace_back(name, node.get());
+  }
+  int inputs = 0, temps = 0;
+  for (const Node *n : nodes_)
+    if (has_line(n) && !names_.count(n))
+      names_[n] = n->is(Op::Input) ? fresh("x", inputs) : fresh("t", temps);
+  aliases_ = std::move(wanted_aliases);
+  for (const auto &[name, node] : p_.outputs) {
+    bool aliased = false;
+    for (const auto &[alias, target] : aliases_) aliased |= alias == name && target == node.get();
+    out_names_.push_back(aliased ? name : names_.at(node.get()));
+  }
+}
+
+// A node used as an operand: its name, or a constant inlined as a literal.
+// Negative literals get parentheses after an infix operator, for readability.
+std::string Printer::operand(const NodeRef &n, bool infix) const {
+  if (has_line(n.get())) return names_.at(n.get());
+  std::string s = literal(n->value);
+  return infix && s[0] == '-' ? "(" + s + ")" : s;
+}
+
+std::string Printer::rhs(const Node &n) const {
+  auto arg = [&](size_t i, bool infix = false) { return operand(n.args[i], infix); };
+  switch (n.kind()) {
+    case OpKind::Leaf:
+      if (n.is(Op::Input)) return "input " + type_str(n.dtype, n.shape);
+      return literal(n.value);
+    case OpKind::Unary:
+      return std::string(op_name(n.op)) + "(" + arg(0) + ")";
+    case OpKind::Binary:
+      if (is_infix(n.op)) return arg(0, true) + " " + op_name(n.op) + " " + arg(1, true);
+      return std::string(op_name(n.op)) + "(" + arg(0) + ", " + arg(1) + ")";
+    case OpKind::Ternary:
+      return "where(" + arg(0) + ", " + arg(1) + ", " + arg(2) + ")";
+    case OpKind::Reduce: {
+      std::string s = std::string(op_name(n.op)) + "(" + arg(0);
+      if (!n.dims.empty()) s += ", " + shape_str(n.dims);
+      return s + (n.keepdim ? ", keepdim=true)" : ")");
+    }
+    case OpKind::View:
+      return std::string(op_name(n.op)) + "(" + arg(0) + ", " +
+             shape_str(n.is(Op::Permute) ? n.dims : n.shape) + ")";
+    case OpKind::Matmul:
+      return arg(0, true) + " @ " + arg(1, true);
+  }
+  return "?";
+}
+
+std::string Printer::run() {
+  collect_nodes();
+  assign_names();
+  std::ostringstream os;
+  for (const Node *n : nodes_) {
+    if (!has_line(n)) continue;
+    os << names_.at(n) << " = " << rhs(*n);
+    // An input line spells its type already.
+    if (!n->is(Op::Input)) os << "  # " << type_str(n->dtype, n->shape);
+    os << "\n";
+  }
+  for (const auto &[alias, node] : aliases_)
+    os << alias << " = " << names_.at(node) << "  # " << type_str(node->dtype, node->shape) << "\n";
+  if (!out_names_.empty()) {
+    os << "out ";
+    for (size_t i = 0; i < out_names_.size(); ++i) os << (i ? ", " : "") << out_names_[i];
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace
+
+std::string print_program(const Program &p) { return Printer(p).run(); }
+
+}  // namespace fusejit

@@ -1,0 +1,138 @@
+#include "ir/verifier.h"
+
+#include <unordered_set>
+
+#include "ir/error.h"
+#include "ir/graph.h"
+
+namespace fusejit {
+
+namespace {
+
+// "sum f32[2, 2] of (f32[2, 3, 2])": op, type, and the types of its args.
+std::string describe(const Node &n) {
+  std::string s = std::string(op_name(n.op)) + " " + type_str(n.dtype, n.shape);
+  if (n.is(Op::Input) && !n.name.empty()) s += " '" + n.name + "'";
+  if (n.args.empty()) return s;
+  s += " of (";
+  for (size_t i = 0; i < n.args.size(); ++i) {
+    s += i ? ", " : "";
+    s += n.args[i] ? type_str(n.args[i]->dtype, n.args[i]->shape) : "null";
+  }
+  return s + ")";
+}
+
+[[noreturn]] void broken(const Node &n, const std::string &what) {
+  throw InternalError("verify: " + describe(n) + ": " + what);
+}
+
+size_t arity(OpKind k) {
+  switch (k) {
+    case OpKind::Leaf: return 0;
+    case OpKind::Unary:
+    case OpKind::Reduce:
+    case OpKind::View: return 1;
+    case OpKind::Binary:
+    case OpKind::Matmul: return 2;
+    case OpKind::Ternary: return 3;
+  }
+  return 0;
+}
+
+// topo_order dereferences every arg, so nulls are found first, by a walk
+// that does not.
+void check_no_nulls(const std::vector<NodeRef> &roots) {
+  std::unordered_set<const Node *> seen;
+  std::vector<const Node *> stack;
+  for (const NodeRef &r : roots) {
+    if (!r) throw InternalError("verify: a root is null");
+    if (seen.insert(r.get()).second) stack.push_back(r.get());
+  }
+  while (!stack.empty()) {
+    const Node *n = stack.back();
+    stack.pop_back();
+    for (const NodeRef &a : n->args) {
+      if (!a) broken(*n, "an argument is null");
+      if (seen.insert(a.get()).second) stack.push_back(a.get());
+    }
+  }
+}
+
+void check_leaf(const Node &n) {
+  if (n.is(Op::Input)) {
+    if (n.id == 0) broken(n, "input without an id");
+    return;
+  }
+  if (!n.shape.empty()) broken(n, "a constant must be a scalar");
+}
+
+void check_dtypes(const Node &n) {
+  const auto &a = n.args;
+  switch (n.kind()) {
+    case OpKind::Leaf:
+      return;
+    case OpKind::Unary:
+    case OpKind::Reduce:
+    case OpKind::View:
+      if (a[0]->dtype != n.dtype) broken(n, "result dtype differs from its argument's");
+      return;
+    case OpKind::Binary:
+    case OpKind::Matmul:
+      if (a[0]->dtype != a[1]->dtype || a[0]->dtype != n.dtype)
+        broken(n, "operand and result dtypes must all be equal");
+      return;
+    case OpKind::Ternary:
+      if (a[1]->dtype != a[2]->dtype || a[1]->dtype != n.dtype)
+        broken(n, "where's values and result must have equal dtypes");
+      return;
+  }
+}
+
+// Reduce: dims sorted, unique, in range. Permute: a permutation. Others: none.
+void check_attributes(const Node &n) {
+  if (!n.is(Op::Input) && (n.id != 0 || !n.name.empty())) broken(n, "only inputs have an id or name");
+  if (n.kind() != OpKind::Reduce && n.keepdim) broken(n, "keepdim set on a non-reduction");
+  int64_t rank = n.args.empty() ? 0 : static_cast<int64_t>(n.args[0]->rank());
+  if (n.kind() == OpKind::Reduce) {
+    for (size_t i = 0; i < n.dims.size(); ++i) {
+      if (n.dims[i] < 0 || n.dims[i] >= rank) broken(n, "reduce dim " + std::to_string(n.dims[i]) + " out of range");
+      if (i > 0 && n.dims[i] <= n.dims[i - 1]) broken(n, "reduce dims " + shape_str(n.dims) + " not sorted and unique");
+    }
+  } else if (n.is(Op::Permute)) {
+    std::vector<bool> hit(static_cast<size_t>(rank), false);
+    bool ok = n.dims.size() == hit.size();
+    for (int64_t d : n.dims) {
+      ok = ok && d >= 0 && d < rank && !hit[d];
+      if (ok) hit[d] = true;
+    }
+    if (!ok) broken(n, "dims " + shape_str(n.dims) + " are not a permutation");
+  } else if (!n.dims.empty()) {
+    broken(n, "dims " + shape_str(n.dims) + " on an op that has none");
+  }
+}
+
+void check_shape(const Node &n) {
+  try {
+    numel(n.shape);
+    Shape want = ir::infer_shape(n);
+    if (want != n.shape) broken(n, "shape should be " + shape_str(want));
+  } catch (const ShapeError &e) {
+    broken(n, std::string("shape rule fails: ") + e.what());
+  }
+}
+
+}  // namespace
+
+void verify(const std::vector<NodeRef> &roots) {
+  check_no_nulls(roots);
+  for (const Node *n : topo_order(roots)) {
+    if (n->args.size() != arity(n->kind()))
+      broken(*n, "expected " + std::to_string(arity(n->kind())) + " args");
+    if (n->kind() == OpKind::Leaf) check_leaf(*n);
+    check_attributes(*n);
+    check_dtypes(*n);
+    check_shape(*n);
+  }
+}
+
+}  // namespace fusejit
