@@ -202,17 +202,21 @@ Shape matmul_shape(const NodeRef &a, const NodeRef &b) {
 const char *op_name(Op op) { return kOpInfo[static_cast<int>(op)].name; }
 OpKind op_kind(Op op) { return kOpInfo[static_cast<int>(op)].kind; }
 
-std::vector<const Node *> topo_order(const std::vector<NodeRef> &roots) {
+namespace {
+
+// Iterative post-order DFS (deep graphs must not overflow the stack); args of
+// nodes for which `stop` holds are not visited.
+template <typename Stop>
+std::vector<const Node *> post_order(const std::vector<NodeRef> &roots, Stop stop) {
   std::vector<const Node *> order;
   std::unordered_set<const Node *> seen;
-  // Iterative post-order DFS: deep graphs must not overflow the stack.
   std::vector<std::pair<const Node *, size_t>> stack;
   for (const NodeRef &root : roots) {
     if (!root || !seen.insert(root.get()).second) continue;
     stack.push_back({root.get(), 0});
     while (!stack.empty()) {
       auto &[node, next] = stack.back();
-      if (next < node->args.size()) {
+      if (next < node->args.size() && !stop(*node)) {
         const Node *arg = node->args[next++].get();
         if (seen.insert(arg).second) stack.push_back({arg, 0});
       } else {
@@ -222,6 +226,16 @@ std::vector<const Node *> topo_order(const std::vector<NodeRef> &roots) {
     }
   }
   return order;
+}
+
+}  // namespace
+
+std::vector<const Node *> topo_order(const std::vector<NodeRef> &roots) {
+  return post_order(roots, [](const Node &) { return false; });
+}
+
+std::vector<const Node *> topo_order_to_values(const std::vector<NodeRef> &roots) {
+  return post_order(roots, [](const Node &n) { return is_value_leaf(n); });
 }
 
 namespace ir {

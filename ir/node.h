@@ -93,4 +93,13 @@ struct Node {
 // order depends only on the graph's structure, so printing is deterministic.
 std::vector<const Node *> topo_order(const std::vector<NodeRef> &roots);
 
+// The same walk, but a node with an attached value is a leaf: its args are
+// not visited (they need not be computed again).
+std::vector<const Node *> topo_order_to_values(const std::vector<NodeRef> &roots);
+
+// An input, or a node whose value is already known.
+inline bool is_value_leaf(const Node &n) {
+  return n.op == Op::Input || (n.op != Op::Const && n.attached() != nullptr);
+}
+
 }  // namespace fusejit

@@ -1,0 +1,91 @@
+#include "engine/canonicalize.h"
+
+#include <unordered_map>
+
+#include "ir/graph.h"
+#include "runtime/reference_kernels.h"
+
+namespace fusejit {
+
+namespace {
+
+bool is_const(const NodeRef &n, double v) { return n->is(Op::Const) && n->value == v; }
+
+// The scalar constant behind a (possibly expanded) constant, or null.
+const Node *scalar_const(const NodeRef &n) {
+  if (n->is(Op::Const)) return n.get();
+  if (n->is(Op::Expand) && n->args[0]->is(Op::Const)) return n->args[0].get();
+  return nullptr;
+}
+
+bool is_identity_perm(const std::vector<int64_t> &perm) {
+  for (size_t i = 0; i < perm.size(); ++i)
+    if (perm[i] != static_cast<int64_t>(i)) return false;
+  return true;
+}
+
+// One rewrite of a node whose args are already canonical.
+NodeRef rewrite(const Node &n, std::vector<NodeRef> args) {
+  switch (n.kind()) {
+    case OpKind::Unary:
+      if (const Node *c = scalar_const(args[0]))
+        return ir::full(apply_unary(n.op, c->value), n.dtype, n.shape);
+      if (n.is(Op::Neg) && args[0]->is(Op::Neg)) return args[0]->args[0];
+      break;
+    case OpKind::Binary: {
+      const Node *ca = scalar_const(args[0]), *cb = scalar_const(args[1]);
+      if (ca && cb) return ir::full(apply_binary(n.op, ca->value, cb->value), n.dtype, n.shape);
+      const NodeRef &a = args[0], &b = args[1];
+      // x op identity -> x, only when x already has the result's shape.
+      bool b_keeps = a->shape == n.shape;
+      if (b_keeps && ((n.is(Op::Add) || n.is(Op::Sub)) && is_const(b, 0.0))) return a;
+      if (b_keeps && ((n.is(Op::Mul) || n.is(Op::Div)) && is_const(b, 1.0))) return a;
+      if (b->shape == n.shape && n.is(Op::Add) && is_const(a, 0.0)) return b;
+      if (b->shape == n.shape && n.is(Op::Mul) && is_const(a, 1.0)) return b;
+      break;
+    }
+    case OpKind::View: {
+      const NodeRef &x = args[0];
+      if (x->shape == n.shape && !n.is(Op::Permute)) return x;  // identity reshape or expand
+      if (n.is(Op::Permute) && is_identity_perm(n.dims)) return x;
+      if (n.is(Op::Reshape) && x->is(Op::Reshape)) return ir::reshape(x->args[0], n.shape);
+      if (n.is(Op::Permute) && x->is(Op::Permute)) {
+        std::vector<int64_t> perm(n.dims.size());
+        for (size_t i = 0; i < perm.size(); ++i) perm[i] = x->dims[n.dims[i]];
+        return is_identity_perm(perm) ? x->args[0] : ir::permute(x->args[0], perm);
+      }
+      if (n.is(Op::Expand) && x->is(Op::Expand)) return ir::expand(x->args[0], n.shape);
+      break;
+    }
+    default:
+      break;
+  }
+  return ir::with_args(n, std::move(args));
+}
+
+}  // namespace
+
+std::vector<NodeRef> canonicalize(const std::vector<NodeRef> &roots) {
+  std::unordered_map<const Node *, NodeRef> done;
+  // Nodes are visited args-first, so each rewrite sees canonical args.
+  for (const Node *n : topo_order_to_values(roots)) {
+    if (n->kind() == OpKind::Leaf || is_value_leaf(*n)) continue;
+    std::vector<NodeRef> args;
+    bool changed = false;
+    for (const NodeRef &a : n->args) {
+      auto it = done.find(a.get());
+      args.push_back(it == done.end() ? a : it->second);
+      changed |= it != done.end() && it->second != a;
+    }
+    NodeRef out = rewrite(*n, args);
+    if (changed || out.get() != n) done[n] = out;
+  }
+  std::vector<NodeRef> result;
+  for (const NodeRef &r : roots) {
+    auto it = done.find(r.get());
+    result.push_back(it == done.end() ? r : it->second);
+  }
+  return result;
+}
+
+}  // namespace fusejit

@@ -1,0 +1,328 @@
+#include "engine/fuse.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ir/access.h"
+#include "ir/error.h"
+#include "ir/kernel_printer.h"
+
+namespace fusejit {
+
+namespace {
+
+bool is_leaf(const Node &n) { return is_value_leaf(n); }
+bool is_anchor(const Node &n) { return n.kind() == OpKind::Reduce || n.kind() == OpKind::Matmul; }
+bool is_elementwise(const Node &n) {
+  return n.kind() == OpKind::Unary || n.kind() == OpKind::Binary || n.kind() == OpKind::Ternary;
+}
+
+std::string describe(const Node &n) {
+  return std::string(op_name(n.op)) + " " + type_str(n.dtype, n.shape);
+}
+
+// One step of the way from a node's own index space up to the kernel domain.
+struct ViewStep {
+  enum Kind { Permute, Expand, Reshape, ToDomain } kind;
+  Shape shape;                 // Expand, Reshape: the target; ToDomain: the domain
+  std::vector<int64_t> perm;   // Permute
+  std::vector<int> src;        // ToDomain
+};
+// path[0] is nearest the domain; the last step is nearest the node.
+using Path = std::vector<ViewStep>;
+
+// The access that reads a contiguous value of `shape` at every domain point.
+Access access_through(const Shape &shape, const Path &path) {
+  Access a = contiguous_access(shape);
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    switch (it->kind) {
+      case ViewStep::Permute: access_permute(a, it->perm); break;
+      case ViewStep::Expand: access_expand(a, it->shape); break;
+      case ViewStep::Reshape: access_reshape(a, it->shape); break;
+      case ViewStep::ToDomain: access_to_domain(a, it->shape, it->src); break;
+    }
+  }
+  return a;
+}
+
+Path extend(const Path &p, ViewStep step) {
+  Path out = p;
+  out.push_back(std::move(step));
+  return out;
+}
+
+class Fuser {
+ public:
+  explicit Fuser(const std::vector<NodeRef> &roots) : roots_(roots), order_(topo_order_to_values(roots)) {}
+
+  Plan run() {
+    for (const Node *n : order_)
+      if (!is_leaf(*n))
+        for (const NodeRef &a : n->args) consumers_[a.get()].push_back(n);
+    for (const NodeRef &r : roots_) is_root_.insert(r.get());
+    number_leaves();
+    claim_epilogues();
+    materialize_shared_values();
+    for (const Node *n : order_)
+      if (materialized_.count(n)) build_kernel(n);
+    for (const NodeRef &r : roots_) plan_.root_buffers.push_back(buffer_.at(r.get()));
+    count_bytes();
+    return std::move(plan_);
+  }
+
+ private:
+  int add_buffer(PlanBuffer::Role role, const Node &n) {
+    plan_.buffers.push_back({role, n.dtype, n.shape});
+    return static_cast<int>(plan_.buffers.size()) - 1;
+  }
+
+  void number_leaves() {
+    for (const Node *n : order_)
+      if (is_leaf(*n)) {
+        buffer_[n] = add_buffer(PlanBuffer::Role::Input, *n);
+        plan_.input_nodes.push_back(n);
+        plan_.input_buffers.push_back(buffer_[n]);
+      }
+  }
+
+  // Rule 4: each reduction or matmul takes the chain of single-consumer,
+  // same-shape elementwise ops above it as its epilogue; the chain's top is
+  // what its kernel writes.
+  void claim_epilogues() {
+    for (const Node *n : order_) {
+      if (is_leaf(*n)) continue;
+      if (is_root_.count(n)) materialize(n);
+      if (!is_anchor(*n)) continue;
+      const Node *top = n;
+      while (!is_root_.count(top)) {
+        const auto &users = consumers_[top];
+        if (users.size() != 1) {
+          if (users.size() > 1) note(*n, top, "its value has " + std::to_string(users.size()) + " consumers");
+          break;
+        }
+        const Node *user = users[0];
+        if (!is_elementwise(*user) || claimed_.count(user)) {
+          note(*n, top, "its consumer " + describe(*user) + " is not an elementwise op it can take as epilogue");
+          break;
+        }
+        if (user->shape != top->shape) {
+          note(*n, top, "its consumer " + describe(*user) + " broadcasts it, so it needs the whole result first");
+          break;
+        }
+        top = user;
+        claimed_.insert(top);
+      }
+      anchor_of_.emplace(top, n);
+      materialize(top);
+    }
+  }
+
+  // Rule 5: a value with several consumers is recomputed where cheap.
+  void materialize_shared_values() {
+    std::unordered_map<const Node *, int> cost;
+    for (const Node *n : order_) {
+      // Epilogue ops belong to their reduction's kernel.
+      if (is_leaf(*n) || is_anchor(*n) || materialized_.count(n) || claimed_.count(n) ||
+          n->is(Op::Const))
+        continue;
+      int c = is_elementwise(*n) ? 1 : 0;
+      for (const NodeRef &a : n->args)
+        if (!materialized_.count(a.get()) && !is_leaf(*a) && !is_anchor(*a)) c += cost[a.get()];
+      cost[n] = c;
+      size_t uses = consumers_[n].size();
+      if (c > kMaxKernelOps) {
+        plan_.notes.push_back(describe(*n) + " is materialized: its expression has " +
+                              std::to_string(c) + " ops, more than one kernel folds (" +
+                              std::to_string(kMaxKernelOps) + ")");
+        materialize(n);
+        cost[n] = 0;
+      } else if (uses > 1 && c > kRecomputeOps && is_elementwise(*n)) {
+        plan_.notes.push_back(describe(*n) + " is materialized: it has " + std::to_string(uses) +
+                              " consumers and recomputing it would cost " + std::to_string(c) +
+                              " ops in each (limit " + std::to_string(kRecomputeOps) + ")");
+        materialize(n);
+        cost[n] = 0;
+      }
+    }
+  }
+
+  void note(const Node &anchor, const Node *top, const std::string &why) {
+    if (is_root_.count(top)) return;
+    plan_.notes.push_back(describe(*top) + (top == &anchor ? "" : " (epilogue of " + describe(anchor) + ")") +
+                          " is materialized: " + why);
+  }
+
+  void materialize(const Node *n) {
+    if (!materialized_.insert(n).second) return;
+    buffer_[n] = add_buffer(is_root_.count(n) ? PlanBuffer::Role::Output : PlanBuffer::Role::Temp, *n);
+  }
+
+  // ---- building one kernel ----
+
+  void build_kernel(const Node *top) {
+    Kernel k;
+    k.name = "k" + std::to_string(plan_.kernels.size());
+    k.dtype = top->dtype;
+    kernel_ = &k;
+    top_ = top;
+    memo_.clear();
+    inputs_.clear();
+    auto anchor = anchor_of_.find(top);
+    anchor_ = anchor == anchor_of_.end() ? nullptr : anchor->second;
+    int value;
+    if (!anchor_) {
+      k.domain = top->shape;
+      value = emit(top, {}, false);
+    } else {
+      Path outer_path = build_reduction(k, *anchor_);
+      value = emit(top, outer_path, true);
+    }
+    k.outputs.push_back({buffer_.at(top), value});
+    verify_kernel(k);
+    plan_.kernels.push_back(std::move(k));
+  }
+
+  // Sets the domain and the reduced value of a reduce or matmul kernel, and
+  // returns the path that maps the output's index space into the domain.
+  Path build_reduction(Kernel &k, const Node &r) {
+    const Shape &out = r.shape;
+    std::vector<int> out_src(out.size());
+    for (size_t j = 0; j < out.size(); ++j) out_src[j] = static_cast<int>(j);
+    if (r.kind() == OpKind::Reduce) {
+      const Node &x = *r.args[0];
+      k.kind = KernelKind::Reduce;
+      k.reduce_op = r.is(Op::Max) ? Op::Max : Op::Sum;
+      k.domain = out;
+      std::vector<int> src;
+      for (size_t d = 0; d < x.rank(); ++d) {
+        bool reduced = std::find(r.dims.begin(), r.dims.end(), static_cast<int64_t>(d)) != r.dims.end();
+        if (!reduced) src.push_back(static_cast<int>(d));
+        else if (r.keepdim) src.push_back(-1);  // the kept extent-1 dim reads nothing
+      }
+      int64_t count = 1;
+      for (int64_t d : r.dims) {
+        k.domain.push_back(x.shape[d]);
+        src.push_back(static_cast<int>(d));
+        count *= x.shape[d];
+      }
+      k.num_reduce = r.dims.size();
+      if (r.is(Op::Mean)) k.reduce_scale = 1.0 / static_cast<double>(count);
+      k.reduce_value = emit(&x, {ViewStep{ViewStep::ToDomain, k.domain, {}, src}}, false);
+    } else {
+      // Matmul: domain [batch..., m, n | k]; A reads (batch, m, k), B (batch, k, n).
+      const Node &a = *r.args[0], &b = *r.args[1];
+      int64_t kdim = a.shape.back();
+      size_t rank = out.size();
+      k.kind = KernelKind::Matmul;
+      k.reduce_op = Op::Sum;
+      k.domain = out;
+      k.domain.push_back(kdim);
+      k.num_reduce = 1;
+      Shape batch(out.begin(), out.end() - 2);
+      Shape a_shape = batch, b_shape = batch;
+      a_shape.insert(a_shape.end(), {out[rank - 2], kdim});
+      b_shape.insert(b_shape.end(), {kdim, out[rank - 1]});
+      std::vector<int> a_src(rank + 1), b_src(rank + 1);
+      for (size_t j = 0; j < batch.size(); ++j) a_src[j] = b_src[j] = static_cast<int>(j);
+      int m = static_cast<int>(rank - 2), n = static_cast<int>(rank - 1), kk = static_cast<int>(rank);
+      a_src[m] = m, a_src[n] = -1, a_src[kk] = n;
+      b_src[m] = -1, b_src[n] = n, b_src[kk] = m;
+      Path a_path{ViewStep{ViewStep::ToDomain, k.domain, {}, a_src}, ViewStep{ViewStep::Expand, a_shape, {}, {}}};
+      Path b_path{ViewStep{ViewStep::ToDomain, k.domain, {}, b_src}, ViewStep{ViewStep::Expand, b_shape, {}, {}}};
+      int lhs = emit(&a, a_path, false), rhs = emit(&b, b_path, false);
+      k.reduce_value = push(Instr::compute(Op::Mul, r.dtype, {lhs, rhs}, false));
+    }
+    for (size_t d = 0; d < k.num_reduce; ++d) out_src.push_back(-1);
+    k.ops.push_back(r.is(Op::Matmul) ? "matmul" : op_name(r.op));
+    return {ViewStep{ViewStep::ToDomain, k.domain, {}, out_src}};
+  }
+
+  int push(Instr in) {
+    kernel_->body.push_back(std::move(in));
+    return static_cast<int>(kernel_->body.size()) - 1;
+  }
+
+  int input_index(int buffer) {
+    auto it = inputs_.find(buffer);
+    if (it != inputs_.end()) return it->second;
+    const PlanBuffer &b = plan_.buffers[buffer];
+    kernel_->inputs.push_back({buffer, b.dtype, b.shape});
+    return inputs_[buffer] = static_cast<int>(kernel_->inputs.size()) - 1;
+  }
+
+  // Emits the instructions computing node `n` at every domain point, reading
+  // it through `path`; returns the instruction holding its value.
+  int emit(const Node *n, const Path &path, bool outer) {
+    if (n->is(Op::Const)) {
+      uint64_t bits;
+      std::memcpy(&bits, &n->value, sizeof bits);
+      std::string key = "c" + std::to_string(bits) + dtype_name(n->dtype) + (outer ? "o" : "i");
+      auto it = memo_.find(key);
+      if (it != memo_.end()) return it->second;
+      return memo_[key] = push(Instr::constant(n->value, n->dtype, outer));
+    }
+    if (outer && n == anchor_) {
+      auto it = memo_.find("reduced");
+      if (it != memo_.end()) return it->second;
+      return memo_["reduced"] = push(Instr::reduced(n->dtype));
+    }
+    bool stored = n != top_ && (is_leaf(*n) || materialized_.count(n));
+    Access access = access_through(n->shape, path);
+    std::string key = std::to_string(reinterpret_cast<uintptr_t>(n)) + (outer ? "o" : "i") +
+                      print_access(access, kernel_->num_reduce);
+    auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+
+    int value;
+    if (stored) {
+      value = push(Instr::load(input_index(buffer_.at(n)), std::move(access), n->dtype, outer));
+    } else if (n->kind() == OpKind::View) {
+      ViewStep step{ViewStep::Reshape, n->shape, {}, {}};
+      if (n->is(Op::Permute)) step = ViewStep{ViewStep::Permute, {}, n->dims, {}};
+      if (n->is(Op::Expand)) step = ViewStep{ViewStep::Expand, n->shape, {}, {}};
+      value = emit(n->args[0].get(), extend(path, step), outer);
+    } else {
+      FUSEJIT_INTERNAL_CHECK(is_elementwise(*n), "fuse: ", describe(*n), " reached inside kernel ",
+                             kernel_->name, " without a buffer");
+      std::vector<int> args;
+      for (const NodeRef &a : n->args) {
+        Path p = a->shape == n->shape ? path : extend(path, ViewStep{ViewStep::Expand, n->shape, {}, {}});
+        args.push_back(emit(a.get(), p, outer));
+      }
+      value = push(Instr::compute(n->op, n->dtype, std::move(args), outer));
+      kernel_->ops.push_back(op_name(n->op));
+    }
+    return memo_[key] = value;
+  }
+
+  void count_bytes() {
+    for (const PlanBuffer &b : plan_.buffers)
+      if (b.role == PlanBuffer::Role::Temp) plan_.intermediate_bytes += b.bytes();
+    for (const Node *n : order_)
+      if (!is_leaf(*n) && !is_root_.count(n) && n->kind() != OpKind::View && !n->is(Op::Const))
+        plan_.unfused_intermediate_bytes += n->numel() * static_cast<int64_t>(dtype_size(n->dtype));
+  }
+
+  std::vector<NodeRef> roots_;
+  std::vector<const Node *> order_;
+  std::unordered_map<const Node *, std::vector<const Node *>> consumers_;
+  std::unordered_set<const Node *> is_root_, materialized_, claimed_;
+  std::unordered_map<const Node *, const Node *> anchor_of_;  // kernel top -> its reduction
+  std::unordered_map<const Node *, int> buffer_;
+  Plan plan_;
+
+  // The kernel being built.
+  Kernel *kernel_ = nullptr;
+  const Node *top_ = nullptr;
+  const Node *anchor_ = nullptr;
+  std::unordered_map<std::string, int> memo_;
+  std::unordered_map<int, int> inputs_;
+};
+
+}  // namespace
+
+Plan fuse(const std::vector<NodeRef> &roots) { return Fuser(roots).run(); }
+
+}  // namespace fusejit

@@ -1,0 +1,37 @@
+// A plan: the kernels that compute a graph's roots, in execution order, and
+// the buffers they read and write. Made by `fuse`, run by `execute_plan`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/kernel.h"
+
+namespace fusejit {
+
+struct PlanBuffer {
+  enum class Role { Input, Output, Temp };
+  Role role = Role::Temp;
+  DType dtype = DType::F32;
+  Shape shape;
+  int64_t bytes() const { return numel(shape) * static_cast<int64_t>(dtype_size(dtype)); }
+};
+
+struct Plan {
+  std::vector<PlanBuffer> buffers;
+  std::vector<Kernel> kernels;
+  // The graph's leaves (inputs and realized values) in the order their
+  // buffers were numbered; input_buffers[i] holds input_nodes[i].
+  std::vector<const Node *> input_nodes;
+  std::vector<int> input_buffers;
+  // The buffer holding each root (a root may be a leaf: then an input buffer).
+  std::vector<int> root_buffers;
+  // One line per materialized intermediate: why it could not be fused away.
+  std::vector<std::string> notes;
+  // Bytes of intermediates this plan allocates, and what executing the graph
+  // op by op (as the reference interpreter does) would allocate.
+  int64_t intermediate_bytes = 0;
+  int64_t unfused_intermediate_bytes = 0;
+};
+
+}  // namespace fusejit

@@ -1,0 +1,143 @@
+// The public tensor type: a handle to a lazy graph node. Building a tensor
+// computes nothing; reading one (to_vector, item) realizes it once and keeps
+// the result on its node.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/dtype.h"
+#include "ir/error.h"
+#include "ir/node.h"
+#include "ir/shape.h"
+
+namespace fusejit {
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined; any use but defined() is a ValueError
+  explicit Tensor(NodeRef node) : node_(std::move(node)) {}
+
+  // ---- factories (leaves) ----
+  template <typename T>
+  static Tensor from_vector(const std::vector<T> &values, Shape shape);
+  template <typename T>
+  static Tensor from_vector(const std::vector<T> &values) {
+    return from_vector(values, {static_cast<int64_t>(values.size())});
+  }
+  static Tensor scalar(double value, DType dtype = DType::F32);
+  static Tensor zeros(Shape shape, DType dtype = DType::F32);
+  static Tensor ones(Shape shape, DType dtype = DType::F32);
+  static Tensor full(Shape shape, double value, DType dtype = DType::F32);
+  // Uniform in [0, 1) and standard normal. Without a seed they draw from the
+  // process-wide generator (see manual_seed), so runs are reproducible.
+  static Tensor rand(Shape shape, DType dtype = DType::F32,
+                     std::optional<uint64_t> seed = std::nullopt);
+  static Tensor randn(Shape shape, DType dtype = DType::F32,
+                      std::optional<uint64_t> seed = std::nullopt);
+
+  // ---- what it is ----
+  bool defined() const { return node_ != nullptr; }
+  const Shape &shape() const;
+  DType dtype() const;
+  size_t dim() const { return shape().size(); }
+  int64_t numel() const;
+  const NodeRef &node() const;
+
+  // ---- elementwise ----
+  Tensor neg() const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor inv() const;
+  Tensor maximum(const Tensor &other) const;
+  Tensor minimum(const Tensor &other) const;
+  Tensor pow(const Tensor &exponent) const;
+  Tensor pow(double exponent) const;
+
+  // ---- reductions: empty dims reduce everything ----
+  Tensor sum(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  Tensor max(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  Tensor mean(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+
+  // ---- views (never copy) ----
+  Tensor reshape(Shape shape) const;
+  Tensor permute(std::vector<int64_t> perm) const;
+  Tensor transpose() const;  // swaps the last two dims
+  Tensor expand(Shape shape) const;
+
+  Tensor matmul(const Tensor &other) const;
+
+  // ---- reading: realizes the tensor (once) ----
+  // T must be the tensor's element type (float for f32, double for f64).
+  template <typename T>
+  std::vector<T> to_vector() const;
+  template <typename T>
+  T item() const;
+  // Computes the value now, if it is not known yet; returns *this.
+  const Tensor &realize() const;
+
+ private:
+  std::vector<double> values_as_double() const;
+  void check_read(DType want, const char *what) const;
+
+  NodeRef node_;
+};
+
+// Arithmetic and comparisons broadcast like numpy. A double operand takes
+// the tensor's dtype. Comparisons give 1/0 in the operands' dtype.
+Tensor operator-(const Tensor &a);
+Tensor operator+(const Tensor &a, const Tensor &b);
+Tensor operator-(const Tensor &a, const Tensor &b);
+Tensor operator*(const Tensor &a, const Tensor &b);
+Tensor operator/(const Tensor &a, const Tensor &b);
+Tensor operator<(const Tensor &a, const Tensor &b);
+Tensor operator>(const Tensor &a, const Tensor &b);
+Tensor operator==(const Tensor &a, const Tensor &b);
+#define FUSEJIT_SCALAR_OPERATOR(op)              \
+  Tensor operator op(const Tensor &a, double b); \
+  Tensor operator op(double a, const Tensor &b);
+FUSEJIT_SCALAR_OPERATOR(+)
+FUSEJIT_SCALAR_OPERATOR(-)
+FUSEJIT_SCALAR_OPERATOR(*)
+FUSEJIT_SCALAR_OPERATOR(/)
+FUSEJIT_SCALAR_OPERATOR(<)
+FUSEJIT_SCALAR_OPERATOR(>)
+FUSEJIT_SCALAR_OPERATOR(==)
+#undef FUSEJIT_SCALAR_OPERATOR
+
+Tensor matmul(const Tensor &a, const Tensor &b);
+Tensor where(const Tensor &cond, const Tensor &x, const Tensor &y);
+Tensor where(const Tensor &cond, double x, double y);
+Tensor maximum(const Tensor &a, const Tensor &b);
+Tensor minimum(const Tensor &a, const Tensor &b);
+
+// Seeds the process-wide generator behind rand/randn without a seed.
+void manual_seed(uint64_t seed);
+
+// ---- template definitions ----
+
+template <typename T>
+std::vector<T> Tensor::to_vector() const {
+  check_read(dtype_of<T>(), "to_vector");
+  std::vector<double> v = values_as_double();
+  return std::vector<T>(v.begin(), v.end());
+}
+
+template <typename T>
+T Tensor::item() const {
+  check_read(dtype_of<T>(), "item");
+  std::vector<double> v = values_as_double();
+  if (v.size() != 1)
+    throw ShapeError("item: tensor " + type_str(dtype(), shape()) + " has " +
+                     std::to_string(v.size()) + " elements, not 1");
+  return static_cast<T>(v[0]);
+}
+
+}  // namespace fusejit

@@ -1,0 +1,89 @@
+#include "ir/kernel.h"
+
+#include "ir/error.h"
+
+namespace fusejit {
+
+const char *kernel_kind_name(KernelKind k) {
+  switch (k) {
+    case KernelKind::Elementwise: return "elementwise";
+    case KernelKind::Reduce: return "reduce";
+    case KernelKind::Matmul: return "matmul";
+  }
+  return "?";
+}
+
+namespace {
+
+// The largest position an access reaches over its first layer's shape
+// (strides are non-negative, so the last index gives the maximum).
+int64_t max_position(const Access &a) {
+  int64_t p = 0;
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    const AccessLayer &layer = a.layers[l];
+    // An unravelled earlier layer can reach every index of this layer's shape.
+    p = layer.offset;
+    for (size_t d = 0; d < layer.shape.size(); ++d)
+      if (layer.shape[d] > 0) p += (layer.shape[d] - 1) * layer.strides[d];
+  }
+  return p;
+}
+
+void verify_access(const Kernel &k, const Instr &in, size_t at) {
+  const Access &a = in.access;
+  FUSEJIT_INTERNAL_CHECK(!a.layers.empty(), k.name, " %", at, ": load without access");
+  FUSEJIT_INTERNAL_CHECK(a.layers[0].shape == k.domain, k.name, " %", at,
+                         ": access does not start at the domain");
+  for (const AccessLayer &l : a.layers) {
+    FUSEJIT_INTERNAL_CHECK(l.strides.size() == l.shape.size(), k.name, " %", at,
+                           ": strides and shape differ in rank");
+    for (int64_t s : l.strides) FUSEJIT_INTERNAL_CHECK(s >= 0, k.name, " %", at, ": negative stride");
+  }
+  // Outer loads run once per output point and must not depend on reduced dims.
+  if (in.outer)
+    for (size_t d = k.num_output_dims(); d < k.domain.size(); ++d)
+      FUSEJIT_INTERNAL_CHECK(a.layers[0].strides[d] == 0, k.name, " %", at,
+                             ": an epilogue load moves along a reduced dim");
+  if (numel(k.domain) == 0) return;
+  int64_t n = numel(k.inputs.at(in.input).shape);
+  FUSEJIT_INTERNAL_CHECK(max_position(a) < n, k.name, " %", at, ": load reaches position ",
+                         max_position(a), " of a buffer of ", n, " elements");
+}
+
+}  // namespace
+
+void verify_kernel(const Kernel &k) {
+  FUSEJIT_INTERNAL_CHECK(k.num_reduce <= k.domain.size(), k.name, ": more reduced dims than dims");
+  FUSEJIT_INTERNAL_CHECK((k.kind == KernelKind::Elementwise) == (k.reduce_value < 0), k.name,
+                         ": reduce_value and kind disagree");
+  for (size_t i = 0; i < k.body.size(); ++i) {
+    const Instr &in = k.body[i];
+    for (int a : in.args) {
+      FUSEJIT_INTERNAL_CHECK(a >= 0 && static_cast<size_t>(a) < i, k.name, " %", i,
+                             ": uses %", a, " before it is defined");
+      // An inner instruction cannot use an epilogue value.
+      FUSEJIT_INTERNAL_CHECK(in.outer || !k.body[a].outer, k.name, " %", i,
+                             ": inner instruction uses epilogue value %", a);
+    }
+    if (in.kind == InstrKind::Load) {
+      FUSEJIT_INTERNAL_CHECK(in.input >= 0 && static_cast<size_t>(in.input) < k.inputs.size(),
+                             k.name, " %", i, ": load of unknown input ", in.input);
+      verify_access(k, in, i);
+    }
+    if (in.kind == InstrKind::Reduced)
+      FUSEJIT_INTERNAL_CHECK(in.outer && k.reduce_value >= 0, k.name, " %", i,
+                             ": reduced value outside an epilogue");
+  }
+  if (k.reduce_value >= 0)
+    FUSEJIT_INTERNAL_CHECK(static_cast<size_t>(k.reduce_value) < k.body.size() &&
+                               !k.body[k.reduce_value].outer,
+                           k.name, ": reduced value must be an inner instruction");
+  for (const KernelOutput &o : k.outputs) {
+    FUSEJIT_INTERNAL_CHECK(o.instr >= 0 && static_cast<size_t>(o.instr) < k.body.size(), k.name,
+                           ": output of unknown instruction");
+    FUSEJIT_INTERNAL_CHECK(k.num_reduce == 0 || k.body[o.instr].outer, k.name,
+                           ": a reduce kernel writes an inner value");
+  }
+}
+
+}  // namespace fusejit

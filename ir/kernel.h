@@ -1,0 +1,120 @@
+// The kernel IR: what one fused loop nest computes. The fusion pass turns the
+// graph into a list of kernels; codegen lowers each to one LLVM function.
+//
+// A kernel iterates over `domain`: the output dims first (in the output's
+// order), then `num_reduce` reduced dims. Its body is a list of scalar
+// instructions in SSA form (an instruction's args are earlier instructions).
+// "Inner" instructions run at every domain point; "outer" ones run once per
+// output point, after the reduction (the epilogue). Elementwise kernels have
+// no reduced dims and every instruction is inner.
+//
+// Loads read an input buffer through an Access, which is how views (permute,
+// expand, reshape) cost no copy: see AccessLayer. Outputs are written
+// contiguously (row-major over the output dims).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/node.h"
+
+namespace fusejit {
+
+// How a load finds its element. Start from the domain index; each layer
+// forms p = offset + sum(index[d] * strides[d]). The last layer's p is the
+// element's position in the buffer; for an earlier layer, p is unravelled
+// (row-major) into the next layer's shape to give that layer's index. One
+// layer is a plain strided access; a second appears only when a reshape
+// cannot be expressed with strides (a reshape of a permuted view).
+struct AccessLayer {
+  Shape shape;  // layers[0].shape is the kernel's domain
+  Strides strides;
+  int64_t offset = 0;
+};
+
+struct Access {
+  std::vector<AccessLayer> layers;
+  bool is_affine() const { return layers.size() == 1; }
+};
+
+enum class InstrKind { Load, Const, Unary, Binary, Where, Reduced };
+
+struct Instr {
+  InstrKind kind = InstrKind::Const;
+  Op op = Op::Const;       // Unary/Binary: the graph op it computes
+  DType dtype = DType::F32;
+  std::vector<int> args;   // earlier instructions
+  int input = -1;          // Load: index into Kernel::inputs
+  Access access;           // Load
+  double value = 0;        // Const
+  bool outer = false;      // evaluated once per output point (epilogue)
+
+  static Instr load(int input, Access access, DType dtype, bool outer) {
+    Instr i;
+    i.kind = InstrKind::Load;
+    i.input = input, i.access = std::move(access), i.dtype = dtype, i.outer = outer;
+    return i;
+  }
+  static Instr constant(double value, DType dtype, bool outer) {
+    Instr i;
+    i.kind = InstrKind::Const;
+    i.value = value, i.dtype = dtype, i.outer = outer;
+    return i;
+  }
+  // Unary, Binary or Where, by the number of args.
+  static Instr compute(Op op, DType dtype, std::vector<int> args, bool outer) {
+    Instr i;
+    i.kind = args.size() == 1 ? InstrKind::Unary : args.size() == 2 ? InstrKind::Binary : InstrKind::Where;
+    i.op = op, i.dtype = dtype, i.args = std::move(args), i.outer = outer;
+    return i;
+  }
+  // The reduction's result, in the epilogue.
+  static Instr reduced(DType dtype) {
+    Instr i;
+    i.kind = InstrKind::Reduced;
+    i.dtype = dtype, i.outer = true;
+    return i;
+  }
+};
+
+enum class KernelKind { Elementwise, Reduce, Matmul };
+const char *kernel_kind_name(KernelKind k);  // "elementwise", "reduce", "matmul"
+
+// Buffers are numbered by the plan that owns the kernel.
+struct KernelInput {
+  int buffer;
+  DType dtype;
+  Shape shape;  // the buffer's own (contiguous) shape
+};
+
+struct KernelOutput {
+  int buffer;
+  int instr;  // the value written; outer in a reduce kernel
+};
+
+struct Kernel {
+  std::string name;  // deterministic: k0, k1, ... in execution order
+  KernelKind kind = KernelKind::Elementwise;
+  DType dtype = DType::F32;
+  Shape domain;
+  size_t num_reduce = 0;
+  // Reduce kernels: the inner instruction reduced, with Sum or Max; a Mean is
+  // a Sum whose result is multiplied by reduce_scale (1/n).
+  int reduce_value = -1;
+  Op reduce_op = Op::Sum;
+  double reduce_scale = 1.0;
+  std::vector<KernelInput> inputs;
+  std::vector<Instr> body;
+  std::vector<KernelOutput> outputs;
+  // The graph ops folded into this kernel, in order, for dumps ("exp", "sum", ...).
+  std::vector<std::string> ops;
+
+  size_t num_output_dims() const { return domain.size() - num_reduce; }
+  Shape output_shape() const { return Shape(domain.begin(), domain.end() - num_reduce); }
+};
+
+// Checks the kernel's internal consistency (SSA order, access ranks, that
+// every load stays inside its buffer); throws InternalError.
+void verify_kernel(const Kernel &k);
+
+}  // namespace fusejit

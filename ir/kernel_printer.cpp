@@ -1,0 +1,94 @@
+#include "ir/kernel_printer.h"
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+namespace fusejit {
+
+namespace {
+
+std::string format_float(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+// "[2, 2 | 3]": the dims from `bar_at` on are reduced.
+std::string strides_str(const std::vector<int64_t> &s, size_t bar_at) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == bar_at)
+      out += i ? " | " : "| ";
+    else if (i)
+      out += ", ";
+    out += std::to_string(s[i]);
+  }
+  return out + "]";
+}
+
+std::string instr_str(const Instr &in, const Kernel &k) {
+  auto v = [](int i) { return "%" + std::to_string(i); };
+  switch (in.kind) {
+    case InstrKind::Load:
+      return "load in" + std::to_string(in.input) + " " + print_access(in.access, k.num_reduce);
+    case InstrKind::Const:
+      return "const " + format_float(in.value);
+    case InstrKind::Unary:
+      return std::string(op_name(in.op)) + " " + v(in.args[0]);
+    case InstrKind::Binary:
+      if (is_infix(in.op)) return v(in.args[0]) + " " + op_name(in.op) + " " + v(in.args[1]);
+      return std::string(op_name(in.op)) + " " + v(in.args[0]) + ", " + v(in.args[1]);
+    case InstrKind::Where:
+      return "where " + v(in.args[0]) + ", " + v(in.args[1]) + ", " + v(in.args[2]);
+    case InstrKind::Reduced:
+      return std::string("reduced ") + op_name(k.reduce_op) + " " + v(k.reduce_value) +
+             (k.reduce_scale != 1.0 ? " * " + format_float(k.reduce_scale) : "");
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string print_access(const Access &a, size_t num_reduce) {
+  std::ostringstream os;
+  const AccessLayer &first = a.layers[0];
+  os << strides_str(first.strides, first.strides.size() - num_reduce);
+  if (first.offset) os << " + " << first.offset;
+  for (size_t l = 1; l < a.layers.size(); ++l) {
+    const AccessLayer &layer = a.layers[l];
+    os << " -> " << shape_str(layer.shape) << " " << strides_str(layer.strides, layer.strides.size());
+    if (layer.offset) os << " + " << layer.offset;
+  }
+  return os.str();
+}
+
+std::string print_kernel(const Kernel &k) {
+  std::ostringstream os;
+  os << "kernel " << k.name << " " << kernel_kind_name(k.kind);
+  if (k.kind == KernelKind::Reduce) os << "(" << op_name(k.reduce_op) << ")";
+  os << " " << dtype_name(k.dtype) << " domain " << strides_str(k.domain, k.num_output_dims())
+     << "\n";
+  os << "  ops:";
+  for (const std::string &op : k.ops) os << " " << op;
+  os << "\n";
+  for (size_t i = 0; i < k.inputs.size(); ++i)
+    os << "  in" << i << " = buf" << k.inputs[i].buffer << " "
+       << type_str(k.inputs[i].dtype, k.inputs[i].shape) << "\n";
+  bool in_epilogue = false;
+  for (size_t i = 0; i < k.body.size(); ++i) {
+    const Instr &in = k.body[i];
+    if (in.outer && !in_epilogue) {
+      os << "  after reduce:\n";
+      in_epilogue = true;
+    }
+    os << (in.outer ? "    %" : "  %") << i << " = " << instr_str(in, k) << "\n";
+  }
+  for (size_t i = 0; i < k.outputs.size(); ++i)
+    os << "  out" << i << " = buf" << k.outputs[i].buffer << " "
+       << type_str(k.body[k.outputs[i].instr].dtype, k.output_shape()) << " <- %"
+       << k.outputs[i].instr << "\n";
+  return os.str();
+}
+
+}  // namespace fusejit

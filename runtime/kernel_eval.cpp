@@ -1,0 +1,94 @@
+#include "runtime/kernel_eval.h"
+
+#include <cmath>
+#include <limits>
+
+#include "runtime/reference_kernels.h"
+
+namespace fusejit {
+
+namespace {
+
+// Each instruction's value is rounded to its dtype, as the interpreter rounds
+// each op's result.
+double round_to(DType t, double v) { return t == DType::F32 ? static_cast<float>(v) : v; }
+
+int64_t load_position(const Access &a, const Index &domain_index) {
+  Index index = domain_index;
+  int64_t p = 0;
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    const AccessLayer &layer = a.layers[l];
+    if (l > 0) {
+      index.resize(layer.shape.size());
+      ordinal_to_index(p, layer.shape, index.data());
+    }
+    p = index_to_position(index.data(), layer.strides, layer.offset);
+  }
+  return p;
+}
+
+class KernelEvaluator {
+ public:
+  KernelEvaluator(const Kernel &k, const std::vector<const Buffer *> &inputs)
+      : k_(k), inputs_(inputs), values_(k.body.size()) {}
+
+  // Evaluates the inner (outer == false) or epilogue instructions at `index`.
+  void eval(const Index &index, bool outer, double reduced) {
+    for (size_t i = 0; i < k_.body.size(); ++i) {
+      const Instr &in = k_.body[i];
+      if (in.outer != outer) continue;
+      auto arg = [&](int j) { return values_[in.args[j]]; };
+      double v = 0;
+      switch (in.kind) {
+        case InstrKind::Load: v = inputs_[in.input]->get(load_position(in.access, index)); break;
+        case InstrKind::Const: v = in.value; break;
+        case InstrKind::Unary: v = apply_unary(in.op, arg(0)); break;
+        case InstrKind::Binary: v = apply_binary(in.op, arg(0), arg(1)); break;
+        case InstrKind::Where: v = arg(0) != 0 ? arg(1) : arg(2); break;
+        case InstrKind::Reduced: v = reduced; break;
+      }
+      values_[i] = round_to(in.dtype, v);
+    }
+  }
+
+  double value(int i) const { return values_[i]; }
+
+ private:
+  const Kernel &k_;
+  const std::vector<const Buffer *> &inputs_;
+  std::vector<double> values_;
+};
+
+}  // namespace
+
+void eval_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
+                 const std::vector<Buffer *> &outputs) {
+  KernelEvaluator ev(k, inputs);
+  Shape out_shape = k.output_shape();
+  Shape red_shape(k.domain.end() - k.num_reduce, k.domain.end());
+  size_t n_out = out_shape.size();
+  int64_t out_count = numel(out_shape), red_count = numel(red_shape);
+  Index index(k.domain.size(), 0);
+  for (int64_t o = 0; o < out_count; ++o) {
+    ordinal_to_index(o, out_shape, index.data());
+    double reduced = 0;
+    if (k.reduce_value >= 0) {
+      // Accumulate in double and round once, as the reference interpreter does.
+      double acc = k.reduce_op == Op::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+      for (int64_t r = 0; r < red_count; ++r) {
+        ordinal_to_index(r, red_shape, index.data() + n_out);
+        ev.eval(index, false, 0);
+        double v = ev.value(k.reduce_value);
+        acc = k.reduce_op == Op::Max ? apply_binary(Op::Maximum, acc, v) : acc + v;
+      }
+      std::fill(index.begin() + n_out, index.end(), 0);
+      reduced = acc * k.reduce_scale;
+      ev.eval(index, true, reduced);
+    } else {
+      ev.eval(index, false, 0);
+    }
+    for (size_t j = 0; j < outputs.size(); ++j) outputs[j]->set(o, ev.value(k.outputs[j].instr));
+  }
+}
+
+}  // namespace fusejit

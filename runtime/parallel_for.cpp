@@ -1,0 +1,66 @@
+#include "runtime/parallel_for.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <string>
+
+#include "ir/error.h"
+
+namespace fusejit {
+
+namespace {
+
+std::atomic<int> override_threads{0};
+
+int default_threads() {
+  static const int n = [] {
+    int cores = std::max(1, omp_get_num_procs());
+    const char *env = std::getenv("FUSEJIT_NUM_THREADS");
+    if (!env || !*env) return cores;
+    char *end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (*end != '\0' || v < 1)
+      throw ValueError(std::string("FUSEJIT_NUM_THREADS='") + env + "': expected a positive integer");
+    return static_cast<int>(std::min<long>(v, cores * 4L));
+  }();
+  return n;
+}
+
+}  // namespace
+
+int num_threads() {
+  int o = override_threads.load();
+  return o > 0 ? o : default_threads();
+}
+
+void set_num_threads(int n) { override_threads.store(std::max(0, n)); }
+
+void parallel_for(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)> &body) {
+  if (n <= 0) return;
+  int threads = static_cast<int>(std::min<int64_t>(num_threads(), n / std::max<int64_t>(min_chunk, 1)));
+  if (threads <= 1) {
+    body(0, n);
+    return;
+  }
+  std::exception_ptr error;
+  std::mutex error_mu;
+#pragma omp parallel num_threads(threads)
+  {
+    int t = omp_get_thread_num(), count = omp_get_num_threads();
+    int64_t begin = n * t / count, end = n * (t + 1) / count;
+    try {
+      if (begin < end) body(begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mu);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace fusejit

@@ -1,0 +1,27 @@
+#include "runtime/random.h"
+
+#include <cmath>
+
+namespace fusejit {
+
+double Generator::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+
+double Generator::normal() {
+  // Box-Muller; 1 - u keeps the log's argument in (0, 1].
+  double u1 = 1.0 - uniform(), u2 = uniform();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+Buffer random_uniform(DType dtype, Shape shape, Generator &g, double lo, double hi) {
+  Buffer b(dtype, std::move(shape));
+  for (int64_t i = 0; i < b.numel(); ++i) b.set(i, lo + (hi - lo) * g.uniform());
+  return b;
+}
+
+Buffer random_normal(DType dtype, Shape shape, Generator &g) {
+  Buffer b(dtype, std::move(shape));
+  for (int64_t i = 0; i < b.numel(); ++i) b.set(i, g.normal());
+  return b;
+}
+
+}  // namespace fusejit

@@ -1,0 +1,27 @@
+// Seeded random fills. The draws are computed by hand from mt19937_64, so
+// the same seed gives the same values with every standard library.
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+#include "runtime/buffer.h"
+
+namespace fusejit {
+
+class Generator {
+ public:
+  explicit Generator(uint64_t seed) : engine_(seed) {}
+  void seed(uint64_t s) { engine_.seed(s); }
+  double uniform();  // [0, 1)
+  double normal();   // mean 0, variance 1
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// Uniform in [lo, hi).
+Buffer random_uniform(DType dtype, Shape shape, Generator &g, double lo = 0.0, double hi = 1.0);
+Buffer random_normal(DType dtype, Shape shape, Generator &g);
+
+}  // namespace fusejit

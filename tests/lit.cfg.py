@@ -1,0 +1,17 @@
+# lit configuration for fusejit's FileCheck regression tests: each `.fj` file
+# under tests/ carries its own `# RUN:` lines and `# CHECK:` expectations.
+import os
+import lit.formats
+
+config.name = "fusejit"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".fj"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.fusejit_build_dir, "tests", "lit")
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py.in"]
+
+path = [config.fusejit_tool_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+config.environment["PATH"] = os.pathsep.join(path)
+# Kernels compiled by one test must not be served to another from disk.
+config.environment["FUSEJIT_CACHE_DIR"] = os.path.join(config.test_exec_root, "cache")
+config.substitutions.append(("%examples", os.path.join(config.fusejit_source_dir, "examples", "programs")))

@@ -1,0 +1,28 @@
+// The `fusejit` tool's subcommands. Each returns the process exit code:
+// 0 ok, 1 a check failed, 2 bad input. Errors are thrown as fusejit::Error
+// and turned into a message and exit code 2 by main.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fusejit::tool {
+
+struct DumpOptions {
+  std::string program;
+  std::string stage = "graph";
+  std::string format = "text";
+};
+
+struct RunOptions {
+  std::string program;
+  std::vector<std::string> inputs;  // NAME=FILE.npy
+  uint64_t seed = 0;
+  std::string out_dir;
+  std::string format = "text";
+};
+
+int dump_command(const DumpOptions &opts);
+int run_command(const RunOptions &opts);
+
+}  // namespace fusejit::tool
