@@ -1,0 +1,75 @@
+// What the JIT offers the rest of fusejit without exposing LLVM: the
+// numerics policy kernels are compiled under, where compiled code and the
+// disk cache live, and counters that say what the JIT did.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace fusejit {
+
+// Floating-point policy of compiled kernels. The lowering encodes it as
+// fast-math flags on each FP instruction (codegen/fast_math.h); the target
+// machine never enables unsafe FP math globally, so Strict code is exactly
+// the IEEE operations the kernel IR names, in its order.
+enum class Numerics {
+  Fast,    // `contract` (FMA) and `reassoc` (reordered reductions) allowed
+  Strict,  // neither: results reproducible run to run
+};
+
+const char *numerics_name(Numerics numerics);  // "fast" / "strict"
+
+// FUSEJIT_NUMERICS=fast|strict; unset or empty means fast. Any other value
+// throws ValueError naming it: a typo must not silently select fast math.
+Numerics numerics_from_env();
+
+// The host CPU name and its enabled features, sorted, as LLVM sees them:
+// "znver4 +adx,+aes,+avx,+avx2,...". Compiled objects are only valid on a
+// CPU with the same description, so it is part of every disk cache entry.
+std::string host_cpu_description();
+
+// What `dump_*` functions print: the module as lowered, after the O3
+// pipeline, or as host assembly.
+enum class DumpStage { LlvmIr, OptimizedLlvmIr, Assembly };
+
+// Where a compiled function's machine code came from.
+enum class CodeSource {
+  Compiled,     // optimized and compiled by LLVM now
+  MemoryCache,  // this engine had already compiled the same cache key
+  DiskCache,    // a validated object from the disk cache; LLVM only linked it
+};
+
+struct CompiledFunction {
+  void *address = nullptr;
+  std::string cache_key;
+  CodeSource source = CodeSource::Compiled;
+  double milliseconds = 0;  // wall time of this request, lookup included
+
+  template <typename Fn>
+  Fn *as() const {
+    return reinterpret_cast<Fn *>(address);
+  }
+};
+
+// Counters of one engine since it was created.
+struct JitStats {
+  uint64_t compiles = 0;      // modules optimized and compiled by LLVM
+  uint64_t memory_hits = 0;   // requests answered by an already loaded kernel
+  uint64_t disk_hits = 0;     // objects loaded from valid disk entries
+  uint64_t disk_rejects = 0;  // disk entries found invalid and discarded
+  uint64_t disk_writes = 0;   // disk entries written
+  double compile_milliseconds = 0;  // total wall time of Compiled requests
+};
+
+struct JitOptions {
+  // Directory of the disk cache; nullopt disables it. If it cannot be
+  // created the engine runs without disk cache (and says so in a debug log).
+  std::optional<std::string> cache_dir;
+
+  // $FUSEJIT_CACHE_DIR, else $XDG_CACHE_HOME/fusejit, else
+  // $HOME/.cache/fusejit; nullopt if none of these is set.
+  static JitOptions from_env();
+};
+
+}  // namespace fusejit

@@ -1,0 +1,61 @@
+// The JIT: turns an LLVM module into callable machine code for this host,
+// through the O3 pipeline and an object cache in memory and on disk.
+//
+// This header names LLVM types but includes no LLVM header, so lowering code
+// and tests can use it without paying for ORC's headers; those are
+// confined to jit_engine.cpp.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "codegen/jit.h"
+
+namespace llvm {
+class LLVMContext;
+class Module;
+}  // namespace llvm
+
+namespace fusejit {
+
+// One ORC LLJIT and its caches. Every kernel gets its own JITDylib named
+// after its cache key, so kernels may all use the same symbol name and
+// never clash; kernels are never removed. Thread-safe: any number of
+// threads may compile at once, and concurrent requests for one key compile
+// it once.
+class JitEngine {
+ public:
+  explicit JitEngine(JitOptions options = JitOptions::from_env());
+  ~JitEngine();
+  JitEngine(const JitEngine &) = delete;
+  JitEngine &operator=(const JitEngine &) = delete;
+
+  // The address of `symbol` in `module`, compiled for the host. `cache_key`
+  // must determine the module's code completely (its graph hash, Numerics,
+  // symbol name): a key this engine has seen returns the earlier kernel
+  // and drops `module`; a key with a valid disk entry skips optimization
+  // and codegen. The module becomes the key's (its identifier is set to
+  // it); `context` must own it and nothing else. Throws CompileError if
+  // LLVM rejects the module or the symbol is not defined in it.
+  CompiledFunction compile(std::unique_ptr<llvm::Module> module,
+                           std::unique_ptr<llvm::LLVMContext> context,
+                           const std::string &symbol,
+                           const std::string &cache_key);
+
+  JitStats stats() const;
+
+  // The disk cache directory in use; nullopt when disk caching is off.
+  std::optional<std::string> cache_dir() const;
+  // Where the disk entry of `cache_key` lives (empty if disk caching is off).
+  std::string cache_file(const std::string &cache_key) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The process-wide engine, created on first use from JitOptions::from_env().
+JitEngine &jit_engine();
+
+}  // namespace fusejit
