@@ -97,9 +97,10 @@ void Printer::assign_names() {
     if (has_line(n) && !names_.count(n))
       names_[n] = n->is(Op::Input) ? fresh("x", inputs) : fresh("t", temps);
   aliases_ = std::move(wanted_aliases);
+  std::unordered_map<std::string, const Node *> alias_target(aliases_.begin(), aliases_.end());
   for (const auto &[name, node] : p_.outputs) {
-    bool aliased = false;
-    for (const auto &[alias, target] : aliases_) aliased |= alias == name && target == node.get();
+    auto it = alias_target.find(name);
+    bool aliased = it != alias_target.end() && it->second == node.get();
     out_names_.push_back(aliased ? name : names_.at(node.get()));
   }
 }
