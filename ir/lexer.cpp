@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <optional>
 
 #include "ir/error.h"
 
@@ -23,6 +24,25 @@ std::string show_char(char c) {
   return buf;
 }
 
+std::optional<Tok> single_char_token(char c) {
+  switch (c) {
+    case '(': return Tok::LParen;
+    case ')': return Tok::RParen;
+    case '[': return Tok::LBracket;
+    case ']': return Tok::RBracket;
+    case ',': return Tok::Comma;
+    case '=': return Tok::Assign;
+    case '+': return Tok::Plus;
+    case '-': return Tok::Minus;
+    case '*': return Tok::Star;
+    case '/': return Tok::Slash;
+    case '@': return Tok::At;
+    case '<': return Tok::Lt;
+    case '>': return Tok::Gt;
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace
 
 void Source::fail(Loc at, const std::string &message) const {
@@ -41,14 +61,22 @@ void Source::fail(Loc at, const std::string &message) const {
                                   line, "\n", caret));
 }
 
+bool is_reserved(std::string_view word) {
+  return word == "input" || word == "out" || word == "inf" || word == "nan";
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || !is_ident_start(s[0]) || is_reserved(s)) return false;
+  for (char c : s)
+    if (!is_ident_char(c)) return false;
+  return true;
+}
+
 std::string describe(const Token &t) {
   switch (t.kind) {
-    case Tok::Newline:
-      return "end of line";
-    case Tok::Eof:
-      return "end of file";
-    default:
-      return "'" + std::string(t.text) + "'";
+    case Tok::Newline: return "end of line";
+    case Tok::Eof: return "end of file";
+    default: return "'" + std::string(t.text) + "'";
   }
 }
 
@@ -101,29 +129,13 @@ Token Lexer::lex() {
     return t;
   }
   size_t len = 1;
-  switch (c) {
-    case '(': t.kind = Tok::LParen; break;
-    case ')': t.kind = Tok::RParen; break;
-    case '[': t.kind = Tok::LBracket; break;
-    case ']': t.kind = Tok::RBracket; break;
-    case ',': t.kind = Tok::Comma; break;
-    case '+': t.kind = Tok::Plus; break;
-    case '-': t.kind = Tok::Minus; break;
-    case '*': t.kind = Tok::Star; break;
-    case '/': t.kind = Tok::Slash; break;
-    case '@': t.kind = Tok::At; break;
-    case '<': t.kind = Tok::Lt; break;
-    case '>': t.kind = Tok::Gt; break;
-    case '=':
-      if (pos_ + 1 < s.size() && s[pos_ + 1] == '=') {
-        t.kind = Tok::EqEq;
-        len = 2;
-      } else {
-        t.kind = Tok::Assign;
-      }
-      break;
-    default:
-      src_.fail(t.loc, "unexpected character '" + show_char(c) + "'");
+  if (c == '=' && pos_ + 1 < s.size() && s[pos_ + 1] == '=') {
+    t.kind = Tok::EqEq;
+    len = 2;
+  } else if (std::optional<Tok> k = single_char_token(c)) {
+    t.kind = *k;
+  } else {
+    src_.fail(t.loc, "unexpected character '" + show_char(c) + "'");
   }
   t.text = s.substr(pos_, len);
   pos_ += len;

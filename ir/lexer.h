@@ -56,6 +56,11 @@ struct Token {
   bool is_integer = false;
 };
 
+// Words that cannot name a value: `input`, `out`, and the literals `inf`, `nan`.
+bool is_reserved(std::string_view word);
+// Whether `s` can name a value: [A-Za-z_][A-Za-z0-9_]* and not reserved.
+bool is_identifier(std::string_view s);
+
 // "'foo'", "end of line", "end of file": how an error names a token.
 std::string describe(const Token &t);
 

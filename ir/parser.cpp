@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "ir/error.h"
+#include "ir/fj_functions.h"
 #include "ir/graph.h"
 #include "ir/lexer.h"
 
@@ -33,16 +34,14 @@ namespace fusejit {
 
 namespace {
 
+using fj::Callee;
+using fj::Fn;
 using fj::Loc;
 using fj::Tok;
 using fj::Token;
 
 // Deeper nesting than this is an error rather than a stack overflow.
 constexpr int kMaxNesting = 256;
-
-bool is_reserved(std::string_view s) {
-  return s == "input" || s == "out" || s == "inf" || s == "nan";
-}
 
 // The value of an expression. Literals have no dtype of their own, so an
 // expression made only of literals is built in both dtypes until an operand
@@ -69,46 +68,6 @@ struct Arg {
   std::vector<int64_t> ints;       // Ints
   bool keepdim = false;            // Keepdim
 };
-
-// What a call name does; the names come from the op list of ir/node.h.
-enum class Fn { Elementwise, Where, Reduce, Reshape, Permute, Expand, Transpose, Matmul };
-
-struct Callee {
-  Fn fn;
-  Op op;
-};
-
-std::optional<Callee> lookup_function(std::string_view name) {
-  static const auto *table = [] {
-    auto *t = new std::unordered_map<std::string_view, Callee>;
-    auto add = [&](Op op) {
-      switch (op_kind(op)) {
-        case OpKind::Leaf: return;
-        case OpKind::Unary: (*t)[op_name(op)] = {Fn::Elementwise, op}; return;
-        case OpKind::Binary:
-          if (!is_infix(op)) (*t)[op_name(op)] = {Fn::Elementwise, op};
-          return;
-        case OpKind::Ternary: (*t)[op_name(op)] = {Fn::Where, op}; return;
-        case OpKind::Reduce: (*t)[op_name(op)] = {Fn::Reduce, op}; return;
-        case OpKind::View:
-          (*t)[op_name(op)] = {op == Op::Reshape   ? Fn::Reshape
-                               : op == Op::Permute ? Fn::Permute
-                                                   : Fn::Expand,
-                               op};
-          return;
-        case OpKind::Matmul: (*t)[op_name(op)] = {Fn::Matmul, op}; return;
-      }
-    };
-#define FUSEJIT_ADD_OP(name, spelling, kind) add(Op::name);
-    FUSEJIT_OPS(FUSEJIT_ADD_OP)
-#undef FUSEJIT_ADD_OP
-    (*t)["transpose"] = {Fn::Transpose, Op::Permute};
-    return t;
-  }();
-  auto it = table->find(name);
-  if (it == table->end()) return std::nullopt;
-  return it->second;
-}
 
 std::string loc_str(Loc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
 
@@ -155,8 +114,8 @@ class Parser {
   struct Nesting {
     explicit Nesting(Parser &p, Loc at) : p_(p) {
       if (++p_.depth_ > kMaxNesting)
-        p_.src_.fail(at, "expression nested too deeply (more than " +
-                             std::to_string(kMaxNesting) + " levels)");
+        p_.src_.fail(at, "expression nested too deeply (more than " + std::to_string(kMaxNesting) +
+                             " levels)");
     }
     ~Nesting() { --p_.depth_; }
     Parser &p_;
@@ -207,7 +166,7 @@ void Parser::end_of_statement() {
 void Parser::binding() {
   Token name = lex_.next();
   std::string id(name.text);
-  if (is_reserved(id)) src_.fail(name.loc, "'" + id + "' is a reserved word");
+  if (fj::is_reserved(id)) src_.fail(name.loc, "'" + id + "' is a reserved word");
   if (auto it = names_.find(id); it != names_.end())
     src_.fail(name.loc, "'" + id + "' is already defined at " + loc_str(it->second.loc));
   expect(Tok::Assign, "'=' after '" + id + "'");
@@ -221,12 +180,14 @@ void Parser::binding() {
 Value Parser::input_decl(const Token &name) {
   lex_.next();  // `input`
   Token dt = lex_.next();
-  if (dt.kind != Tok::Ident) src_.fail(dt.loc, "expected a dtype (f32 or f64), got " + fj::describe(dt));
+  if (dt.kind != Tok::Ident)
+    src_.fail(dt.loc, "expected a dtype (f32 or f64), got " + fj::describe(dt));
   std::optional<DType> dtype = parse_dtype(dt.text);
-  if (!dtype) src_.fail(dt.loc, "unknown dtype '" + std::string(dt.text) + "' (expected f32 or f64)");
+  if (!dtype)
+    src_.fail(dt.loc, "unknown dtype '" + std::string(dt.text) + "' (expected f32 or f64)");
   if (lex_.peek().kind != Tok::LBracket)
-    src_.fail(lex_.peek().loc, "expected '[' and a shape after the dtype, got " +
-                                   fj::describe(lex_.peek()));
+    src_.fail(lex_.peek().loc,
+              "expected '[' and a shape after the dtype, got " + fj::describe(lex_.peek()));
   Shape shape = int_list();
   try {
     NodeRef n = ir::input(*dtype, std::move(shape), std::string(name.text));
@@ -242,7 +203,8 @@ void Parser::out_statement() {
   std::string after = "'out'";
   for (;;) {
     Token t = lex_.next();
-    if (t.kind != Tok::Ident) src_.fail(t.loc, "expected a name after " + after + ", got " + fj::describe(t));
+    if (t.kind != Tok::Ident)
+      src_.fail(t.loc, "expected a name after " + after + ", got " + fj::describe(t));
     std::string id(t.text);
     auto it = names_.find(id);
     if (it == names_.end()) src_.fail(t.loc, "unknown name '" + id + "'");
@@ -315,8 +277,8 @@ Value Parser::primary() {
       Nesting guard(*this, t.loc);
       Value v = expr();
       if (lex_.peek().kind != Tok::RParen)
-        src_.fail(lex_.peek().loc, "expected ')' to match the '(' at " + loc_str(t.loc) +
-                                       ", got " + fj::describe(lex_.peek()));
+        src_.fail(lex_.peek().loc, "expected ')' to match the '(' at " + loc_str(t.loc) + ", got " +
+                                       fj::describe(lex_.peek()));
       lex_.next();
       return v;
     }
@@ -324,7 +286,7 @@ Value Parser::primary() {
       if (t.text == "inf") return Value::literal(std::numeric_limits<double>::infinity());
       if (t.text == "nan") return Value::literal(std::numeric_limits<double>::quiet_NaN());
       if (lex_.peek().kind == Tok::LParen) return call(t);
-      if (is_reserved(t.text)) src_.fail(t.loc, "unexpected " + fj::describe(t));
+      if (fj::is_reserved(t.text)) src_.fail(t.loc, "unexpected " + fj::describe(t));
       auto it = names_.find(std::string(t.text));
       if (it == names_.end()) src_.fail(t.loc, "unknown name '" + std::string(t.text) + "'");
       return it->second.value;
@@ -335,7 +297,7 @@ Value Parser::primary() {
 }
 
 Value Parser::call(const Token &name) {
-  std::optional<Callee> callee = lookup_function(name.text);
+  std::optional<Callee> callee = fj::lookup_function(name.text);
   if (!callee) src_.fail(name.loc, "unknown function '" + std::string(name.text) + "'");
   Nesting guard(*this, name.loc);
   std::vector<Arg> args = call_args(name);
@@ -354,8 +316,8 @@ std::vector<Arg> Parser::call_args(const Token &name) {
     Token t = lex_.next();
     if (t.kind == Tok::RParen) return args;
     if (t.kind != Tok::Comma)
-      src_.fail(t.loc, "expected ',' or ')' in the call to '" + std::string(name.text) +
-                           "' at " + loc_str(open.loc) + ", got " + fj::describe(t));
+      src_.fail(t.loc, "expected ',' or ')' in the call to '" + std::string(name.text) + "' at " +
+                           loc_str(open.loc) + ", got " + fj::describe(t));
   }
 }
 
@@ -383,8 +345,9 @@ Arg Parser::call_arg() {
   bool neg = t0.kind == Tok::Minus;
   const Token &num = lex_.peek(neg ? 1 : 0);
   if (num.kind == Tok::Number && num.is_integer && ends_arg(lex_.peek(neg ? 2 : 1).kind)) {
+    double literal = neg ? -num.number : num.number;  // keeps the sign of -0
     a.integer = integer();
-    a.value = Value::literal(static_cast<double>(*a.integer));
+    a.value = Value::literal(literal);
     return a;
   }
   a.value = expr();
@@ -393,7 +356,8 @@ Arg Parser::call_arg() {
 
 void Parser::check_arity(const Token &name, const std::vector<Arg> &args, size_t lo, size_t hi) {
   if (args.size() >= lo && args.size() <= hi) return;
-  std::string want = lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi);
+  std::string want =
+      lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi);
   src_.fail(name.loc, "'" + std::string(name.text) + "' takes " + want +
                           (hi == 1 ? " argument" : " arguments") + ", got " +
                           std::to_string(args.size()));
@@ -469,11 +433,13 @@ Value Parser::reduction(const Token &name, Op op, std::vector<Arg> &args) {
       src_.fail(d.loc, "expected a dim: an integer or a list of integers like [0, 2]");
   }
   if (i < args.size()) {
-    if (args[i].kind != Arg::Keepdim) src_.fail(args[i].loc, "expected keepdim=true or keepdim=false");
+    if (args[i].kind != Arg::Keepdim)
+      src_.fail(args[i].loc, "expected keepdim=true or keepdim=false");
     keepdim = args[i++].keepdim;
   }
   if (i < args.size())
-    src_.fail(args[i].loc, "keepdim= must be the last argument of '" + std::string(name.text) + "'");
+    src_.fail(args[i].loc,
+              "keepdim= must be the last argument of '" + std::string(name.text) + "'");
   return apply(name.loc, {x}, 0,
                [&](const auto &a) { return ir::reduce(op, a[0], dims, keepdim); });
 }
@@ -516,7 +482,8 @@ std::vector<int64_t> Parser::int_list() {
     out.push_back(integer());
     Token t = lex_.next();
     if (t.kind == Tok::RBracket) return out;
-    if (t.kind != Tok::Comma) src_.fail(t.loc, "expected ',' or ']' in a list of integers, got " + fj::describe(t));
+    if (t.kind != Tok::Comma)
+      src_.fail(t.loc, "expected ',' or ']' in a list of integers, got " + fj::describe(t));
   }
 }
 

@@ -8,18 +8,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ir/lexer.h"
+
 namespace fusejit {
 
 namespace {
-
-bool is_identifier(const std::string &s) {
-  if (s.empty() || s == "input" || s == "out" || s == "inf" || s == "nan") return false;
-  auto start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (!start(s[0])) return false;
-  for (char c : s)
-    if (!start(c) && !(c >= '0' && c <= '9')) return false;
-  return true;
-}
 
 // %.9g spells every f32 exactly and lexes back as a number ("1e+10", "inf",
 // "nan"; the grammar has `inf` and `nan` literals). A negative literal is
@@ -72,30 +65,42 @@ std::string Printer::fresh(const char *prefix, int &counter) {
 // Names the program gives are claimed first, so that a generated `t3` never
 // takes a name that a later node or output owns.
 void Printer::assign_names() {
+  // A node computed from literals alone is bound by the parser in both dtypes,
+  // so its binding names do not say which twin they meant: it only takes an
+  // output name (or a fresh one), which keeps printing idempotent.
+  std::unordered_set<const Node *> literal_only;
+  for (const Node *n : nodes_) {
+    bool all = !n->is(Op::Input);
+    for (const NodeRef &a : n->args) all = all && literal_only.count(a.get());
+    if (all) literal_only.insert(n);
+  }
   std::unordered_map<const Node *, std::string> given;
-  for (const auto &[name, node] : p_.bindings) given.emplace(node.get(), name);
+  for (const auto &[name, node] : p_.bindings)
+    if (!literal_only.count(node.get())) given.emplace(node.get(), name);
   for (const auto &[name, node] : p_.outputs) given.emplace(node.get(), name);
   for (const Node *n : nodes_) {
     if (!has_line(n)) continue;
     auto it = given.find(n);
     std::string want = it != given.end() ? it->second : n->is(Op::Input) ? n->name : "";
-    if (is_identifier(want) && used_.insert(want).second) names_[n] = want;
+    if (fj::is_identifier(want) && used_.insert(want).second) names_[n] = want;
   }
   // An output named differently from its node gets an alias line `NAME = NODE`.
   std::vector<std::pair<std::string, const Node *>> wanted_aliases;
   for (const auto &[name, node] : p_.outputs) {
     auto it = names_.find(node.get());
     if (it != names_.end() && it->second == name) continue;
-    if (is_identifier(name) && used_.insert(name).second) wanted_aliases.emplace_back(name, node.get());
+    if (fj::is_identifier(name) && used_.insert(name).second)
+      wanted_aliases.emplace_back(name, node.get());
   }
   int inputs = 0, temps = 0;
   for (const Node *n : nodes_)
     if (has_line(n) && !names_.count(n))
       names_[n] = n->is(Op::Input) ? fresh("x", inputs) : fresh("t", temps);
   aliases_ = std::move(wanted_aliases);
+  std::unordered_map<std::string, const Node *> alias_target(aliases_.begin(), aliases_.end());
   for (const auto &[name, node] : p_.outputs) {
-    bool aliased = false;
-    for (const auto &[alias, target] : aliases_) aliased |= alias == name && target == node.get();
+    auto it = alias_target.find(name);
+    bool aliased = it != alias_target.end() && it->second == node.get();
     out_names_.push_back(aliased ? name : names_.at(node.get()));
   }
 }

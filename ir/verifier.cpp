@@ -28,13 +28,17 @@ std::string describe(const Node &n) {
 
 size_t arity(OpKind k) {
   switch (k) {
-    case OpKind::Leaf: return 0;
+    case OpKind::Leaf:
+      return 0;
     case OpKind::Unary:
     case OpKind::Reduce:
-    case OpKind::View: return 1;
+    case OpKind::View:
+      return 1;
     case OpKind::Binary:
-    case OpKind::Matmul: return 2;
-    case OpKind::Ternary: return 3;
+    case OpKind::Matmul:
+      return 2;
+    case OpKind::Ternary:
+      return 3;
   }
   return 0;
 }
@@ -90,13 +94,16 @@ void check_dtypes(const Node &n) {
 
 // Reduce: dims sorted, unique, in range. Permute: a permutation. Others: none.
 void check_attributes(const Node &n) {
-  if (!n.is(Op::Input) && (n.id != 0 || !n.name.empty())) broken(n, "only inputs have an id or name");
+  if (!n.is(Op::Input) && (n.id != 0 || !n.name.empty()))
+    broken(n, "only inputs have an id or name");
   if (n.kind() != OpKind::Reduce && n.keepdim) broken(n, "keepdim set on a non-reduction");
   int64_t rank = n.args.empty() ? 0 : static_cast<int64_t>(n.args[0]->rank());
   if (n.kind() == OpKind::Reduce) {
     for (size_t i = 0; i < n.dims.size(); ++i) {
-      if (n.dims[i] < 0 || n.dims[i] >= rank) broken(n, "reduce dim " + std::to_string(n.dims[i]) + " out of range");
-      if (i > 0 && n.dims[i] <= n.dims[i - 1]) broken(n, "reduce dims " + shape_str(n.dims) + " not sorted and unique");
+      if (n.dims[i] < 0 || n.dims[i] >= rank)
+        broken(n, "reduce dim " + std::to_string(n.dims[i]) + " out of range");
+      if (i > 0 && n.dims[i] <= n.dims[i - 1])
+        broken(n, "reduce dims " + shape_str(n.dims) + " not sorted and unique");
     }
   } else if (n.is(Op::Permute)) {
     std::vector<bool> hit(static_cast<size_t>(rank), false);

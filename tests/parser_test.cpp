@@ -1,3 +1,5 @@
+#include "ir/parser.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -5,7 +7,6 @@
 #include <vector>
 
 #include "ir/error.h"
-#include "ir/parser.h"
 
 namespace fusejit {
 namespace {
@@ -54,7 +55,8 @@ void expect_error(const std::string &src, int line, int col, const std::string &
     ASSERT_EQ(got.size(), 3u) << msg;
     EXPECT_NE(got[0].find(needle), std::string::npos) << msg;
     std::vector<std::string> src_lines = lines_of(src);
-    std::string want_line = line - 1 < static_cast<int>(src_lines.size()) ? src_lines[line - 1] : "";
+    std::string want_line =
+        line - 1 < static_cast<int>(src_lines.size()) ? src_lines[line - 1] : "";
     EXPECT_EQ(got[1], want_line) << msg;
     EXPECT_EQ(got[2], std::string(col - 1, ' ') + "^") << msg;
   }
@@ -110,9 +112,9 @@ TEST(Parser, InputsOfEveryKind) {
 
 TEST(Parser, UnaryFunctions) {
   const std::pair<const char *, Op> cases[] = {
-      {"neg", Op::Neg},         {"exp", Op::Exp},   {"log", Op::Log},
-      {"relu", Op::Relu},       {"sigmoid", Op::Sigmoid}, {"tanh", Op::Tanh},
-      {"sqrt", Op::Sqrt},       {"abs", Op::Abs},   {"inv", Op::Inv}};
+      {"neg", Op::Neg},   {"exp", Op::Exp},         {"log", Op::Log},
+      {"relu", Op::Relu}, {"sigmoid", Op::Sigmoid}, {"tanh", Op::Tanh},
+      {"sqrt", Op::Sqrt}, {"abs", Op::Abs},         {"inv", Op::Inv}};
   for (auto [name, op] : cases) {
     NodeRef r = parse_expr(kXY, std::string(name) + "(x)");
     EXPECT_TRUE(r->is(op)) << name;
@@ -121,11 +123,16 @@ TEST(Parser, UnaryFunctions) {
 }
 
 TEST(Parser, BinaryOpsInfixAndCalls) {
-  const std::pair<const char *, Op> cases[] = {
-      {"x + y", Op::Add},          {"x - y", Op::Sub},          {"x * y", Op::Mul},
-      {"x / y", Op::Div},          {"x < y", Op::Lt},           {"x > y", Op::Gt},
-      {"x == y", Op::Eq},          {"maximum(x, y)", Op::Maximum}, {"minimum(x, y)", Op::Minimum},
-      {"pow(x, y)", Op::Pow}};
+  const std::pair<const char *, Op> cases[] = {{"x + y", Op::Add},
+                                               {"x - y", Op::Sub},
+                                               {"x * y", Op::Mul},
+                                               {"x / y", Op::Div},
+                                               {"x < y", Op::Lt},
+                                               {"x > y", Op::Gt},
+                                               {"x == y", Op::Eq},
+                                               {"maximum(x, y)", Op::Maximum},
+                                               {"minimum(x, y)", Op::Minimum},
+                                               {"pow(x, y)", Op::Pow}};
   for (auto [src, op] : cases) {
     NodeRef r = parse_expr(kXY, src);
     EXPECT_TRUE(r->is(op)) << src;
@@ -233,8 +240,8 @@ TEST(Parser, UnaryMinusFoldsIntoLiteralsOnly) {
 
 TEST(Parser, NumberSpellings) {
   const std::pair<const char *, double> cases[] = {
-      {"0.5", 0.5}, {"2", 2}, {"1e-3", static_cast<float>(1e-3)}, {".25", 0.25},
-      {"2.", 2},    {"1e+10", 1e10}, {"3E2", 300}};
+      {"0.5", 0.5},    {"2", 2},    {"1e-3", static_cast<float>(1e-3)}, {".25", 0.25}, {"2.", 2},
+      {"1e+10", 1e10}, {"3E2", 300}};
   for (auto [src, want] : cases) {
     NodeRef r = parse_expr(kXY, std::string("x + ") + src);
     EXPECT_EQ(r->args[1]->value, want) << src;
@@ -278,8 +285,9 @@ TEST(Parser, Precedence) {
 }
 
 TEST(Parser, CommentsBlankLinesAndCrlf) {
-  Program p = parse("# header\n\n   # indented comment\r\nx = input f32[2] # trailing\r\n\n"
-                    "y = x + 1#no space\nout y");
+  Program p = parse(
+      "# header\n\n   # indented comment\r\nx = input f32[2] # trailing\r\n\n"
+      "y = x + 1#no space\nout y");
   EXPECT_EQ(p.outputs[0].second->shape, (Shape{2}));
 }
 
@@ -324,7 +332,8 @@ TEST(ParserErrors, ArgumentCounts) {
   expect_error("a = input f32[2]\nc = sum()\nout c\n", 2, 5, "'sum' takes 1 to 3 arguments, got 0");
   expect_error("a = input f32[2]\nc = reshape(a)\nout c\n", 2, 5, "'reshape' takes 2 arguments");
   expect_error("a = input f32[2]\nc = pow(a)\nout c\n", 2, 5, "'pow' takes 2 arguments, got 1");
-  expect_error("a = input f32[2]\nc = reshape(a, 2)\nout c\n", 2, 16, "expected a list of integers");
+  expect_error("a = input f32[2]\nc = reshape(a, 2)\nout c\n", 2, 16,
+               "expected a list of integers");
   expect_error("a = input f32[2]\nc = sum(a, 0.5)\nout c\n", 2, 12, "expected a dim");
   expect_error("a = input f32[2]\nc = sum(a, keepdim=true, 0)\nout c\n", 2, 26,
                "keepdim= must be the last argument");
@@ -368,7 +377,8 @@ TEST(ParserErrors, Tokens) {
 }
 
 TEST(ParserErrors, MissingParen) {
-  expect_error("a = input f32[2]\nc = (a + a\nout c\n", 2, 11, "expected ')' to match the '(' at 2:5");
+  expect_error("a = input f32[2]\nc = (a + a\nout c\n", 2, 11,
+               "expected ')' to match the '(' at 2:5");
   expect_error("a = input f32[2]\nc = exp(a\nout c\n", 2, 10, "expected ',' or ')'");
   expect_error("a = input f32[2]\nc = sum(a, [0\nout c\n", 2, 14, "expected ',' or ']'");
 }
@@ -385,7 +395,8 @@ TEST(ParserErrors, ShapeErrorsPointAtTheExpression) {
   expect_error(ab + "c = expand(a, [3])\nout c\n", 3, 5, "cannot expand f32[2]");
   expect_error("a = input f32[2, 3]\nb = input f32[4, 5]\nc = a @ b\nout c\n", 3, 7,
                "matmul: inner dims differ: f32[2, 3] @ f32[4, 5]");
-  expect_error("a = input f32[2]\nb = input f64[2]\nc = a + b\nout c\n", 3, 7, "dtypes differ: f32[2] and f64[2]");
+  expect_error("a = input f32[2]\nb = input f64[2]\nc = a + b\nout c\n", 3, 7,
+               "dtypes differ: f32[2] and f64[2]");
   expect_error("k = sum(2, 0)\nout k\n", 1, 5, "out of range");
 }
 
@@ -421,8 +432,8 @@ TEST(ParserErrors, MutationsOnlyThrowParseErrors) {
   const std::string base =
       "a = input f32[2, 3, 1]\nb = input f32[3, 2]\nc = sum(a * b, [1], keepdim=true)\n"
       "d = where(c > 0, reshape(c, [-1, 2]), -1e-3) @ transpose(b)\nout d\n";
-  const char replacements[] = {'(', ')', '[', ']', ',', '-', '@', '=', '1', '0', 'x', ' ', '\n',
-                               '#', '.', 'e', '<', '9', '\0'};
+  const char replacements[] = {'(', ')', '[',  ']', ',', '-', '@', '=', '1', '0',
+                               'x', ' ', '\n', '#', '.', 'e', '<', '9', '\0'};
   int parsed = 0, failed = 0;
   for (size_t i = 0; i < base.size(); ++i) {
     for (char r : replacements) {

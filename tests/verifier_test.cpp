@@ -1,3 +1,5 @@
+#include "ir/verifier.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -7,7 +9,6 @@
 #include "ir/error.h"
 #include "ir/graph.h"
 #include "ir/parser.h"
-#include "ir/verifier.h"
 
 namespace fusejit {
 namespace {

@@ -1,0 +1,23 @@
+// The call names of `.fj` (`exp(x)`, `sum(x, 1)`, `reshape(x, [2, 3])`, ...)
+// and what each builds. Derived from the op list in ir/node.h, plus
+// `transpose`, which is spelled as a call but builds a permute.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "ir/node.h"
+
+namespace fusejit::fj {
+
+// How a call's arguments are read; `op` says which node it builds.
+enum class Fn { Elementwise, Where, Reduce, Reshape, Permute, Expand, Transpose, Matmul };
+
+struct Callee {
+  Fn fn;
+  Op op;
+};
+
+std::optional<Callee> lookup_function(std::string_view name);
+
+}  // namespace fusejit::fj
