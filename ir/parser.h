@@ -1,4 +1,4 @@
-// The `.fj` parser (grammar in ../shared DESIGN.md and docs/fj.md).
+// The `.fj` parser (grammar in ../shared/DESIGN.md and ir/README.md).
 // Errors throw ParseError with "FILE:LINE:COL: error: MESSAGE", the line, and
 // a caret under the offending column. Shape errors found while building the
 // graph are reported the same way, at the expression that caused them.

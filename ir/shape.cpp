@@ -18,17 +18,22 @@ std::string shape_str(const Shape &s) {
 std::string type_str(DType t, const Shape &s) { return dtype_name(t) + shape_str(s); }
 
 int64_t numel(const Shape &s) {
+  // The product of the non-zero extents must fit in int64 even when another
+  // extent is 0 (as numpy requires): such a shape is never meant, and
+  // contiguous_strides relies on it.
   int64_t n = 1;
+  bool empty = false;
   for (int64_t d : s) {
     FUSEJIT_USER_CHECK(d >= 0, ShapeError, "negative extent ", d, " in shape ", shape_str(s));
-    if (d != 0 && n > INT64_MAX / d)
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (n > INT64_MAX / d)
       throw ShapeError("shape " + shape_str(s) + " has more elements than fit in int64");
     n *= d;
   }
-  // A zero extent anywhere makes the whole count zero, even after an overflowing prefix.
-  for (int64_t d : s)
-    if (d == 0) return 0;
-  return n;
+  return empty ? 0 : n;
 }
 
 Strides contiguous_strides(const Shape &s) {

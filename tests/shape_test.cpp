@@ -53,6 +53,7 @@ TEST(Shape, NumelRejectsOverflowAndNegative) {
   EXPECT_EQ(numel({}), 1);
   EXPECT_EQ(numel({0, 5}), 0);
   EXPECT_THROW(numel({INT64_MAX, 2}), ShapeError);
+  EXPECT_THROW(numel({0, INT64_MAX, 2}), ShapeError) << "overflow is an error beside a 0 too";
   EXPECT_THROW(numel({-1, 2}), ShapeError);
 }
 

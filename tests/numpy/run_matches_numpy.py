@@ -1,0 +1,379 @@
+#!/usr/bin/env python3
+"""Checks that `fusejit run` computes what numpy computes.
+
+Usage: run_matches_numpy.py FUSEJIT_BINARY
+
+Each case is a `.fj` program, seeded numpy inputs (written as .npy files and
+passed with --input), and the same computation written in numpy. The outputs
+that `fusejit run --out DIR` writes are compared with numpy's:
+
+  exact   f64 elementwise: bit-identical, NaN in the same places
+  close   f64 with reductions or matmul: rtol = atol = 1e-12
+  f32     f32 elementwise: rtol = atol = 1e-6
+  f32red  f32 with reductions or matmul: rtol = atol = 1e-5 * sqrt(reduction length)
+
+Dtype and shape must match exactly. Negative cases check that bad inputs and
+malformed programs exit 2 with a useful message.
+
+Prints `ok   NAME` or `FAIL NAME: REASON` per case, then `N passed, M failed`;
+exits 1 if any case failed.
+"""
+
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+rng = np.random.default_rng(20240601)
+
+
+# ---- input generators --------------------------------------------------------
+
+def u(*shape, lo=-1.0, hi=1.0, dtype=np.float64):
+    """Uniform values in [lo, hi); `u()` is a 0-d array."""
+    return np.asarray(rng.uniform(lo, hi, size=shape)).astype(dtype)
+
+
+def pos(*shape, dtype=np.float64):
+    """Positive values, for log, sqrt, pow and inv."""
+    return u(*shape, lo=0.1, hi=3.0, dtype=dtype)
+
+
+def f32(*shape, lo=-1.0, hi=1.0):
+    return u(*shape, lo=lo, hi=hi, dtype=np.float32)
+
+
+def with_nans(x, every=3):
+    x = x.copy()
+    x.flat[::every] = np.nan
+    return x
+
+
+# ---- numpy spellings of fusejit ops ------------------------------------------
+
+def relu(x):
+    return np.where(np.isnan(x) | (x > 0), x, x.dtype.type(0))
+
+
+def sigmoid(x):
+    one = x.dtype.type(1)
+    return one / (one + np.exp(-x))
+
+
+def cmp(result, like):
+    """A comparison as fusejit gives it: 0/1 in the operand dtype."""
+    return np.asarray(result).astype(like.dtype)
+
+
+def mean(x, axis=None, keepdims=False):
+    """sum / count, as fusejit computes it (the mean of nothing is NaN)."""
+    axes = range(x.ndim) if axis is None else np.atleast_1d(axis)
+    count = math.prod(x.shape[a] for a in axes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.sum(x, axis=axis, keepdims=keepdims) / x.dtype.type(count))
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+# ---- the cases ---------------------------------------------------------------
+# case(name, kind, program, inputs, expected): `inputs` maps input names to
+# arrays; `expected` takes the inputs as keyword arguments and returns a dict
+# from every output name to its numpy value. `reduce_len` (f32red) is the
+# longest reduction, which scales the tolerance.
+
+def case(name, kind, program, inputs, expected, reduce_len=1):
+    return dict(name=name, kind=kind, program=program, inputs=inputs, expected=expected,
+                reduce_len=reduce_len)
+
+
+X45, P45, Y45 = u(4, 5, lo=-3, hi=3), pos(4, 5), u(4, 5, lo=-3, hi=3)
+
+CASES = [
+    # -- elementwise, f64, bit-identical
+    case("unary ops", "exact", """
+x = input f64[4, 5]
+p = input f64[4, 5]
+r_neg = neg(x)
+r_exp = exp(x)
+r_log = log(p)
+r_relu = relu(x)
+r_sigmoid = sigmoid(x)
+r_tanh = tanh(x)
+r_sqrt = sqrt(p)
+r_abs = abs(x)
+r_inv = inv(p)
+r_minus = -x
+out r_neg, r_exp, r_log, r_relu, r_sigmoid, r_tanh, r_sqrt, r_abs, r_inv, r_minus
+""", dict(x=X45, p=P45),
+         lambda x, p: dict(r_neg=-x, r_exp=np.exp(x), r_log=np.log(p), r_relu=relu(x),
+                           r_sigmoid=sigmoid(x), r_tanh=np.tanh(x), r_sqrt=np.sqrt(p),
+                           r_abs=np.abs(x), r_inv=1.0 / p, r_minus=-x)),
+    case("binary ops", "exact", """
+x = input f64[4, 5]
+y = input f64[4, 5]
+p = input f64[4, 5]
+r_add = x + y
+r_sub = x - y
+r_mul = x * y
+r_div = x / y
+r_max = maximum(x, y)
+r_min = minimum(x, y)
+r_pow = pow(p, y)
+r_lit = x * 2 + 0.5 - y / 4
+out r_add, r_sub, r_mul, r_div, r_max, r_min, r_pow, r_lit
+""", dict(x=X45, y=Y45, p=P45),
+         lambda x, y, p: dict(r_add=x + y, r_sub=x - y, r_mul=x * y, r_div=x / y,
+                              r_max=np.maximum(x, y), r_min=np.minimum(x, y),
+                              r_pow=np.power(p, y), r_lit=x * 2.0 + 0.5 - y / 4.0)),
+    case("comparisons and where", "exact", """
+x = input f64[4, 5]
+y = input f64[4, 5]
+lt = x < y
+gt = x > 0.5
+eq = x == y
+w = where(x > y, x * y, y - x)
+out lt, gt, eq, w
+""", dict(x=X45, y=np.where(u(4, 5) > 0, X45, Y45)),   # some positions equal
+         lambda x, y: dict(lt=cmp(x < y, x), gt=cmp(x > 0.5, x), eq=cmp(x == y, x),
+                           w=np.where(x > y, x * y, y - x))),
+    case("NaN propagation", "exact", """
+x = input f64[3, 4]
+y = input f64[3, 4]
+s = x + y
+m = maximum(x, y)
+n = minimum(y, x)
+r = relu(x)
+l = log(y)
+out s, m, n, r, l
+""", dict(x=with_nans(u(3, 4)), y=u(3, 4)),   # log of the negative y gives NaN too
+         lambda x, y: dict(s=x + y, m=np.maximum(x, y), n=np.minimum(y, x), r=relu(x),
+                           l=np.log(np.where(y >= 0, y, np.nan)))),
+    case("broadcast (5,1,5,1)+(1,5,1,5)", "exact", """
+a = input f64[5, 1, 5, 1]
+b = input f64[1, 5, 1, 5]
+c = a + b
+out c
+""", dict(a=u(5, 1, 5, 1), b=u(1, 5, 1, 5)), lambda a, b: dict(c=a + b)),
+    case("broadcast (1,)+(5,5)", "exact", """
+a = input f64[1]
+b = input f64[5, 5]
+c = a + b
+out c
+""", dict(a=u(1), b=u(5, 5)), lambda a, b: dict(c=a + b)),
+    case("broadcast scalar, row, col, cube", "exact", """
+s = input f64[]
+row = input f64[1, 5]
+col = input f64[4, 1]
+cube = input f64[3, 1, 1]
+y = (row * col + cube) * s
+out y
+""", dict(s=u(), row=u(1, 5), col=u(4, 1), cube=u(3, 1, 1)),
+         lambda s, row, col, cube: dict(y=(row * col + cube) * s)),
+    case("scalar f64[] in and out", "exact", """
+s = input f64[]
+t = input f64[]
+y = exp(s) * t + 1
+out y
+""", dict(s=u(), t=u()), lambda s, t: dict(y=np.asarray(np.exp(s) * t + 1.0))),
+    case("views: reshape -1, permute, transpose, expand", "exact", """
+x = input f64[2, 3, 4]
+b = input f64[3, 1]
+r = reshape(x, [6, -1])
+p = permute(x, [2, 0, 1])
+t = transpose(r)
+e = expand(b, [2, 3, 4])
+y = x + e + reshape(t, [2, 3, 4]) + permute(p, [1, 2, 0])
+out r, p, t, e, y
+""", dict(x=u(2, 3, 4), b=u(3, 1)),
+         lambda x, b: dict(r=x.reshape(6, -1), p=x.transpose(2, 0, 1), t=x.reshape(6, 4).T,
+                           e=np.broadcast_to(b, (2, 3, 4)),
+                           y=x + b + x.reshape(6, 4).T.reshape(2, 3, 4) +
+                           x.transpose(2, 0, 1).transpose(1, 2, 0))),
+    case("reshape of a permuted view", "exact", """
+x = input f64[2, 3, 4]
+p = permute(x, [2, 0, 1])
+r = reshape(p, [8, 3])
+t = reshape(transpose(x), [-1]) * 2
+out r, t
+""", dict(x=u(2, 3, 4)),
+         lambda x: dict(r=x.transpose(2, 0, 1).reshape(8, 3),
+                        t=x.transpose(0, 2, 1).reshape(-1) * 2.0)),
+    case("elementwise on permuted inputs", "exact", """
+a = input f64[3, 4, 5]
+b = input f64[5, 4, 3]
+y = sigmoid(a) * permute(b, [2, 1, 0])
+out y
+""", dict(a=u(3, 4, 5), b=u(5, 4, 3)),
+         lambda a, b: dict(y=sigmoid(a) * b.transpose(2, 1, 0))),
+
+    # -- reductions, f64
+    case("sum/max/mean: one dim, list, negative dim, keepdim, all", "close", """
+x = input f64[2, 3, 4]
+s1 = sum(x, 1)
+s2 = sum(x, [0, 2], keepdim=true)
+s3 = sum(x, -1)
+s4 = sum(x)
+m1 = max(x, -1)
+m2 = max(x, [0, 1])
+m3 = max(x, 2, keepdim=true)
+m4 = max(x, keepdim=true)
+a1 = mean(x, 0)
+a2 = mean(x, [-1, 0])
+a3 = mean(x, -2, keepdim=true)
+a4 = mean(x)
+out s1, s2, s3, s4, m1, m2, m3, m4, a1, a2, a3, a4
+""", dict(x=u(2, 3, 4)),
+         lambda x: dict(s1=x.sum(1), s2=x.sum((0, 2), keepdims=True), s3=x.sum(-1),
+                        s4=np.asarray(x.sum()), m1=x.max(-1), m2=x.max((0, 1)),
+                        m3=x.max(2, keepdims=True), m4=x.max(keepdims=True),
+                        a1=mean(x, 0), a2=mean(x, (-1, 0)), a3=mean(x, -2, keepdims=True),
+                        a4=mean(x))),
+    case("reductions of permuted and broadcast inputs", "close", """
+x = input f64[4, 3]
+b = input f64[3]
+s = sum(transpose(x) * 2, 1)
+m = max(permute(x, [1, 0]) + expand(reshape(b, [3, 1]), [3, 4]), 0)
+a = mean(x + b, -1, keepdim=true)
+out s, m, a
+""", dict(x=u(4, 3), b=u(3)),
+         lambda x, b: dict(s=(x.T * 2.0).sum(1), m=(x.T + b.reshape(3, 1)).max(0),
+                           a=mean(x + b, -1, keepdims=True))),
+    case("long reduction", "close", """
+x = input f64[3, 1000]
+s = sum(x, 1)
+a = mean(exp(x))
+out s, a
+""", dict(x=u(3, 1000)), lambda x: dict(s=x.sum(1), a=mean(np.exp(x)))),
+    case("zero-size dims", "close", """
+x = input f64[0, 4]
+s0 = sum(x, 0)
+s1 = sum(x, 1)
+s = sum(x)
+y = exp(x) + 1
+out s0, s1, s, y
+""", dict(x=u(0, 4)),
+         lambda x: dict(s0=x.sum(0), s1=x.sum(1), s=np.asarray(x.sum()), y=np.exp(x) + 1.0)),
+    case("seed: sum(a[2,3,1] * b[3,2], 1)", "close", """
+a = input f64[2, 3, 1]
+b = input f64[3, 2]
+c = sum(a * b, 1)
+d = relu(c) + 0.5
+out c, d
+""", dict(a=u(2, 3, 1), b=u(3, 2)),
+         lambda a, b: dict(c=(a * b).sum(1), d=relu((a * b).sum(1)) + 0.5)),
+    case("softmax over the last dim", "close", """
+x = input f64[8, 10]
+m = max(x, -1, keepdim=true)
+e = exp(x - m)
+y = e / sum(e, -1, keepdim=true)
+out y
+""", dict(x=u(8, 10, lo=-5, hi=5)), lambda x: dict(y=softmax(x))),
+    # -- matmul, f64
+    case("matmul 2-D", "close", """
+a = input f64[5, 7]
+b = input f64[7, 3]
+c = a @ b
+d = matmul(a, b) * 2
+out c, d
+""", dict(a=u(5, 7), b=u(7, 3)), lambda a, b: dict(c=a @ b, d=(a @ b) * 2.0)),
+    case("matmul batched, broadcast batch dims", "close", """
+a = input f64[5, 1, 4, 8]
+b = input f64[3, 8, 2]
+w = input f64[2, 6]
+c = a @ b
+d = matmul(c, w)
+out c, d
+""", dict(a=u(5, 1, 4, 8), b=u(3, 8, 2), w=u(2, 6)),
+         lambda a, b, w: dict(c=a @ b, d=(a @ b) @ w)),
+    case("matmul with 1-D operands", "close", """
+m = input f64[4, 3]
+v = input f64[3]
+w = input f64[4]
+bm = input f64[2, 3, 4]
+mv = m @ v
+vm = w @ m
+vv = v @ v
+bv = bm @ w
+out mv, vm, vv, bv
+""", dict(m=u(4, 3), v=u(3), w=u(4), bm=u(2, 3, 4)),
+         lambda m, v, w, bm: dict(mv=m @ v, vm=w @ m, vv=np.asarray(v @ v), bv=bm @ w)),
+    case("matmul of transposed (non-contiguous) inputs", "close", """
+a = input f64[6, 4]
+b = input f64[3, 6]
+p = input f64[2, 5, 3]
+q = input f64[4, 5]
+c = transpose(a) @ transpose(b)
+d = permute(p, [0, 2, 1]) @ transpose(q)
+e = reshape(transpose(a), [8, 3]) @ b
+out c, d, e
+""", dict(a=u(6, 4), b=u(3, 6), p=u(2, 5, 3), q=u(4, 5)),
+         lambda a, b, p, q: dict(c=a.T @ b.T, d=p.transpose(0, 2, 1) @ q.T,
+                                 e=a.T.reshape(8, 3) @ b)),
+    case("MLP layer relu(x @ w + b) and MSE", "close", """
+x = input f64[16, 32]
+w = input f64[32, 8]
+b = input f64[8]
+target = input f64[16, 8]
+h = relu(x @ w + b)
+diff = h - target
+loss = mean(diff * diff)
+out h, loss
+""", dict(x=u(16, 32), w=u(32, 8), b=u(8), target=u(16, 8)),
+         lambda x, w, b, target: dict(h=relu(x @ w + b),
+                                      loss=mean((relu(x @ w + b) - target) ** 2))),
+    # -- f32
+    case("f32 unary and binary ops", "f32", """
+x = input f32[4, 5]
+y = input f32[4, 5]
+p = input f32[4, 5]
+u = neg(x) + exp(x) + relu(x) + sigmoid(x) + tanh(x) + abs(x)
+v = log(p) + sqrt(p) + inv(p) + pow(p, y)
+w = -x * 2 + y / 4 - 1e-3 + maximum(x, y) - minimum(x, 0)
+c = where(x > y, u, v) + (x < y) * (x == y)
+out u, v, w, c
+""", dict(x=f32(4, 5), y=f32(4, 5), p=pos(4, 5, dtype=np.float32)),
+         lambda x, y, p: dict(
+             u=-x + np.exp(x) + relu(x) + sigmoid(x) + np.tanh(x) + np.abs(x),
+             v=np.log(p) + np.sqrt(p) + np.float32(1) / p + np.power(p, y),
+             w=-x * np.float32(2) + y / np.float32(4) - np.float32(1e-3) + np.maximum(x, y)
+             - np.minimum(x, np.float32(0)),
+             c=np.where(x > y, -x + np.exp(x) + relu(x) + sigmoid(x) + np.tanh(x) + np.abs(x),
+                        np.log(p) + np.sqrt(p) + np.float32(1) / p + np.power(p, y))
+             + cmp(x < y, x) * cmp(x == y, x))),
+    case("f32 scalar f32[] and broadcast", "f32", """
+s = input f32[]
+a = input f32[5, 1, 5, 1]
+b = input f32[1, 5, 1, 5]
+y = (a + b) * s
+z = s * s
+out y, z
+""", dict(s=f32(), a=f32(5, 1, 5, 1), b=f32(1, 5, 1, 5)),
+         lambda s, a, b: dict(y=(a + b) * s, z=np.asarray(s * s))),
+    case("f32 reductions and softmax", "f32red", """
+x = input f32[6, 50]
+s = sum(x, -1)
+m = max(x, [0, 1], keepdim=true)
+a = mean(x, 0)
+e = exp(x - max(x, -1, keepdim=true))
+y = e / sum(e, -1, keepdim=true)
+out s, m, a, y
+""", dict(x=f32(6, 50, lo=-3, hi=3)),
+         lambda x: dict(s=x.sum(-1), m=x.max((0, 1), keepdims=True), a=mean(x, 0),
+                        y=softmax(x)), reduce_len=50),
+    case("f32 matmul, batched and transposed, MLP", "f32red", """
+x = input f32[3, 16, 32]
+w = input f32[32, 8]
+b = input f32[8]
+h = relu(x @ w + b)
+t = transpose(w) @ transpose(reshape(x, [48, 32]))
+out h, t
+""", dict(x=f32(3, 16, 32), w=f32(32, 8), b=f32(8)),
+         lambda x, w, b: dict(h=relu(x @ w + b), t=w.T @ x.reshape(48, 32).T), reduce_len=32),
+]
