@@ -2,6 +2,7 @@
 
 #include "ir/error.h"
 #include "runtime/kernel_eval.h"
+#include "runtime/storage_pool.h"
 
 namespace fusejit {
 
@@ -17,9 +18,14 @@ std::vector<Buffer> execute_plan(const Plan &plan, const std::vector<Buffer> &in
                            ", the plan wants ", type_str(want.dtype, want.shape));
     buffers[plan.input_buffers[i]] = inputs[i];
   }
-  for (size_t b = 0; b < plan.buffers.size(); ++b)
-    if (plan.buffers[b].role != PlanBuffer::Role::Input)
-      buffers[b] = Buffer(plan.buffers[b].dtype, plan.buffers[b].shape);
+  // Temps share the storage slots plan_memory chose; outputs get their own.
+  std::vector<std::shared_ptr<Storage>> slots;
+  for (int64_t bytes : plan.slot_bytes) slots.push_back(acquire_storage(static_cast<size_t>(bytes)));
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const PlanBuffer &pb = plan.buffers[b];
+    if (pb.role == PlanBuffer::Role::Input) continue;
+    buffers[b] = pb.slot >= 0 ? Buffer(pb.dtype, pb.shape, slots.at(pb.slot)) : Buffer(pb.dtype, pb.shape);
+  }
 
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
     const Kernel &k = plan.kernels[i];

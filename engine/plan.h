@@ -14,6 +14,9 @@ struct PlanBuffer {
   Role role = Role::Temp;
   DType dtype = DType::F32;
   Shape shape;
+  // Temp buffers: the storage slot it lives in (Plan::slot_bytes), shared
+  // with temps whose lifetimes do not overlap. Set by plan_memory.
+  int slot = -1;
   int64_t bytes() const { return numel(shape) * static_cast<int64_t>(dtype_size(dtype)); }
 };
 
@@ -31,6 +34,8 @@ struct Plan {
   // Bytes of intermediates this plan allocates, and what executing the graph
   // op by op (as the reference interpreter does) would allocate.
   int64_t intermediate_bytes = 0;
+  // Bytes of each storage slot temps live in (see PlanBuffer::slot).
+  std::vector<int64_t> slot_bytes;
   int64_t unfused_intermediate_bytes = 0;
 };
 

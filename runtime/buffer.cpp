@@ -4,6 +4,8 @@
 #include <cstring>
 #include <new>
 
+#include "runtime/storage_pool.h"
+
 namespace fusejit {
 
 Storage::Storage(size_t bytes) : bytes_(bytes) {
@@ -19,7 +21,7 @@ Storage::~Storage() { std::free(data_); }
 
 Buffer::Buffer(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), numel_(fusejit::numel(shape_)) {
-  storage_ = std::make_shared<Storage>(bytes());
+  storage_ = acquire_storage(bytes());
 }
 
 Buffer::Buffer(DType dtype, Shape shape, std::shared_ptr<Storage> storage)

@@ -8,6 +8,7 @@
 
 #include "engine/execute.h"
 #include "engine/fuse.h"
+#include "engine/plan_memory.h"
 #include "ir/graph.h"
 #include "ir/kernel_printer.h"
 #include "runtime/interpreter.h"
@@ -23,8 +24,8 @@ using ir::unary;
 
 // Binds every input of the graph to seeded values in [-1, 1], runs the fused
 // plan and the interpreter, and compares every element.
-void expect_matches_interpreter(const std::vector<NodeRef> &roots, const Plan &plan,
-                                uint64_t seed = 1) {
+void expect_matches_interpreter(const std::vector<NodeRef> &roots, Plan plan, uint64_t seed = 1) {
+  plan_memory(plan);
   Generator g(seed);
   std::vector<Buffer> inputs;
   Bindings bindings;
@@ -155,6 +156,25 @@ TEST(Fuse, OddShapesAndEdgeCases) {
   NodeRef sc = input(DType::F32, {});
   NodeRef k = binary(Op::Mul, sc, ir::full(2.0, DType::F32, {3}));
   expect_matches_interpreter({k, sc}, fuse({k, sc}));
+}
+
+TEST(PlanMemory, DeadIntermediatesShareStorage) {
+  // A chain of reductions, each broadcast into the next one's input: each
+  // intermediate is read only by the next kernel, so two slots suffice.
+  NodeRef x = input(DType::F32, {64, 64});
+  NodeRef t = reduce(Op::Sum, x, {1}, true);
+  for (int i = 0; i < 4; ++i) t = reduce(Op::Max, binary(Op::Mul, t, x), {1}, true);
+  Plan p = fuse({t});
+  plan_memory(p);
+  int64_t temp_bytes = 0;
+  for (const PlanBuffer &b : p.buffers)
+    if (b.role == PlanBuffer::Role::Temp) {
+      EXPECT_GE(b.slot, 0);
+      temp_bytes += b.bytes();
+    }
+  EXPECT_LT(p.intermediate_bytes, temp_bytes) << kernels_text(p);
+  EXPECT_EQ(p.slot_bytes.size(), 2u);
+  expect_matches_interpreter({t}, p);
 }
 
 }  // namespace
