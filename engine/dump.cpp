@@ -1,12 +1,30 @@
 #include "engine/dump.h"
 
+#include <sstream>
+#include <unordered_map>
+
+#include "engine/canonicalize.h"
+#include "engine/fuse.h"
+#include "engine/plan_memory.h"
+#include "ir/kernel_printer.h"
 #include "ir/printer.h"
 
 namespace fusejit {
 
 namespace {
+
 constexpr const char *kStageNames[] = {"graph", "optimized", "kernels", "llvm", "asm"};
+
+const char *role_name(PlanBuffer::Role r) {
+  switch (r) {
+    case PlanBuffer::Role::Input: return "input";
+    case PlanBuffer::Role::Output: return "output";
+    case PlanBuffer::Role::Temp: return "temp";
+  }
+  return "?";
 }
+
+}  // namespace
 
 const char *stage_name(Stage s) { return kStageNames[static_cast<int>(s)]; }
 
@@ -16,13 +34,69 @@ Stage parse_stage(const std::string &name) {
   throw ValueError("unknown stage '" + name + "' (expected graph, optimized, kernels, llvm or asm)");
 }
 
+Program optimized_program(const Program &p) {
+  std::vector<NodeRef> roots = canonicalize(p.output_nodes());
+  Program out;
+  out.inputs = p.inputs;
+  for (const NodeRef &in : p.inputs) out.bindings.push_back({in->name, in});
+  for (size_t i = 0; i < roots.size(); ++i) out.outputs.push_back({p.outputs[i].first, roots[i]});
+  return out;
+}
+
+KernelsView kernels_view(const Program &p) {
+  Program opt = optimized_program(p);
+  KernelsView view;
+  view.plan = fuse(opt.output_nodes());
+  plan_memory(view.plan);
+  const Plan &plan = view.plan;
+  view.buffer_names.assign(plan.buffers.size(), "");
+  int unnamed = 0, temps = 0;
+  for (size_t i = 0; i < plan.input_nodes.size(); ++i) {
+    const Node *n = plan.input_nodes[i];
+    view.buffer_names[plan.input_buffers[i]] =
+        n->is(Op::Input) && !n->name.empty() ? n->name : "x" + std::to_string(unnamed++);
+  }
+  for (size_t r = 0; r < plan.root_buffers.size(); ++r)
+    if (view.buffer_names[plan.root_buffers[r]].empty())
+      view.buffer_names[plan.root_buffers[r]] = opt.outputs[r].first;
+  for (std::string &name : view.buffer_names)
+    if (name.empty()) name = "tmp" + std::to_string(temps++);
+  return view;
+}
+
+std::string kernels_text(const KernelsView &view) {
+  const Plan &plan = view.plan;
+  std::ostringstream os;
+  os << "# " << plan.kernels.size() << (plan.kernels.size() == 1 ? " kernel" : " kernels")
+     << ", intermediate bytes " << plan.intermediate_bytes << " (unfused "
+     << plan.unfused_intermediate_bytes << ")\n";
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const PlanBuffer &pb = plan.buffers[b];
+    os << "buf" << b << " = " << role_name(pb.role) << " " << view.buffer_names[b] << " "
+       << type_str(pb.dtype, pb.shape);
+    if (pb.slot >= 0) os << " slot " << pb.slot;
+    os << "\n";
+  }
+  for (const Kernel &k : plan.kernels) os << print_kernel(k);
+  for (const std::string &note : plan.notes) os << "# note: " << note << "\n";
+  return os.str();
+}
+
+std::string dump(const Program &p, Stage stage) {
+  switch (stage) {
+    case Stage::Graph: return print_program(p);
+    case Stage::Optimized: return print_program(optimized_program(p));
+    case Stage::Kernels: return kernels_text(kernels_view(p));
+    default:
+      throw ValueError(std::string("dump: stage '") + stage_name(stage) +
+                       "' needs the kernels lowered to LLVM, which this build does not have yet");
+  }
+}
+
 std::string dump(const Tensor &t, Stage stage) {
-  if (stage != Stage::Graph)
-    throw ValueError(std::string("dump: stage '") + stage_name(stage) +
-                     "' needs the JIT pipeline, which this build does not have yet");
   Program p;
   p.outputs.push_back({"out", t.node()});
-  return print_program(p);
+  return dump(p, stage);
 }
 
 }  // namespace fusejit

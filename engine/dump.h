@@ -1,10 +1,14 @@
-// Text views of what fusejit does with a tensor's graph, stage by stage.
+// Text views of what fusejit does with a graph, stage by stage: the graph as
+// built, after canonicalization, the fused kernels, and (with the JIT) the
+// LLVM IR and assembly of each kernel.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "engine/plan.h"
 #include "engine/tensor.h"
+#include "ir/program.h"
 
 namespace fusejit {
 
@@ -14,7 +18,21 @@ const char *stage_name(Stage s);
 // "graph" -> Stage::Graph, ...; a ValueError lists the valid names.
 Stage parse_stage(const std::string &name);
 
-// The graph that computes `t` as a `.fj` program with one output named `out`.
+// The program after canonicalization (same inputs and output names).
+Program optimized_program(const Program &p);
+
+// The fused plan of a program, with a name for every buffer: inputs and
+// outputs by their program names, intermediates tmp0, tmp1, ...
+struct KernelsView {
+  Plan plan;
+  std::vector<std::string> buffer_names;
+};
+KernelsView kernels_view(const Program &p);
+std::string kernels_text(const KernelsView &view);
+
+// `p` at `stage`, as text.
+std::string dump(const Program &p, Stage stage);
+// The graph computing `t`, as a program with one output.
 std::string dump(const Tensor &t, Stage stage = Stage::Graph);
 
 }  // namespace fusejit
