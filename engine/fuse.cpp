@@ -55,7 +55,8 @@ Path extend(const Path &p, ViewStep step) {
 
 class Fuser {
  public:
-  explicit Fuser(const std::vector<NodeRef> &roots) : roots_(roots), order_(topo_order_to_values(roots)) {}
+  Fuser(const std::vector<NodeRef> &roots, FuseOptions options)
+      : roots_(roots), order_(topo_order_to_values(roots)), options_(options) {}
 
   Plan run() {
     for (const Node *n : order_)
@@ -63,8 +64,12 @@ class Fuser {
         for (const NodeRef &a : n->args) consumers_[a.get()].push_back(n);
     for (const NodeRef &r : roots_) is_root_.insert(r.get());
     number_leaves();
-    claim_epilogues();
-    materialize_shared_values();
+    if (options_.fusion) {
+      claim_epilogues();
+      materialize_shared_values();
+    } else {
+      materialize_every_op();
+    }
     for (const Node *n : order_)
       if (materialized_.count(n)) build_kernel(n);
     for (const NodeRef &r : roots_) plan_.root_buffers.push_back(buffer_.at(r.get()));
@@ -85,6 +90,16 @@ class Fuser {
         plan_.input_nodes.push_back(n);
         plan_.input_buffers.push_back(buffer_[n]);
       }
+  }
+
+  void materialize_every_op() {
+    for (const Node *n : order_) {
+      if (is_leaf(*n) || (n->kind() == OpKind::View && !is_root_.count(n)) ||
+          (n->is(Op::Const) && !is_root_.count(n)))
+        continue;
+      if (is_anchor(*n)) anchor_of_.emplace(n, n);
+      materialize(n);
+    }
   }
 
   // Rule 4: each reduction or matmul takes the chain of single-consumer,
@@ -307,6 +322,7 @@ class Fuser {
 
   std::vector<NodeRef> roots_;
   std::vector<const Node *> order_;
+  FuseOptions options_;
   std::unordered_map<const Node *, std::vector<const Node *>> consumers_;
   std::unordered_set<const Node *> is_root_, materialized_, claimed_;
   std::unordered_map<const Node *, const Node *> anchor_of_;  // kernel top -> its reduction
@@ -323,6 +339,8 @@ class Fuser {
 
 }  // namespace
 
-Plan fuse(const std::vector<NodeRef> &roots) { return Fuser(roots).run(); }
+Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options) {
+  return Fuser(roots, options).run();
+}
 
 }  // namespace fusejit

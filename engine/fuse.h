@@ -28,6 +28,13 @@ namespace fusejit {
 constexpr int kRecomputeOps = 8;
 constexpr int kMaxKernelOps = 256;
 
-Plan fuse(const std::vector<NodeRef> &roots);
+struct FuseOptions {
+  // Off: every op (but views) is its own kernel and writes its own buffer,
+  // which is how an eager framework runs the graph; the baseline fusion is
+  // measured against.
+  bool fusion = true;
+};
+
+Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options = {});
 
 }  // namespace fusejit

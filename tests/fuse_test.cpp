@@ -158,6 +158,14 @@ TEST(Fuse, OddShapesAndEdgeCases) {
   expect_matches_interpreter({k, sc}, fuse({k, sc}));
 }
 
+TEST(Fuse, FusionOffRunsEveryOpAsItsOwnKernel) {
+  NodeRef a = input(DType::F32, {17, 3}), b = input(DType::F32, {3});
+  NodeRef y = reduce(Op::Sum, unary(Op::Relu, binary(Op::Add, ir::transpose(ir::permute(a, {1, 0})), b)), {0});
+  Plan p = fuse({y}, FuseOptions{.fusion = false});
+  EXPECT_EQ(p.kernels.size(), 3u) << kernels_text(p);  // +, relu, sum; the views are free
+  expect_matches_interpreter({y}, p);
+}
+
 TEST(PlanMemory, DeadIntermediatesShareStorage) {
   // A chain of reductions, each broadcast into the next one's input: each
   // intermediate is read only by the next kernel, so two slots suffice.
