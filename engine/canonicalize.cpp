@@ -1,7 +1,6 @@
 #include "engine/canonicalize.h"
 
-#include <unordered_map>
-
+#include "engine/rewrite.h"
 #include "ir/graph.h"
 #include "runtime/reference_kernels.h"
 
@@ -16,6 +15,19 @@ const Node *scalar_const(const NodeRef &n) {
   if (n->is(Op::Const)) return n.get();
   if (n->is(Op::Expand) && n->args[0]->is(Op::Const)) return n->args[0].get();
   return nullptr;
+}
+
+// A permute that keeps the order of the dims of extent other than 1 moves
+// only unit dims: it is a reshape (row-major order unchanged).
+bool moves_only_unit_dims(const Node &permute) {
+  const Shape &in = permute.args[0]->shape;
+  int64_t last = -1;
+  for (int64_t d : permute.dims) {
+    if (in[d] == 1) continue;
+    if (d < last) return false;
+    last = d;
+  }
+  return true;
 }
 
 bool is_identity_perm(const std::vector<int64_t> &perm) {
@@ -47,7 +59,10 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args) {
     case OpKind::View: {
       const NodeRef &x = args[0];
       if (x->shape == n.shape && !n.is(Op::Permute)) return x;  // identity reshape or expand
+      if (n.is(Op::Reshape) && x->is(Op::Reshape) && x->args[0]->shape == n.shape) return x->args[0];
       if (n.is(Op::Permute) && is_identity_perm(n.dims)) return x;
+      if (n.is(Op::Permute) && moves_only_unit_dims(n))
+        return x->is(Op::Reshape) ? ir::reshape(x->args[0], n.shape) : ir::reshape(x, n.shape);
       if (n.is(Op::Reshape) && x->is(Op::Reshape)) return ir::reshape(x->args[0], n.shape);
       if (n.is(Op::Permute) && x->is(Op::Permute)) {
         std::vector<int64_t> perm(n.dims.size());
@@ -66,26 +81,7 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args) {
 }  // namespace
 
 std::vector<NodeRef> canonicalize(const std::vector<NodeRef> &roots) {
-  std::unordered_map<const Node *, NodeRef> done;
-  // Nodes are visited args-first, so each rewrite sees canonical args.
-  for (const Node *n : topo_order_to_values(roots)) {
-    if (n->kind() == OpKind::Leaf || is_value_leaf(*n)) continue;
-    std::vector<NodeRef> args;
-    bool changed = false;
-    for (const NodeRef &a : n->args) {
-      auto it = done.find(a.get());
-      args.push_back(it == done.end() ? a : it->second);
-      changed |= it != done.end() && it->second != a;
-    }
-    NodeRef out = rewrite(*n, args);
-    if (changed || out.get() != n) done[n] = out;
-  }
-  std::vector<NodeRef> result;
-  for (const NodeRef &r : roots) {
-    auto it = done.find(r.get());
-    result.push_back(it == done.end() ? r : it->second);
-  }
-  return result;
+  return rewrite_graph(roots, rewrite);
 }
 
 }  // namespace fusejit

@@ -3,7 +3,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "engine/canonicalize.h"
+#include "engine/optimize.h"
 #include "engine/fuse.h"
 #include "engine/plan_memory.h"
 #include "ir/kernel_printer.h"
@@ -34,8 +34,8 @@ Stage parse_stage(const std::string &name) {
   throw ValueError("unknown stage '" + name + "' (expected graph, optimized, kernels, llvm or asm)");
 }
 
-Program optimized_program(const Program &p) {
-  std::vector<NodeRef> roots = canonicalize(p.output_nodes());
+Program optimized_program(const Program &p, std::vector<std::string> *notes) {
+  std::vector<NodeRef> roots = optimize_graph(p.output_nodes(), notes);
   Program out;
   out.inputs = p.inputs;
   for (const NodeRef &in : p.inputs) out.bindings.push_back({in->name, in});
@@ -44,9 +44,13 @@ Program optimized_program(const Program &p) {
 }
 
 KernelsView kernels_view(const Program &p) {
-  Program opt = optimized_program(p);
+  std::vector<std::string> matmul_notes;
+  Program opt = optimized_program(p, &matmul_notes);
   KernelsView view;
   view.plan = fuse(opt.output_nodes());
+  // Measured on the program as written: the product a matmul replaced counts.
+  view.plan.unfused_intermediate_bytes = unfused_intermediate_bytes(p.output_nodes());
+  view.plan.notes.insert(view.plan.notes.begin(), matmul_notes.begin(), matmul_notes.end());
   plan_memory(view.plan);
   const Plan &plan = view.plan;
   view.buffer_names.assign(plan.buffers.size(), "");

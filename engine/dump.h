@@ -18,8 +18,9 @@ const char *stage_name(Stage s);
 // "graph" -> Stage::Graph, ...; a ValueError lists the valid names.
 Stage parse_stage(const std::string &name);
 
-// The program after canonicalization (same inputs and output names).
-Program optimized_program(const Program &p);
+// The program after the graph passes (same inputs and output names);
+// `notes` receives what matmul recognition found or missed.
+Program optimized_program(const Program &p, std::vector<std::string> *notes = nullptr);
 
 // The fused plan of a program, with a name for every buffer: inputs and
 // outputs by their program names, intermediates tmp0, tmp1, ...

@@ -315,9 +315,7 @@ class Fuser {
   void count_bytes() {
     for (const PlanBuffer &b : plan_.buffers)
       if (b.role == PlanBuffer::Role::Temp) plan_.intermediate_bytes += b.bytes();
-    for (const Node *n : order_)
-      if (!is_leaf(*n) && !is_root_.count(n) && n->kind() != OpKind::View && !n->is(Op::Const))
-        plan_.unfused_intermediate_bytes += n->numel() * static_cast<int64_t>(dtype_size(n->dtype));
+    plan_.unfused_intermediate_bytes = unfused_intermediate_bytes(roots_);
   }
 
   std::vector<NodeRef> roots_;
@@ -338,6 +336,16 @@ class Fuser {
 };
 
 }  // namespace
+
+int64_t unfused_intermediate_bytes(const std::vector<NodeRef> &roots) {
+  std::unordered_set<const Node *> root_set;
+  for (const NodeRef &r : roots) root_set.insert(r.get());
+  int64_t bytes = 0;
+  for (const Node *n : topo_order_to_values(roots))
+    if (!is_leaf(*n) && !root_set.count(n) && n->kind() != OpKind::View && !n->is(Op::Const))
+      bytes += n->numel() * static_cast<int64_t>(dtype_size(n->dtype));
+  return bytes;
+}
 
 Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options) {
   return Fuser(roots, options).run();

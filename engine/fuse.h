@@ -37,4 +37,9 @@ struct FuseOptions {
 
 Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options = {});
 
+// Bytes the graph's intermediates take when every op writes its own buffer
+// (views excepted), as the reference interpreter or an eager framework runs
+// it: the "unfused" figure fused plans are compared with.
+int64_t unfused_intermediate_bytes(const std::vector<NodeRef> &roots);
+
 }  // namespace fusejit

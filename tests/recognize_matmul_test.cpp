@@ -1,0 +1,91 @@
+// recognize_matmul: every zip-then-reduce form of a matmul becomes one, with
+// the same values; near misses stay reductions and say why.
+#include <gtest/gtest.h>
+
+#include "engine/recognize_matmul.h"
+#include "ir/graph.h"
+#include "ir/verifier.h"
+#include "runtime/interpreter.h"
+#include "runtime/random.h"
+
+namespace fusejit {
+namespace {
+
+using ir::binary;
+using ir::input;
+using ir::reduce;
+using ir::reshape;
+
+int count(const std::vector<NodeRef> &roots, Op op) {
+  int c = 0;
+  for (const Node *n : topo_order(roots)) c += n->is(op);
+  return c;
+}
+
+// Recognizes, checks the matmul count, and compares values with the original.
+std::vector<std::string> expect_matmuls(NodeRef root, int matmuls) {
+  std::vector<std::string> notes;
+  std::vector<NodeRef> out = recognize_matmul({root}, &notes);
+  verify(out);
+  EXPECT_EQ(count(out, Op::Matmul), matmuls);
+  if (matmuls > 0) {
+    EXPECT_EQ(count(out, Op::Mul), 0) << "the product must be gone";
+  }
+  Generator g(7);
+  Bindings inputs;
+  for (const Node *n : topo_order({root})) {
+    if (n->is(Op::Input)) inputs.emplace(n, random_uniform(n->dtype, n->shape, g, -1, 1));
+  }
+  Buffer want = interpret({root}, inputs)[0], got = interpret(out, inputs)[0];
+  EXPECT_EQ(got.shape(), want.shape());
+  for (int64_t i = 0; i < want.numel(); ++i) EXPECT_NEAR(got.get(i), want.get(i), 1e-12);
+  return notes;
+}
+
+TEST(RecognizeMatmul, TheSeed) {
+  NodeRef a = input(DType::F64, {2, 3, 1}), b = input(DType::F64, {3, 2});
+  std::vector<std::string> notes = expect_matmuls(reduce(Op::Sum, binary(Op::Mul, a, b), {1}), 1);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "matmul from sum f64[2, 2] of * f64[2, 3, 2]: M 2, K 3, N 2");
+}
+
+TEST(RecognizeMatmul, MinitorchForms) {
+  NodeRef a = input(DType::F64, {2, 3}), b = input(DType::F64, {3, 4});
+  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, reshape(a, {2, 3, 1}), reshape(b, {1, 3, 4})), {1}), 1);
+  NodeRef a4 = input(DType::F64, {2, 2, 3}), b4 = input(DType::F64, {2, 3, 4});
+  expect_matmuls(
+      reduce(Op::Sum, binary(Op::Mul, reshape(a4, {2, 2, 3, 1}), reshape(b4, {2, 1, 3, 4})), {2}), 1);
+}
+
+TEST(RecognizeMatmul, AnyAxisOrderKeepdimAndBatchBroadcast) {
+  // Columns before rows: the operands swap, no transpose after.
+  NodeRef a = input(DType::F64, {3, 5}), b = input(DType::F64, {4, 3});
+  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, reshape(a, {1, 3, 5}), reshape(b, {4, 3, 1})), {1}), 1);
+  // The reduced dim last, keepdim.
+  NodeRef p = input(DType::F64, {6, 1, 7}), q = input(DType::F64, {1, 5, 7});
+  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, p, q), {2}, true), 1);
+  // A batch dim only one operand has: it becomes part of that operand's rows.
+  NodeRef x = input(DType::F64, {1, 2, 3, 1}), y = input(DType::F64, {2, 1, 3, 4});
+  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, x, y), {2}), 1);
+  // Several row dims flatten into one M.
+  NodeRef r = input(DType::F64, {2, 3, 4, 1}), s = input(DType::F64, {4, 5});
+  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, r, s), {2}), 1);
+}
+
+TEST(RecognizeMatmul, NearMissesStayReductionsAndSayWhy) {
+  NodeRef a = input(DType::F64, {2, 3, 1}), b = input(DType::F64, {3, 2});
+  auto why = [](const std::vector<std::string> &notes, const std::string &text) {
+    for (const std::string &n : notes)
+      if (n.find(text) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Add, a, b), {1}), 0), "not '*'"));
+  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, a, b), {0, 1}), 0), "reduces 2 dims"));
+  NodeRef c = input(DType::F64, {2, 1, 1});
+  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, c, b), {1}), 0), "broadcast in one operand"));
+  NodeRef u = input(DType::F64, {4, 3}), v = input(DType::F64, {4, 3});
+  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, u, v), {1}), 0), "dot product"));
+}
+
+}  // namespace
+}  // namespace fusejit
