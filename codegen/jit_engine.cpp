@@ -115,6 +115,8 @@ void *JitEngine::Impl::materialize(std::unique_ptr<llvm::Module> module,
 JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
   Impl &impl = *impl_;
   impl.cache = std::make_unique<KernelObjectCache>(options.cache_dir);
+  // Before any kernel links: objects (cached ones too) may call libmvec.
+  load_vector_math_library();
   KernelObjectCache *cache = impl.cache.get();
   impl.jit = unwrap_llvm(
       orc::LLJITBuilder()

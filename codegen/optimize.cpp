@@ -2,11 +2,15 @@
 // that what is dumped is what runs.
 #include "codegen/optimize.h"
 
+#include <mutex>
+
 #include <llvm/ADT/SmallString.h>
+#include <llvm/Analysis/TargetLibraryInfo.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/DynamicLibrary.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
@@ -23,6 +27,31 @@ llvm::Error verify_llvm_module(const llvm::Module &module) {
     return llvm_error("module " + module.getModuleIdentifier() +
                       " is invalid: " + os.str());
   return llvm::Error::success();
+}
+
+namespace {
+
+constexpr const char *kVectorMathFlag = "fusejit.vector-math";
+
+bool wants_vector_math(const llvm::Module &module) {
+  return module.getModuleFlag(kVectorMathFlag) != nullptr;
+}
+
+}  // namespace
+
+bool load_vector_math_library() {
+  static bool loaded = false;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::string error;
+    loaded = !llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1",
+                                                               &error);
+  });
+  return loaded;
+}
+
+void request_vector_math(llvm::Module &module) {
+  module.addModuleFlag(llvm::Module::ModFlagBehavior::Max, kVectorMathFlag, 1);
 }
 
 void optimize_module(llvm::Module &module, llvm::TargetMachine &tm) {
@@ -42,6 +71,12 @@ void optimize_module(llvm::Module &module, llvm::TargetMachine &tm) {
   llvm::FunctionAnalysisManager functions;
   llvm::CGSCCAnalysisManager cgscc;
   llvm::ModuleAnalysisManager modules;
+  // Registered before the defaults, which then leave it in place.
+  llvm::TargetLibraryInfoImpl library(tm.getTargetTriple());
+  if (wants_vector_math(module) && load_vector_math_library())
+    library.addVectorizableFunctionsFromVecLib(
+        llvm::TargetLibraryInfoImpl::LIBMVEC_X86, tm.getTargetTriple());
+  functions.registerPass([&] { return llvm::TargetLibraryAnalysis(library); });
   builder.registerModuleAnalyses(modules);
   builder.registerCGSCCAnalyses(cgscc);
   builder.registerFunctionAnalyses(functions);

@@ -22,6 +22,17 @@ llvm::Error verify_llvm_module(const llvm::Module &module);
 // tm's triple and data layout first.
 void optimize_module(llvm::Module &module, llvm::TargetMachine &tm);
 
+// Loads glibc's vector math library (libmvec) into the process, once, so
+// JIT'd code can call its vector exp/log/pow; false if it is not there.
+// The JIT calls it before linking any kernel, cached objects included.
+bool load_vector_math_library();
+
+// Marks `module` so optimize_module lets the loop vectorizer call libmvec
+// (when it is loaded). Its results differ from scalar libm's by a few ulp,
+// and which elements take the vector path depends on loop bounds, so only
+// kernels that do not promise reproducible results may ask for it.
+void request_vector_math(llvm::Module &module);
+
 // `module` as text at `stage`: as given, after optimize_module, or as host
 // assembly from the JIT's own target machine settings. Works on a clone;
 // the caller must own module's LLVMContext (it is not locked here). Throws

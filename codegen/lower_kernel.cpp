@@ -1,0 +1,290 @@
+// The loop nest of a kernel: one LLVM function whose loops walk the kernel's
+// (coalesced) domain, with constant trip counts and strides so LLVM can
+// vectorize the innermost loop, and a wrapper with the ABI of
+// compile_kernel.h. The instructions inside come from lower_scalar.cpp.
+#include "codegen/lower_kernel.h"
+
+#include <string>
+#include <vector>
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include "codegen/coalesce_dims.h"
+#include "codegen/fast_math.h"
+#include "codegen/host_target.h"
+#include "codegen/llvm_error.h"
+#include "codegen/lower_scalar.h"
+#include "codegen/optimize.h"
+#include "ir/error.h"
+
+namespace fusejit {
+
+namespace {
+
+// `for (i = lo; i < hi; ++i)` around a body the caller emits between the
+// constructor and close(); loops nest by opening one inside another.
+class CountedLoop {
+ public:
+  CountedLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, const std::string &name)
+      : b_(&b), hi_(hi), name_(name) {
+    llvm::LLVMContext &ctx = b.getContext();
+    llvm::Function *fn = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *preheader = b.GetInsertBlock();
+    body_ = llvm::BasicBlock::Create(ctx, name + ".body", fn);
+    exit_ = llvm::BasicBlock::Create(ctx, name + ".exit", fn);
+    b.CreateCondBr(b.CreateICmpSLT(lo, hi), body_, exit_);
+    b.SetInsertPoint(body_);
+    index_ = b.CreatePHI(b.getInt64Ty(), 2, name);
+    index_->addIncoming(lo, preheader);
+  }
+
+  llvm::Value *index() const { return index_; }
+
+  // Ends the body at the builder's insert point; the builder continues after the loop.
+  void close() {
+    llvm::BasicBlock *latch = b_->GetInsertBlock();
+    llvm::Value *next = b_->CreateAdd(index_, b_->getInt64(1), name_ + ".next", true, true);
+    index_->addIncoming(next, latch);
+    b_->CreateCondBr(b_->CreateICmpSLT(next, hi_), body_, exit_);
+    exit_->moveAfter(latch);  // keeps the printed IR in nesting order
+    b_->SetInsertPoint(exit_);
+  }
+
+ private:
+  llvm::IRBuilder<> *b_;
+  llvm::Value *hi_;
+  std::string name_;
+  llvm::PHINode *index_;
+  llvm::BasicBlock *body_, *exit_;
+};
+
+class KernelLowering {
+ public:
+  KernelLowering(const CoalescedKernel &c, llvm::Module &module)
+      : k_(c.kernel), scale_(c.parallel_scale), module_(module), b_(module.getContext()) {}
+
+  void run(Numerics numerics) {
+    b_.setFastMathFlags(fast_math_flags(numerics));
+    llvm::Function *body = define_body();
+    switch (k_.kind) {
+      case KernelKind::Elementwise: lower_elementwise(); break;
+      case KernelKind::Reduce: lower_reduction(); break;
+      // Same shape of IR as a reduction ([batch..., m, n | k] summing a*b);
+      // a blocked GEMM lowering will replace this case.
+      case KernelKind::Matmul: lower_reduction(); break;
+    }
+    b_.CreateRetVoid();
+    define_wrapper(body);
+  }
+
+ private:
+  llvm::Type *type_of(DType t) { return llvm_type(module_.getContext(), t); }
+  size_t num_buffers() const { return k_.inputs.size() + k_.outputs.size(); }
+
+  // void body(ptr in0, ..., ptr out0, ..., i64 begin, i64 end): internal,
+  // inlined into the wrapper. Every buffer is distinct (inputs are
+  // deduplicated by buffer, outputs are fresh), hence noalias.
+  llvm::Function *define_body() {
+    llvm::Type *ptr = b_.getPtrTy();
+    std::vector<llvm::Type *> params(num_buffers(), ptr);
+    params.insert(params.end(), {b_.getInt64Ty(), b_.getInt64Ty()});
+    auto *type = llvm::FunctionType::get(b_.getVoidTy(), params, false);
+    fn_ = llvm::Function::Create(type, llvm::Function::InternalLinkage, "body", module_);
+    fn_->addFnAttr(llvm::Attribute::AlwaysInline);
+    fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    for (size_t i = 0; i < num_buffers(); ++i) {
+      bool is_input = i < k_.inputs.size();
+      int64_t bytes = is_input ? numel(k_.inputs[i].shape) * int64_t(dtype_size(k_.inputs[i].dtype))
+                               : numel(k_.output_shape()) *
+                                     int64_t(dtype_size(k_.body[k_.outputs[i - k_.inputs.size()].instr].dtype));
+      unsigned arg = static_cast<unsigned>(i);
+      fn_->addParamAttr(arg, llvm::Attribute::NoAlias);
+      fn_->addParamAttr(arg, llvm::Attribute::NoCapture);
+      fn_->addParamAttr(arg, is_input ? llvm::Attribute::ReadOnly : llvm::Attribute::WriteOnly);
+      if (bytes > 0) fn_->addDereferenceableParamAttr(arg, static_cast<uint64_t>(bytes));
+      buffers_.push_back(fn_->getArg(arg));
+      buffers_.back()->setName(is_input ? "in" + std::to_string(i)
+                                        : "out" + std::to_string(i - k_.inputs.size()));
+    }
+    begin_ = fn_->getArg(static_cast<unsigned>(num_buffers()));
+    end_ = fn_->getArg(static_cast<unsigned>(num_buffers() + 1));
+    begin_->setName("begin");
+    end_->setName("end");
+    b_.SetInsertPoint(llvm::BasicBlock::Create(module_.getContext(), "entry", fn_));
+    index_.assign(k_.domain.size(), b_.getInt64(0));
+    return fn_;
+  }
+
+  // void kKernelSymbol(ptr buffers, i64 begin, i64 end): the ABI entry.
+  void define_wrapper(llvm::Function *body) {
+    llvm::Type *ptr = b_.getPtrTy();
+    auto *type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, b_.getInt64Ty(), b_.getInt64Ty()}, false);
+    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, kKernelSymbol, module_);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    fn->getArg(0)->setName("buffers");
+    b_.SetInsertPoint(llvm::BasicBlock::Create(module_.getContext(), "entry", fn));
+    std::vector<llvm::Value *> args;
+    for (size_t i = 0; i < num_buffers(); ++i)
+      args.push_back(b_.CreateLoad(ptr, b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i)));
+    args.push_back(fn->getArg(1));
+    args.push_back(fn->getArg(2));
+    b_.CreateCall(body, args);
+    b_.CreateRetVoid();
+  }
+
+  // Loops over the output dims, the first over the caller's [begin, end)
+  // (scaled by the dims coalesced into it); fills index_.
+  std::vector<CountedLoop> open_output_loops() {
+    std::vector<CountedLoop> loops;
+    for (size_t d = 0; d < k_.num_output_dims(); ++d) {
+      llvm::Value *lo = b_.getInt64(0), *hi = b_.getInt64(uint64_t(k_.domain[d]));
+      if (d == 0) {
+        lo = scale_ == 1 ? begin_ : b_.CreateMul(begin_, b_.getInt64(uint64_t(scale_)), "lo", true, true);
+        hi = scale_ == 1 ? end_ : b_.CreateMul(end_, b_.getInt64(uint64_t(scale_)), "hi", true, true);
+      }
+      loops.emplace_back(b_, lo, hi, "o" + std::to_string(d));
+      index_[d] = loops.back().index();
+    }
+    return loops;
+  }
+
+  std::vector<CountedLoop> open_reduce_loops() {
+    std::vector<CountedLoop> loops;
+    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) {
+      loops.emplace_back(b_, b_.getInt64(0), b_.getInt64(uint64_t(k_.domain[d])),
+                         "r" + std::to_string(d - k_.num_output_dims()));
+      index_[d] = loops.back().index();
+    }
+    return loops;
+  }
+
+  static void close(std::vector<CountedLoop> &loops) {
+    for (auto it = loops.rbegin(); it != loops.rend(); ++it) it->close();
+  }
+
+  void lower_elementwise() {
+    if (numel(k_.domain) == 0) return;
+    std::vector<CountedLoop> loops = open_output_loops();
+    emit_instrs(false);
+    store_outputs();
+    close(loops);
+  }
+
+  // Per output point: the accumulator (in a stack slot SROA promotes),
+  // the reduce loops, the scale, the epilogue, the stores.
+  void lower_reduction() {
+    if (numel(k_.output_shape()) == 0) return;
+    const Instr &value = k_.body.at(k_.reduce_value);
+    llvm::Type *type = type_of(value.dtype);
+    llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+    llvm::AllocaInst *acc = entry.CreateAlloca(type, nullptr, "acc");
+    bool is_max = k_.reduce_op == Op::Max;
+
+    std::vector<CountedLoop> outer = open_output_loops();
+    b_.CreateStore(is_max ? llvm::ConstantFP::getInfinity(type, true) : llvm::ConstantFP::get(type, 0.0), acc);
+    Shape reduced(k_.domain.end() - k_.num_reduce, k_.domain.end());
+    if (numel(reduced) > 0) {
+      std::vector<CountedLoop> inner = open_reduce_loops();
+      emit_instrs(false);
+      llvm::Value *a = b_.CreateLoad(type, acc), *v = values_.at(k_.reduce_value);
+      b_.CreateStore(is_max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v) : b_.CreateFAdd(a, v), acc);
+      close(inner);
+    }
+    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) index_[d] = b_.getInt64(0);
+    reduced_ = b_.CreateLoad(type, acc, "reduced");
+    if (k_.reduce_scale != 1.0) reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
+    emit_instrs(true);
+    store_outputs();
+    close(outer);
+  }
+
+  // The inner (or epilogue) instructions at the current domain point.
+  void emit_instrs(bool outer) {
+    values_.resize(k_.body.size(), nullptr);
+    for (size_t i = 0; i < k_.body.size(); ++i) {
+      const Instr &in = k_.body[i];
+      if (in.kind == InstrKind::Const) {
+        values_[i] = llvm::ConstantFP::get(type_of(in.dtype), in.value);
+        continue;
+      }
+      if (in.outer != outer) continue;
+      values_[i] = emit_instr(in, i);
+    }
+  }
+
+  llvm::Value *emit_instr(const Instr &in, size_t at) {
+    switch (in.kind) {
+      case InstrKind::Load: {
+        llvm::Type *type = type_of(in.dtype);
+        llvm::Value *p = emit_position(b_, in.access, index_);
+        return b_.CreateLoad(type, b_.CreateInBoundsGEP(type, buffers_.at(in.input), p));
+      }
+      case InstrKind::Reduced: return reduced_;
+      default: break;
+    }
+    std::vector<llvm::Value *> args;
+    for (int a : in.args) {
+      // An epilogue cannot see inner values: they live inside the reduce loop.
+      FUSEJIT_INTERNAL_CHECK(!in.outer || k_.body[a].outer || k_.body[a].kind == InstrKind::Const,
+                             k_.name, " %", at, ": epilogue instruction uses inner value %", a);
+      args.push_back(values_.at(a));
+    }
+    return emit_compute(b_, in, args);
+  }
+
+  // Outputs are row-major over the output dims.
+  void store_outputs() {
+    Shape shape = k_.output_shape();
+    Access row_major{{AccessLayer{shape, contiguous_strides(shape), 0}}};
+    llvm::Value *p = emit_position(b_, row_major, index_);
+    for (size_t j = 0; j < k_.outputs.size(); ++j) {
+      llvm::Value *v = values_.at(k_.outputs[j].instr);
+      llvm::Value *out = buffers_.at(k_.inputs.size() + j);
+      b_.CreateStore(v, b_.CreateInBoundsGEP(v->getType(), out, p));
+    }
+  }
+
+  const Kernel &k_;
+  int64_t scale_;
+  llvm::Module &module_;
+  llvm::IRBuilder<> b_;
+  llvm::Function *fn_ = nullptr;
+  std::vector<llvm::Value *> buffers_;
+  llvm::Value *begin_ = nullptr, *end_ = nullptr;
+  std::vector<llvm::Value *> index_;   // the current domain point, one i64 per dim
+  std::vector<llvm::Value *> values_;  // per instruction, once emitted
+  llvm::Value *reduced_ = nullptr;
+};
+
+std::string first_lines(const llvm::Module &module, int lines) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, nullptr);
+  os.flush();
+  size_t at = 0;
+  for (int i = 0; i < lines && at != std::string::npos; ++i) at = text.find('\n', at + 1);
+  return at == std::string::npos ? text : text.substr(0, at) + "\n...";
+}
+
+}  // namespace
+
+std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
+                                           llvm::LLVMContext &context) {
+  verify_kernel(k);
+  auto module = std::make_unique<llvm::Module>("kernel " + k.name, context);
+  set_host_target(*module);
+  // Strict promises reproducible results; libmvec's differ from libm's.
+  if (numerics == Numerics::Fast) request_vector_math(*module);
+  KernelLowering(coalesce_dims(k), *module).run(numerics);
+  if (llvm::Error invalid = verify_llvm_module(*module))
+    throw InternalError("lower: " + k.name + ": " + llvm::toString(std::move(invalid)) + "\n" +
+                        first_lines(*module, 40));
+  return module;
+}
+
+int64_t parallel_extent(const Kernel &k) { return k.num_output_dims() ? k.domain[0] : 1; }
+
+}  // namespace fusejit

@@ -1,0 +1,35 @@
+// Lowering one kernel of the kernel IR to an LLVM module (codegen-internal;
+// compile_kernel.h is the public side). LLVM types are only forward-declared.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "codegen/jit.h"
+#include "ir/kernel.h"
+
+namespace llvm {
+class LLVMContext;
+class Module;
+}  // namespace llvm
+
+namespace fusejit {
+
+// Every kernel's module defines this one symbol; the JIT gives each kernel
+// its own JITDylib, so the name never clashes and stays out of cache keys.
+inline constexpr const char *kKernelSymbol = "fusejit_kernel";
+
+// Bump whenever the lowering changes the code it emits for some kernel:
+// it is part of every kernel's cache key (and so of disk cache entries).
+inline constexpr int kLoweringVersion = 1;
+
+// The module defining `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`
+// with compile_kernel.h's ABI, owned by `context` and verified. Throws
+// InternalError if `k` is inconsistent or the module does not verify.
+std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
+                                           llvm::LLVMContext &context);
+
+// The extent of the range [begin, end) the compiled kernel splits on.
+int64_t parallel_extent(const Kernel &k);
+
+}  // namespace fusejit

@@ -1,0 +1,151 @@
+#include "codegen/lower_scalar.h"
+
+#include <string>
+
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
+
+#include "ir/error.h"
+
+namespace fusejit {
+
+llvm::Type *llvm_type(llvm::LLVMContext &context, DType dtype) {
+  return dtype == DType::F32 ? llvm::Type::getFloatTy(context)
+                             : llvm::Type::getDoubleTy(context);
+}
+
+namespace {
+
+llvm::Value *i64(llvm::IRBuilder<> &b, int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
+
+// offset + sum(index[d] * strides[d]); positions are non-negative and fit in
+// i64, so nuw/nsw hold and let SCEV see the loads as affine.
+llvm::Value *dot_strides(llvm::IRBuilder<> &b, const AccessLayer &layer,
+                         const std::vector<llvm::Value *> &index) {
+  llvm::Value *p = nullptr;
+  for (size_t d = 0; d < layer.strides.size(); ++d) {
+    if (layer.strides[d] == 0 || layer.shape[d] == 1) continue;
+    llvm::Value *term = layer.strides[d] == 1
+                            ? index[d]
+                            : b.CreateMul(index[d], i64(b, layer.strides[d]), "", true, true);
+    p = p ? b.CreateAdd(p, term, "", true, true) : term;
+  }
+  if (!p) return i64(b, layer.offset);
+  return layer.offset ? b.CreateAdd(p, i64(b, layer.offset), "", true, true) : p;
+}
+
+// Row-major unravel of position `p` of a layer into its shape. p is below
+// numel(shape), so the leading index needs no urem.
+std::vector<llvm::Value *> unravel(llvm::IRBuilder<> &b, llvm::Value *p, const Shape &shape) {
+  std::vector<llvm::Value *> index(shape.size());
+  int64_t inner = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    if (shape[d] == 1) {
+      index[d] = i64(b, 0);
+      continue;
+    }
+    llvm::Value *q = inner == 1 ? p : b.CreateUDiv(p, i64(b, inner));
+    index[d] = d == 0 ? q : b.CreateURem(q, i64(b, shape[d]));
+    inner *= shape[d];
+  }
+  return index;
+}
+
+}  // namespace
+
+llvm::Value *emit_position(llvm::IRBuilder<> &b, const Access &access,
+                           const std::vector<llvm::Value *> &index) {
+  llvm::Value *p = dot_strides(b, access.layers[0], index);
+  for (size_t l = 1; l < access.layers.size(); ++l) {
+    const AccessLayer &layer = access.layers[l];
+    p = dot_strides(b, layer, unravel(b, p, layer.shape));
+  }
+  return p;
+}
+
+namespace {
+
+llvm::Value *fp(llvm::Type *type, double v) { return llvm::ConstantFP::get(type, v); }
+
+// tanh has no LLVM intrinsic: call libm, declared as touching no memory (as
+// clang's -fno-math-errno does; nothing reads errno) so LICM can move it.
+llvm::Value *call_tanh(llvm::IRBuilder<> &b, llvm::Value *x) {
+  llvm::Type *type = x->getType();
+  llvm::Module &module = *b.GetInsertBlock()->getModule();
+  const char *name = type->isFloatTy() ? "tanhf" : "tanh";
+  llvm::FunctionCallee callee =
+      module.getOrInsertFunction(name, llvm::FunctionType::get(type, {type}, false));
+  auto *fn = llvm::cast<llvm::Function>(callee.getCallee());
+  fn->setDoesNotAccessMemory();
+  fn->setDoesNotThrow();
+  fn->setWillReturn();
+  llvm::CallInst *call = b.CreateCall(callee, {x});
+  call->setDoesNotAccessMemory();
+  return call;
+}
+
+llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x) {
+  llvm::Type *type = x->getType();
+  switch (op) {
+    case Op::Neg: return b.CreateFNeg(x);
+    case Op::Exp: return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
+    case Op::Log: return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, x);
+    case Op::Sqrt: return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
+    case Op::Abs: return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+    case Op::Tanh: return call_tanh(b, x);
+    case Op::Inv: return b.CreateFDiv(fp(type, 1.0), x);
+    case Op::Sigmoid: {
+      llvm::Value *e = b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, b.CreateFNeg(x));
+      return b.CreateFDiv(fp(type, 1.0), b.CreateFAdd(fp(type, 1.0), e));
+    }
+    case Op::Relu:
+      // `x > 0 or unordered`: NaN passes through, -0.0 and negatives give +0.0.
+      return b.CreateSelect(b.CreateFCmpUGT(x, fp(type, 0.0)), x, fp(type, 0.0));
+    default: break;
+  }
+  throw InternalError(std::string("lower: ") + op_name(op) + " is not a unary op");
+}
+
+// Comparisons give 1.0 or 0.0 in the operands' dtype.
+llvm::Value *as_float(llvm::IRBuilder<> &b, llvm::Value *flag, llvm::Type *type) {
+  return b.CreateUIToFP(flag, type);
+}
+
+llvm::Value *emit_binary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Value *y) {
+  llvm::Type *type = x->getType();
+  switch (op) {
+    case Op::Add: return b.CreateFAdd(x, y);
+    case Op::Sub: return b.CreateFSub(x, y);
+    case Op::Mul: return b.CreateFMul(x, y);
+    case Op::Div: return b.CreateFDiv(x, y);
+    case Op::Lt: return as_float(b, b.CreateFCmpOLT(x, y), type);
+    case Op::Gt: return as_float(b, b.CreateFCmpOGT(x, y), type);
+    case Op::Eq: return as_float(b, b.CreateFCmpOEQ(x, y), type);
+    // llvm.maximum/minimum propagate NaN like the interpreter's nan_max.
+    case Op::Maximum: return b.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x, y);
+    case Op::Minimum: return b.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x, y);
+    case Op::Pow: return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
+    default: break;
+  }
+  throw InternalError(std::string("lower: ") + op_name(op) + " is not a binary op");
+}
+
+}  // namespace
+
+llvm::Value *emit_compute(llvm::IRBuilder<> &b, const Instr &in,
+                          const std::vector<llvm::Value *> &args) {
+  switch (in.kind) {
+    case InstrKind::Unary: return emit_unary(b, in.op, args[0]);
+    case InstrKind::Binary: return emit_binary(b, in.op, args[0], args[1]);
+    case InstrKind::Where: {
+      // Any nonzero condition, NaN included, selects x; c may be of another dtype.
+      llvm::Value *c = args[0];
+      llvm::Value *nonzero = b.CreateFCmpUNE(c, fp(c->getType(), 0.0));
+      return b.CreateSelect(nonzero, args[1], args[2]);
+    }
+    default: break;
+  }
+  throw InternalError("lower: emit_compute given a load, constant or reduced value");
+}
+
+}  // namespace fusejit
