@@ -19,7 +19,16 @@ std::vector<Buffer> realize(const std::vector<NodeRef> &roots);
 namespace fusejit {
 using InputValues = std::unordered_map<const Node *, Buffer>;
 
-// Values of `roots` with the inputs bound to `inputs` (a program run);
-// nothing is attached to the nodes.
+// Values of `roots` with the inputs bound to `inputs` (a program run),
+// through the compiled pipeline; nothing is attached to the nodes. A leaf not
+// in `inputs` must have a value attached.
 std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs);
+
+// The value of each leaf: from `given`, else the value attached to it; a
+// ValueError names a leaf that has neither.
+std::vector<Buffer> leaf_values(const std::vector<const Node *> &leaves, const InputValues &given);
+
+// The same values from the reference interpreter (the unfused graph, plain
+// loops): what `fusejit run --check` and the tests compare against.
+std::vector<Buffer> evaluate_reference(const std::vector<NodeRef> &roots, const InputValues &inputs);
 }  // namespace fusejit

@@ -20,6 +20,10 @@ struct RunOptions {
   uint64_t seed = 0;
   std::string out_dir;
   std::string format = "text";
+  bool check = false;         // also run the reference interpreter and compare
+  std::string numerics;       // "fast" | "strict"; empty: FUSEJIT_NUMERICS
+  int threads = 0;            // 0: FUSEJIT_NUM_THREADS, else every core
+  int repeat = 0;             // > 0: run that many times and time each kernel
 };
 
 int dump_command(const DumpOptions &opts);

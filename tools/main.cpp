@@ -32,6 +32,18 @@ int main(int argc, char **argv) {
   run_cmd->add_option("--out", run.out_dir, "write each output to DIR/NAME.npy");
   run_cmd->add_option("--format", run.format, "text|json")
       ->check(CLI::IsMember({"text", "json"}));
+  run_cmd->add_flag("--check", run.check,
+                    "also run the reference interpreter; exit 1 if an output differs beyond "
+                    "tolerance (the worst error per output is reported)");
+  run_cmd->add_option("--numerics", run.numerics,
+                      "fast (FMA, reassociated reductions) or strict (reproducible); "
+                      "default FUSEJIT_NUMERICS, else fast")
+      ->check(CLI::IsMember({"fast", "strict"}));
+  run_cmd->add_option("--threads", run.threads, "threads the kernels run on (default: every core)")
+      ->check(CLI::Range(1, 1024));
+  run_cmd->add_option("--repeat", run.repeat,
+                      "run N times and report each kernel's min and median time, GB/s and GFLOP/s")
+      ->check(CLI::Range(1, 1000000));
 
   try {
     app.parse(argc, argv);

@@ -1,53 +1,23 @@
-#include <cmath>
-#include <cstdio>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "engine/pipeline.h"
 #include "engine/realize.h"
 #include "ir/error.h"
 #include "ir/parser.h"
+#include "runtime/compare.h"
 #include "runtime/npy.h"
+#include "runtime/parallel_for.h"
 #include "runtime/random.h"
 #include "tools/commands.h"
+#include "tools/run_report.h"
 
 namespace fusejit::tool {
 
 namespace {
-
-// Outputs with at most this many elements are printed in full.
-constexpr int64_t kPrintLimit = 256;
-
-std::string format_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
-// numpy-style nested brackets, row-major.
-void format_values(const Buffer &b, size_t dim, int64_t &i, std::ostringstream &os) {
-  if (dim == b.shape().size()) {
-    os << format_number(b.get(i++));
-    return;
-  }
-  os << "[";
-  for (int64_t k = 0; k < b.shape()[dim]; ++k) {
-    if (k) os << (dim + 1 == b.shape().size() ? ", " : ",\n" + std::string(dim + 1, ' '));
-    format_values(b, dim + 1, i, os);
-  }
-  os << "]";
-}
-
-std::string format_buffer(const Buffer &b) {
-  if (b.numel() > kPrintLimit)
-    return "(" + std::to_string(b.numel()) + " elements; use --out to write them)";
-  std::ostringstream os;
-  int64_t i = 0;
-  format_values(b, 0, i, os);
-  return os.str();
-}
 
 struct BoundInput {
   NodeRef node;
@@ -59,21 +29,19 @@ struct BoundInput {
 // Reads `--input NAME=FILE` values and generates the rest, in declaration order.
 std::vector<BoundInput> bind_inputs(const Program &p, const RunOptions &opts) {
   std::map<std::string, std::string> files;
+  std::string names;
+  for (const NodeRef &in : p.inputs) names += (names.empty() ? "" : ", ") + in->name;
   for (const std::string &spec : opts.inputs) {
     size_t eq = spec.find('=');
     FUSEJIT_USER_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < spec.size(), ValueError,
                        "--input '", spec, "': expected NAME=FILE.npy");
     std::string name = spec.substr(0, eq);
     bool known = false;
-    std::string names;
-    for (const NodeRef &in : p.inputs) {
-      known |= in->name == name;
-      names += (names.empty() ? "" : ", ") + in->name;
-    }
+    for (const NodeRef &in : p.inputs) known |= in->name == name;
     FUSEJIT_USER_CHECK(known, ValueError, "--input '", spec, "': the program has no input '", name,
                        "' (inputs: ", names, ")");
-    FUSEJIT_USER_CHECK(files.emplace(name, spec.substr(eq + 1)).second, ValueError,
-                       "--input: '", name, "' is given twice");
+    FUSEJIT_USER_CHECK(files.emplace(name, spec.substr(eq + 1)).second, ValueError, "--input: '",
+                       name, "' is given twice");
   }
   std::vector<BoundInput> bound;
   for (size_t k = 0; k < p.inputs.size(); ++k) {
@@ -95,43 +63,84 @@ std::vector<BoundInput> bind_inputs(const Program &p, const RunOptions &opts) {
   return bound;
 }
 
-nlohmann::json buffer_json(const std::string &name, const Buffer &b) {
-  nlohmann::json j = {{"name", name}, {"dtype", dtype_name(b.dtype())}, {"shape", b.shape()}};
-  if (b.numel() <= kPrintLimit) {
-    nlohmann::json values = nlohmann::json::array();
-    for (int64_t i = 0; i < b.numel(); ++i) {
-      double v = b.get(i);
-      // JSON has no NaN or infinity; they are written as strings.
-      values.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(format_number(v)));
-    }
-    j["values"] = values;
+// The longest reduction any output depends on, for check tolerances.
+int64_t longest_reduction(const std::vector<NodeRef> &roots) {
+  int64_t longest = 1, count = 0;
+  for (const Node *n : topo_order(roots)) {
+    int64_t len = 1;
+    if (n->kind() == OpKind::Reduce)
+      for (int64_t d : n->dims) len *= n->args[0]->shape[d];
+    else if (n->kind() == OpKind::Matmul)
+      len = n->args[0]->shape.back();
+    else
+      continue;
+    longest = std::max(longest, len);
+    ++count;
   }
-  return j;
+  return longest * std::max<int64_t>(count, 1);
+}
+
+std::vector<KernelTiming> time_kernels(const CompiledPlan &compiled, const std::vector<Buffer> &leaves,
+                                       int repeat) {
+  std::vector<KernelTiming> times(compiled.plan.kernels.size());
+  KernelRunner run = jit_runner(compiled);
+  KernelRunner timed = [&](size_t i, const std::vector<const Buffer *> &in,
+                           const std::vector<Buffer *> &out) {
+    auto start = std::chrono::steady_clock::now();
+    run(i, in, out);
+    times[i].seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+  for (int r = 0; r < repeat; ++r) execute_plan(compiled.plan, leaves, timed);
+  return times;
 }
 
 }  // namespace
 
 int run_command(const RunOptions &opts) {
   Program p = parse_program_file(opts.program);
+  if (!opts.numerics.empty()) set_numerics(opts.numerics == "strict" ? Numerics::Strict : Numerics::Fast);
+  if (opts.threads > 0) set_num_threads(opts.threads);
   std::vector<BoundInput> inputs = bind_inputs(p, opts);
   InputValues values;
   for (const BoundInput &in : inputs) values.emplace(in.node.get(), in.value);
-  std::vector<Buffer> outputs = evaluate(p.output_nodes(), values);
+
+  std::vector<NodeRef> roots = p.output_nodes();
+  PreparedGraph prepared = prepare(roots, current_numerics());
+  std::vector<Buffer> leaves = leaf_values(prepared.inputs, values);
+  std::vector<Buffer> outputs = run_compiled(*prepared.compiled, leaves);
+  std::vector<KernelTiming> times;
+  if (opts.repeat > 0) times = time_kernels(*prepared.compiled, leaves, opts.repeat);
+
+  std::vector<Comparison> checks;
+  bool failed = false;
+  if (opts.check) {
+    std::vector<Buffer> want = evaluate_reference(roots, values);
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      double tol = default_tolerance(outputs[i].dtype(), longest_reduction({roots[i]}));
+      checks.push_back(compare_values(outputs[i], want[i], tol));
+      failed |= !checks.back().ok;
+    }
+  }
 
   std::vector<std::string> files(outputs.size());
   if (!opts.out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(opts.out_dir, ec);
-    FUSEJIT_USER_CHECK(!ec, IOError, "--out ", opts.out_dir, ": cannot create directory: ",
-                       ec.message());
+    FUSEJIT_USER_CHECK(!ec, IOError, "--out ", opts.out_dir, ": cannot create directory: ", ec.message());
     for (size_t i = 0; i < outputs.size(); ++i) {
       files[i] = (std::filesystem::path(opts.out_dir) / (p.outputs[i].first + ".npy")).string();
       write_npy(files[i], outputs[i]);
     }
   }
 
+  const std::vector<Kernel> &kernels = prepared.compiled->plan.kernels;
   if (opts.format == "json") {
-    nlohmann::json j = {{"program", opts.program}, {"seed", opts.seed}};
+    nlohmann::json j = {{"program", opts.program},
+                        {"seed", opts.seed},
+                        {"numerics", numerics_name(current_numerics())},
+                        {"threads", num_threads()},
+                        {"kernels", kernels.size()}};
     for (const BoundInput &in : inputs) {
       nlohmann::json ji = buffer_json(in.name, in.value);
       ji["source"] = in.source;
@@ -140,24 +149,34 @@ int run_command(const RunOptions &opts) {
     for (size_t i = 0; i < outputs.size(); ++i) {
       nlohmann::json jo = buffer_json(p.outputs[i].first, outputs[i]);
       if (!files[i].empty()) jo["file"] = files[i];
+      if (opts.check)
+        jo["check"] = {{"ok", checks[i].ok}, {"worst_error", checks[i].worst_error},
+                       {"worst_index", checks[i].worst_index}};
       j["outputs"].push_back(jo);
     }
+    for (size_t i = 0; i < times.size(); ++i) j["timing"].push_back(timing_json(kernels[i], times[i]));
     std::cout << j.dump(2) << "\n";
-    return 0;
+    return failed ? 1 : 0;
   }
   for (const BoundInput &in : inputs) {
-    std::string source = in.source == "random" ? "random, seed " + std::to_string(opts.seed)
-                                               : in.source;
-    std::cout << "input " << in.name << " " << type_str(in.value.dtype(), in.value.shape())
-              << " (" << source << ") =\n" << format_buffer(in.value) << "\n";
+    std::string source = in.source == "random" ? "random, seed " + std::to_string(opts.seed) : in.source;
+    std::cout << "input " << in.name << " " << type_str(in.value.dtype(), in.value.shape()) << " ("
+              << source << ") =\n" << format_buffer(in.value) << "\n";
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
-    std::cout << "output " << p.outputs[i].first << " "
-              << type_str(outputs[i].dtype(), outputs[i].shape());
+    std::cout << "output " << p.outputs[i].first << " " << type_str(outputs[i].dtype(), outputs[i].shape());
     if (!files[i].empty()) std::cout << " -> " << files[i];
     std::cout << " =\n" << format_buffer(outputs[i]) << "\n";
+    if (opts.check)
+      std::cout << "check " << p.outputs[i].first << ": " << (checks[i].ok ? "ok" : "MISMATCH") << " ("
+                << checks[i].describe() << ")\n";
   }
-  return 0;
+  if (!times.empty()) {
+    std::cout << "timing over " << opts.repeat << " run(s), " << num_threads() << " thread(s), "
+              << numerics_name(current_numerics()) << " numerics:\n";
+    for (size_t i = 0; i < times.size(); ++i) std::cout << "  " << timing_text(kernels[i], times[i]) << "\n";
+  }
+  return failed ? 1 : 0;
 }
 
 }  // namespace fusejit::tool

@@ -1,0 +1,43 @@
+#include "runtime/compare.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace fusejit {
+
+double default_tolerance(DType dtype, int64_t reduction_length) {
+  double base = dtype == DType::F32 ? 1e-5 : 1e-12;
+  return base * std::sqrt(static_cast<double>(std::max<int64_t>(reduction_length, 1)));
+}
+
+Comparison compare_values(const Buffer &got, const Buffer &want, double tolerance) {
+  FUSEJIT_INTERNAL_CHECK(got.dtype() == want.dtype() && got.shape() == want.shape(),
+                         "comparing ", type_str(got.dtype(), got.shape()), " with ",
+                         type_str(want.dtype(), want.shape()));
+  Comparison c;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    double g = got.get(i), w = want.get(i);
+    double err;
+    if (std::isnan(w) || std::isnan(g))
+      err = std::isnan(w) && std::isnan(g) ? 0 : INFINITY;
+    else if (std::isinf(w) || std::isinf(g))
+      err = g == w ? 0 : INFINITY;
+    else
+      err = std::fabs(g - w) / (1 + std::fabs(w));
+    if (err > c.worst_error || c.worst_index < 0) {
+      c.worst_error = err, c.worst_index = i, c.got = g, c.want = w;
+    }
+  }
+  c.ok = c.worst_error <= tolerance;
+  return c;
+}
+
+std::string Comparison::describe() const {
+  if (worst_index < 0) return "no elements";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "worst error %.3g at element %lld (%.9g vs reference %.9g)",
+                worst_error, static_cast<long long>(worst_index), got, want);
+  return buf;
+}
+
+}  // namespace fusejit

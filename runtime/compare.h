@@ -1,0 +1,29 @@
+// Comparing a computed value with the reference interpreter's, with
+// tolerances scaled to the dtype and the longest reduction behind the value
+// (a sum of K terms in f32 may round K times; fast numerics reassociate).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "runtime/buffer.h"
+
+namespace fusejit {
+
+// Relative tolerance for a value of `dtype` computed through reductions of
+// at most `reduction_length` terms: 1e-5 (f32) or 1e-12 (f64), times sqrt(K).
+double default_tolerance(DType dtype, int64_t reduction_length);
+
+struct Comparison {
+  bool ok = true;
+  double worst_error = 0;  // max |got - want| / (1 + |want|)
+  int64_t worst_index = -1;
+  double got = 0, want = 0;  // at worst_index
+  std::string describe() const;
+};
+
+// Elementwise: |got - want| <= tolerance * (1 + |want|); NaN must meet NaN,
+// and an infinity the same infinity. Shapes and dtypes must be equal.
+Comparison compare_values(const Buffer &got, const Buffer &want, double tolerance);
+
+}  // namespace fusejit

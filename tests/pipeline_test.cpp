@@ -1,0 +1,67 @@
+// The compiled pipeline end to end: realize() through the JIT, the plan
+// cache, numerics modes and thread counts.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <fusejit/fusejit.h>
+
+#include "engine/pipeline.h"
+#include "engine/realize.h"
+#include "ir/graph.h"
+#include "runtime/parallel_for.h"
+
+namespace fusejit {
+namespace {
+
+// One training-like step: the same graph structure over new data.
+Tensor step(const Tensor &x, const Tensor &w, const Tensor &b) {
+  return ((x.matmul(w) + b).relu() - 0.25).pow(2.0).mean();
+}
+
+TEST(Pipeline, RebuildingTheSameGraphCompilesNothing) {
+  Tensor w = Tensor::rand({7, 5}, DType::F32, 1), b = Tensor::rand({5}, DType::F32, 2);
+  float first = step(Tensor::rand({3, 7}, DType::F32, 3), w, b).item<float>();
+  PipelineStats before = pipeline_stats();
+  float second = 0;
+  for (int i = 0; i < 5; ++i) second = step(Tensor::rand({3, 7}, DType::F32, 10 + i), w, b).item<float>();
+  PipelineStats after = pipeline_stats();
+  EXPECT_EQ(after.plan_misses, before.plan_misses) << "a rebuilt graph must hit the plan cache";
+  EXPECT_EQ(after.plan_hits, before.plan_hits + 5);
+  EXPECT_EQ(after.kernels_compiled, before.kernels_compiled);
+  EXPECT_NE(first, second) << "new data, new result";
+}
+
+TEST(Pipeline, ResultsMatchTheInterpreterThroughTheTensorApi) {
+  Tensor x = Tensor::randn({17, 33}, DType::F64, 4);
+  Tensor y = (x - x.max({1}, true)).exp();
+  Tensor softmax = y / y.sum({1}, true);
+  std::vector<double> got = softmax.to_vector<double>();
+  for (int64_t r = 0; r < 17; ++r) {
+    double total = 0;
+    for (int64_t c = 0; c < 33; ++c) total += got[r * 33 + c];
+    EXPECT_NEAR(total, 1.0, 1e-12);
+  }
+}
+
+TEST(Pipeline, StrictResultsDoNotDependOnTheThreadCount) {
+  set_numerics(Numerics::Strict);
+  Tensor x = Tensor::rand({129, 1000}, DType::F32, 5);
+  std::vector<float> results[2];
+  for (int t : {1, 2}) {
+    set_num_threads(t);
+    clear_plan_cache();
+    results[t - 1] = (x * 1.5f + 0.25f).sum({1}).to_vector<float>();
+  }
+  set_num_threads(0);
+  set_numerics(Numerics::Fast);
+  EXPECT_EQ(results[0], results[1]);
+}
+
+TEST(Pipeline, UnboundProgramInputIsAValueError) {
+  NodeRef a = ir::input(DType::F32, {2}, "a");
+  EXPECT_THROW(evaluate({ir::unary(Op::Exp, a)}, {}), ValueError);
+}
+
+}  // namespace
+}  // namespace fusejit
