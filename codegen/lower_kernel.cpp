@@ -259,6 +259,23 @@ class KernelLowering {
   llvm::Value *reduced_ = nullptr;
 };
 
+// The lowering unravels a layer's position without wrapping its leading
+// index, so each layer must stay inside the next one's shape (verify_kernel
+// checks only the last layer against the buffer).
+void check_layers(const Kernel &k) {
+  if (numel(k.domain) == 0) return;
+  for (size_t i = 0; i < k.body.size(); ++i) {
+    const std::vector<AccessLayer> &layers = k.body[i].access.layers;
+    for (size_t l = 1; l < layers.size(); ++l) {
+      const AccessLayer &from = layers[l - 1];
+      int64_t last = from.offset;
+      for (size_t d = 0; d < from.shape.size(); ++d) last += (from.shape[d] - 1) * from.strides[d];
+      FUSEJIT_INTERNAL_CHECK(last < numel(layers[l].shape), k.name, " %", i, ": access layer ", l - 1,
+                             " reaches ", last, ", beyond ", shape_str(layers[l].shape));
+    }
+  }
+}
+
 std::string first_lines(const llvm::Module &module, int lines) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -274,6 +291,7 @@ std::string first_lines(const llvm::Module &module, int lines) {
 std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
                                            llvm::LLVMContext &context) {
   verify_kernel(k);
+  check_layers(k);
   auto module = std::make_unique<llvm::Module>("kernel " + k.name, context);
   set_host_target(*module);
   // Strict promises reproducible results; libmvec's differ from libm's.

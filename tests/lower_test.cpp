@@ -14,6 +14,7 @@
 #include "codegen/compile_kernel.h"
 #include "engine/execute.h"
 #include "engine/fuse.h"
+#include "ir/error.h"
 #include "ir/graph.h"
 #include "ir/kernel_printer.h"
 #include "runtime/interpreter.h"
@@ -292,6 +293,12 @@ TEST(Lower, StrictIsReproducibleAndSumsInOrder) {
   EXPECT_EQ(first.data<float>()[0], acc);
 }
 
+Kernel single_kernel(const NodeRef &root) {
+  Plan plan = fuse({root});
+  EXPECT_EQ(plan.kernels.size(), 1u);
+  return plan.kernels.at(0);
+}
+
 TEST(Lower, KernelWithTwoOutputsMatchesTheEvaluator) {
   NodeRef x = input(DType::F64, {17, 3});
   Plan plan = fuse({unary(Op::Exp, unary(Op::Neg, x))});
@@ -309,6 +316,18 @@ TEST(Lower, KernelWithTwoOutputsMatchesTheEvaluator) {
   expect_close(got1, want1, 0, "neg");
 }
 
+TEST(Lower, InconsistentKernelIsAnInternalError) {
+  Kernel k = single_kernel(unary(Op::Exp, input(DType::F32, {17, 3})));
+  Kernel unknown_input = k;
+  unknown_input.body[0].input = 3;
+  EXPECT_THROW(compile_kernel(unknown_input, Numerics::Fast), InternalError);
+  // A layer that leaves the next layer's shape cannot be unravelled.
+  Kernel r = single_kernel(ir::reshape(ir::transpose(input(DType::F32, {6, 5})), {30}));
+  ASSERT_EQ(r.body[0].access.layers.size(), 2u);
+  r.body[0].access.layers[0].offset = 1;
+  EXPECT_THROW(compile_kernel(r, Numerics::Fast), InternalError);
+}
+
 TEST(Lower, CoalescesDimsEveryLoadWalksAsOne) {
   Plan plan = fuse({binary(Op::Add, input(DType::F32, {17, 3, 5}), input(DType::F32, {5}))});
   CoalescedKernel c = coalesce_dims(plan.kernels.at(0));
@@ -318,12 +337,6 @@ TEST(Lower, CoalescesDimsEveryLoadWalksAsOne) {
   CoalescedKernel r = coalesce_dims(sum.kernels.at(0));
   EXPECT_EQ(r.kernel.domain, (Shape{4, 51}));
   EXPECT_EQ(r.kernel.num_reduce, 1u);
-}
-
-Kernel single_kernel(const NodeRef &root) {
-  Plan plan = fuse({root});
-  EXPECT_EQ(plan.kernels.size(), 1u);
-  return plan.kernels.at(0);
 }
 
 TEST(Lower, CacheKeyIgnoresNamesAndBufferNumbers) {
