@@ -4,7 +4,9 @@
 #include <unordered_map>
 
 #include "engine/optimize.h"
+#include "codegen/compile_kernel.h"
 #include "engine/fuse.h"
+#include "engine/pipeline.h"
 #include "engine/plan_memory.h"
 #include "ir/kernel_printer.h"
 #include "ir/printer.h"
@@ -86,15 +88,26 @@ std::string kernels_text(const KernelsView &view) {
   return os.str();
 }
 
-std::string dump(const Program &p, Stage stage) {
+std::string dump(const Program &p, Stage stage, bool llvm_before_opt) {
   switch (stage) {
     case Stage::Graph: return print_program(p);
     case Stage::Optimized: return print_program(optimized_program(p));
     case Stage::Kernels: return kernels_text(kernels_view(p));
-    default:
-      throw ValueError(std::string("dump: stage '") + stage_name(stage) +
-                       "' needs the kernels lowered to LLVM, which this build does not have yet");
+    case Stage::Llvm:
+    case Stage::Asm: break;
   }
+  DumpStage what = stage == Stage::Asm ? DumpStage::Assembly
+                   : llvm_before_opt   ? DumpStage::LlvmIr
+                                       : DumpStage::OptimizedLlvmIr;
+  Numerics numerics = current_numerics();
+  std::ostringstream os;
+  for (const Kernel &k : kernels_view(p).plan.kernels) {
+    const char *comment = stage == Stage::Asm ? "#" : ";";
+    os << comment << " kernel " << k.name << " (" << kernel_kind_name(k.kind) << ", "
+       << numerics_name(numerics) << " numerics)\n"
+       << dump_kernel(k, numerics, what) << "\n";
+  }
+  return os.str();
 }
 
 std::string dump(const Tensor &t, Stage stage) {

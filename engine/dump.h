@@ -31,8 +31,10 @@ struct KernelsView {
 KernelsView kernels_view(const Program &p);
 std::string kernels_text(const KernelsView &view);
 
-// `p` at `stage`, as text.
-std::string dump(const Program &p, Stage stage);
+// `p` at `stage`, as text. The llvm and asm stages show each kernel compiled
+// with the current numerics (FUSEJIT_NUMERICS or set_numerics); llvm shows
+// the IR after O3 unless `llvm_before_opt`.
+std::string dump(const Program &p, Stage stage, bool llvm_before_opt = false);
 // The graph computing `t`, as a program with one output.
 std::string dump(const Tensor &t, Stage stage = Stage::Graph);
 

@@ -15,17 +15,12 @@ const char *kernel_kind_name(KernelKind k) {
 
 namespace {
 
-// The largest position an access reaches over its first layer's shape
-// (strides are non-negative, so the last index gives the maximum).
-int64_t max_position(const Access &a) {
-  int64_t p = 0;
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    const AccessLayer &layer = a.layers[l];
-    // An unravelled earlier layer can reach every index of this layer's shape.
-    p = layer.offset;
-    for (size_t d = 0; d < layer.shape.size(); ++d)
-      if (layer.shape[d] > 0) p += (layer.shape[d] - 1) * layer.strides[d];
-  }
+// The largest position a layer reaches over its whole shape (strides are
+// non-negative, so the last index gives the maximum).
+int64_t max_position(const AccessLayer &layer) {
+  int64_t p = layer.offset;
+  for (size_t d = 0; d < layer.shape.size(); ++d)
+    if (layer.shape[d] > 0) p += (layer.shape[d] - 1) * layer.strides[d];
   return p;
 }
 
@@ -45,9 +40,14 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
       FUSEJIT_INTERNAL_CHECK(a.layers[0].strides[d] == 0, k.name, " %", at,
                              ": an epilogue load moves along a reduced dim");
   if (numel(k.domain) == 0) return;
-  int64_t n = numel(k.inputs.at(in.input).shape);
-  FUSEJIT_INTERNAL_CHECK(max_position(a) < n, k.name, " %", at, ": load reaches position ",
-                         max_position(a), " of a buffer of ", n, " elements");
+  // Each layer must stay inside the next layer's shape (it is unravelled
+  // there), and the last inside the buffer.
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    int64_t limit = l + 1 < a.layers.size() ? numel(a.layers[l + 1].shape)
+                                            : numel(k.inputs.at(in.input).shape);
+    FUSEJIT_INTERNAL_CHECK(max_position(a.layers[l]) < limit, k.name, " %", at, ": access layer ", l,
+                           " reaches position ", max_position(a.layers[l]), " of ", limit);
+  }
 }
 
 }  // namespace

@@ -12,6 +12,8 @@ struct DumpOptions {
   std::string program;
   std::string stage = "graph";
   std::string format = "text";
+  bool llvm_before_opt = false;
+  std::string numerics;  // "fast" | "strict"; empty: FUSEJIT_NUMERICS
 };
 
 struct RunOptions {

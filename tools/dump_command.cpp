@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/dump.h"
+#include "engine/pipeline.h"
 #include "ir/error.h"
 #include "ir/parser.h"
 #include "tools/commands.h"
@@ -51,8 +52,9 @@ nlohmann::json kernels_json(const KernelsView &view) {
 int dump_command(const DumpOptions &opts) {
   Program p = parse_program_file(opts.program);
   Stage stage = parse_stage(opts.stage);
+  if (!opts.numerics.empty()) set_numerics(opts.numerics == "strict" ? Numerics::Strict : Numerics::Fast);
   if (opts.format == "text") {
-    std::cout << dump(p, stage);
+    std::cout << dump(p, stage, opts.llvm_before_opt);
     return 0;
   }
   if (opts.format == "json" && stage == Stage::Kernels) {

@@ -15,12 +15,20 @@ int main(int argc, char **argv) {
   DumpOptions dump;
   CLI::App *dump_cmd = app.add_subcommand(
       "dump", "Print a program at one stage of the pipeline.\n"
-              "  graph: the lazy graph as parsed, printed as a .fj program");
+              "  graph:     the lazy graph as parsed, printed as a .fj program\n"
+              "  optimized: after canonicalization and matmul recognition\n"
+              "  kernels:   the fused kernels, their buffers, and why values were materialized\n"
+              "  llvm:      each kernel's LLVM IR (after O3; --llvm-before-opt for before)\n"
+              "  asm:       each kernel's host assembly");
   dump_cmd->add_option("program", dump.program, "the .fj program")->required();
   dump_cmd->add_option("--stage", dump.stage, "graph|optimized|kernels|llvm|asm")
       ->check(CLI::IsMember({"graph", "optimized", "kernels", "llvm", "asm"}));
   dump_cmd->add_option("--format", dump.format, "text|json|dot")
       ->check(CLI::IsMember({"text", "json", "dot"}));
+  dump_cmd->add_flag("--llvm-before-opt", dump.llvm_before_opt,
+                     "with --stage llvm: the IR as lowered, before the O3 pipeline");
+  dump_cmd->add_option("--numerics", dump.numerics, "fast or strict, for --stage llvm and asm")
+      ->check(CLI::IsMember({"fast", "strict"}));
 
   RunOptions run;
   CLI::App *run_cmd = app.add_subcommand(
