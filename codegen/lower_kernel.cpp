@@ -4,6 +4,8 @@
 // compile_kernel.h. The instructions inside come from lower_scalar.cpp.
 #include "codegen/lower_kernel.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,10 @@
 namespace fusejit {
 
 namespace {
+
+// Accumulators a row reduction keeps per tile: 4 KiB of f32, small enough
+// for the stack of any thread, long enough to stream each row.
+constexpr int64_t kRowTile = 1024;
 
 // `for (i = lo; i < hi; ++i)` around a body the caller emits between the
 // constructor and close(); loops nest by opening one inside another.
@@ -135,11 +141,12 @@ class KernelLowering {
     b_.CreateRetVoid();
   }
 
-  // Loops over the output dims, the first over the caller's [begin, end)
-  // (scaled by the dims coalesced into it); fills index_.
-  std::vector<CountedLoop> open_output_loops() {
+  // Loops over the first `count` output dims (all by default), the first
+  // over the caller's [begin, end) (scaled by the dims coalesced into it);
+  // fills index_.
+  std::vector<CountedLoop> open_output_loops(size_t count = SIZE_MAX) {
     std::vector<CountedLoop> loops;
-    for (size_t d = 0; d < k_.num_output_dims(); ++d) {
+    for (size_t d = 0; d < std::min(count, k_.num_output_dims()); ++d) {
       llvm::Value *lo = b_.getInt64(0), *hi = b_.getInt64(uint64_t(k_.domain[d]));
       if (d == 0) {
         lo = scale_ == 1 ? begin_ : b_.CreateMul(begin_, b_.getInt64(uint64_t(scale_)), "lo", true, true);
@@ -177,6 +184,7 @@ class KernelLowering {
   // the reduce loops, the scale, the epilogue, the stores.
   void lower_reduction() {
     if (numel(k_.output_shape()) == 0) return;
+    if (reduces_across_rows()) return lower_row_reduction();
     const Instr &value = k_.body.at(k_.reduce_value);
     llvm::Type *type = type_of(value.dtype);
     llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
@@ -198,6 +206,84 @@ class KernelLowering {
     if (k_.reduce_scale != 1.0) reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
     emit_instrs(true);
     store_outputs();
+    close(outer);
+  }
+
+  // True when the loads walk the innermost output dim contiguously but not
+  // the innermost reduced dim (a reduction over rows, like sum(x, 0)): then
+  // the reduce loops go outside and a row of accumulators inside, so every
+  // load streams through memory instead of striding a row per element.
+  bool reduces_across_rows() const {
+    size_t outs = k_.num_output_dims();
+    if (outs == 0 || k_.num_reduce == 0) return false;
+    size_t last_out = outs - 1, last_red = k_.domain.size() - 1;
+    int along_out = 0, along_red = 0;
+    for (const Instr &in : k_.body) {
+      if (in.kind != InstrKind::Load || in.outer || !in.access.is_affine()) continue;
+      const Strides &st = in.access.layers[0].strides;
+      along_out += st[last_out] == 1;
+      along_red += st[last_red] == 1;
+    }
+    return along_out > along_red;
+  }
+
+  // for the outer output dims: for each tile of the last output dim:
+  //   acc[j] = init; for the reduced dims: for j: acc[j] op= value;
+  //   for j: epilogue(acc[j] * scale), store.
+  // Each element still sums its reduced dims in order, so Strict results are
+  // those of lower_reduction.
+  void lower_row_reduction() {
+    const size_t last = k_.num_output_dims() - 1;
+    const int64_t width = k_.domain[last];
+    const int64_t tile = std::min<int64_t>(width, kRowTile);
+    const Instr &value = k_.body.at(k_.reduce_value);
+    llvm::Type *type = type_of(value.dtype);
+    llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+    llvm::AllocaInst *acc = entry.CreateAlloca(llvm::ArrayType::get(type, uint64_t(tile)), nullptr, "acc");
+    bool is_max = k_.reduce_op == Op::Max;
+
+    // The output loops but the last; the last dim's range is tiled below.
+    std::vector<CountedLoop> outer = open_output_loops(last);
+    llvm::Value *lo = b_.getInt64(0), *hi = b_.getInt64(uint64_t(width));
+    if (last == 0) {
+      lo = scale_ == 1 ? begin_ : b_.CreateMul(begin_, b_.getInt64(uint64_t(scale_)), "lo", true, true);
+      hi = scale_ == 1 ? end_ : b_.CreateMul(end_, b_.getInt64(uint64_t(scale_)), "hi", true, true);
+    }
+    // Tiles start at lo, lo + tile, ...; the tile loop counts tiles.
+    llvm::Value *tiles = b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(hi, lo), b_.getInt64(uint64_t(tile - 1))),
+                                       b_.getInt64(uint64_t(tile)), "tiles");
+    CountedLoop tile_loop(b_, b_.getInt64(0), tiles, "tile");
+    llvm::Value *start = b_.CreateAdd(lo, b_.CreateMul(tile_loop.index(), b_.getInt64(uint64_t(tile))), "start");
+    llvm::Value *count = b_.CreateSub(
+        b_.CreateSelect(b_.CreateICmpSLT(b_.CreateAdd(start, b_.getInt64(uint64_t(tile))), hi),
+                        b_.CreateAdd(start, b_.getInt64(uint64_t(tile))), hi),
+        start, "count");
+    auto slot = [&](llvm::Value *j) { return b_.CreateInBoundsGEP(type, acc, j); };
+
+    CountedLoop init(b_, b_.getInt64(0), count, "init");
+    b_.CreateStore(is_max ? llvm::ConstantFP::getInfinity(type, true) : llvm::ConstantFP::get(type, 0.0),
+                   slot(init.index()));
+    init.close();
+
+    std::vector<CountedLoop> reduce = open_reduce_loops();
+    CountedLoop row(b_, b_.getInt64(0), count, "row");
+    index_[last] = b_.CreateAdd(start, row.index(), "i", true, true);
+    emit_instrs(false);
+    llvm::Value *a = b_.CreateLoad(type, slot(row.index())), *v = values_.at(k_.reduce_value);
+    b_.CreateStore(is_max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v) : b_.CreateFAdd(a, v),
+                   slot(row.index()));
+    row.close();
+    close(reduce);
+
+    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) index_[d] = b_.getInt64(0);
+    CountedLoop epilogue(b_, b_.getInt64(0), count, "epilogue");
+    index_[last] = b_.CreateAdd(start, epilogue.index(), "i", true, true);
+    reduced_ = b_.CreateLoad(type, slot(epilogue.index()), "reduced");
+    if (k_.reduce_scale != 1.0) reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
+    emit_instrs(true);
+    store_outputs();
+    epilogue.close();
+    tile_loop.close();
     close(outer);
   }
 

@@ -21,7 +21,7 @@ inline constexpr const char *kKernelSymbol = "fusejit_kernel";
 
 // Bump whenever the lowering changes the code it emits for some kernel:
 // it is part of every kernel's cache key (and so of disk cache entries).
-inline constexpr int kLoweringVersion = 1;
+inline constexpr int kLoweringVersion = 2;
 
 // The module defining `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`
 // with compile_kernel.h's ABI, owned by `context` and verified. Throws

@@ -9,6 +9,8 @@
 #include "engine/pipeline.h"
 #include "engine/realize.h"
 #include "ir/graph.h"
+#include "runtime/compare.h"
+#include "runtime/random.h"
 #include "runtime/parallel_for.h"
 
 namespace fusejit {
@@ -56,6 +58,36 @@ TEST(Pipeline, StrictResultsDoNotDependOnTheThreadCount) {
   set_num_threads(0);
   set_numerics(Numerics::Fast);
   EXPECT_EQ(results[0], results[1]);
+}
+
+// Reductions over rows (the contiguous dim kept) run with a tiled row of
+// accumulators; widths past one tile, several outer dims, epilogues, both
+// numerics and both thread counts must all agree with the interpreter.
+TEST(Pipeline, RowReductionsMatchTheInterpreter) {
+  for (Numerics numerics : {Numerics::Fast, Numerics::Strict}) {
+    set_numerics(numerics);
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      NodeRef x = ir::input(DType::F32, {37, 2500}, "x");
+      NodeRef y = ir::input(DType::F64, {5, 7, 1500}, "y");
+      std::vector<NodeRef> roots = {
+          ir::reduce(Op::Sum, x, {0}),
+          ir::unary(Op::Relu, ir::reduce(Op::Max, x, {0}, true)),
+          ir::reduce(Op::Mean, ir::unary(Op::Exp, y), {1}),
+          ir::reduce(Op::Sum, y, {0, 1}),
+      };
+      Generator g(9);
+      InputValues inputs{{x.get(), random_uniform(DType::F32, x->shape, g, -1, 1)},
+                         {y.get(), random_uniform(DType::F64, y->shape, g, -1, 1)}};
+      std::vector<Buffer> got = evaluate(roots, inputs), want = evaluate_reference(roots, inputs);
+      for (size_t r = 0; r < roots.size(); ++r) {
+        Comparison c = compare_values(got[r], want[r], default_tolerance(got[r].dtype(), 64));
+        EXPECT_TRUE(c.ok) << "root " << r << " threads " << threads << ": " << c.describe();
+      }
+    }
+  }
+  set_num_threads(0);
+  set_numerics(Numerics::Fast);
 }
 
 TEST(Pipeline, UnboundProgramInputIsAValueError) {
