@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds the `fusejit` tool, and runs
-# the seed example (a zip then a reduce: sum(a * b, 1)) through every stage
-# this build has, printing the IR and the result.
+# the seed example (a zip then a reduce: sum(a * b, 1)) through the pipeline:
+# the graph as parsed, the optimized graph (the zip-then-reduce recognized as
+# a matmul), the one fused kernel, and a JIT run checked against the
+# reference interpreter.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/deps.sh"
@@ -17,8 +19,14 @@ echo
 echo "== fusejit dump --stage graph (the lazy graph, as parsed)"
 "$fj" dump "$prog" --stage graph
 echo
-echo "== fusejit run --seed 0 (inputs: seeded uniform values in [-1, 1])"
-"$fj" run "$prog" --seed 0
+echo "== fusejit dump --stage optimized (sum(a * b, 1) recognized as a matmul of views)"
+"$fj" dump "$prog" --stage optimized
+echo
+echo "== fusejit dump --stage kernels (one kernel; the (2,3,2) product is never formed)"
+"$fj" dump "$prog" --stage kernels
+echo
+echo "== fusejit run --seed 0 --check (JIT-compiled, compared with the reference interpreter)"
+"$fj" run "$prog" --seed 0 --check
 echo
 echo "== the same computation through the C++ API (examples/seed.cpp)"
 "$build/examples/seed_example"
