@@ -90,6 +90,17 @@ TEST(Pipeline, RowReductionsMatchTheInterpreter) {
   set_numerics(Numerics::Fast);
 }
 
+TEST(Pipeline, DumpShowsEveryStageOfATensor) {
+  Tensor a = Tensor::rand({2, 3, 1}), b = Tensor::rand({3, 2});
+  Tensor d = (a * b).sum({1}).relu() + 0.5;
+  EXPECT_NE(dump(d, Stage::Optimized).find(" @ "), std::string::npos) << dump(d, Stage::Optimized);
+  std::string kernels = dump(d, Stage::Kernels);
+  EXPECT_NE(kernels.find("# 1 kernel, intermediate bytes 0 (unfused 80)"), std::string::npos) << kernels;
+  EXPECT_NE(kernels.find("kernel k0 matmul"), std::string::npos) << kernels;
+  EXPECT_NE(dump(d, Stage::Llvm).find("define void @fusejit_kernel"), std::string::npos);
+  EXPECT_NE(dump(d, Stage::Asm).find("fusejit_kernel:"), std::string::npos);
+}
+
 TEST(Pipeline, UnboundProgramInputIsAValueError) {
   NodeRef a = ir::input(DType::F32, {2}, "a");
   EXPECT_THROW(evaluate({ir::unary(Op::Exp, a)}, {}), ValueError);
