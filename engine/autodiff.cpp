@@ -65,8 +65,8 @@ Contributions select_rule(const Step &s, Op a_wins, Op b_wins) {
 Contributions pow_rule(const Step &s) {
   const NodeRef &a = s.arg(0), &b = s.arg(1);
   NodeRef da = mul(s.g, mul(b, ir::binary(Op::Pow, a, sub(b, num(1, b)))));
-  NodeRef a_log_a = ir::where(cmp(Op::Eq, a, num(0, a)), num(0, a),
-                              mul(s.out, ir::unary(Op::Log, a)));
+  NodeRef a_log_a =
+      ir::where(cmp(Op::Eq, a, num(0, a)), num(0, a), mul(s.out, ir::unary(Op::Log, a)));
   return to_operands(s, da, mul(s.g, a_log_a));
 }
 
@@ -210,14 +210,16 @@ void check_seed(const NodeRef &root, const NodeRef &seed) {
 NodeRef sum_to_shape(const NodeRef &grad, const Shape &shape) {
   if (grad->shape == shape) return grad;
   const Shape &from = grad->shape;
-  FUSEJIT_USER_CHECK(from.size() >= shape.size(), ShapeError, "sum_to_shape: ",
-                     type_str(grad->dtype, from), " has fewer dims than ", shape_str(shape));
+  FUSEJIT_USER_CHECK(from.size() >= shape.size(), ShapeError,
+                     "sum_to_shape: ", type_str(grad->dtype, from), " has fewer dims than ",
+                     shape_str(shape));
   size_t lead = from.size() - shape.size();
   std::vector<int64_t> dims;
   for (size_t i = 0; i < from.size(); ++i) {
     bool summed = i < lead || (shape[i - lead] == 1 && from[i] != 1);
-    FUSEJIT_USER_CHECK(summed || shape[i - lead] == from[i], ShapeError, "sum_to_shape: ",
-                       shape_str(shape), " does not broadcast to ", type_str(grad->dtype, from));
+    FUSEJIT_USER_CHECK(summed || shape[i - lead] == from[i], ShapeError,
+                       "sum_to_shape: ", shape_str(shape), " does not broadcast to ",
+                       type_str(grad->dtype, from));
     if (summed) dims.push_back(static_cast<int64_t>(i));
   }
   // An empty dim list would mean "reduce everything" to ir::reduce.
@@ -225,8 +227,7 @@ NodeRef sum_to_shape(const NodeRef &grad, const Shape &shape) {
   return reshape_to(summed, shape);
 }
 
-std::vector<NodeRef> gradients(const NodeRef &root, const std::vector<NodeRef> &wrt,
-                               NodeRef seed) {
+std::vector<NodeRef> gradients(const NodeRef &root, const std::vector<NodeRef> &wrt, NodeRef seed) {
   FUSEJIT_USER_CHECK(root != nullptr, ValueError, "gradients: the root is a null node");
   for (const NodeRef &w : wrt)
     FUSEJIT_USER_CHECK(w != nullptr, ValueError, "gradients: a wrt node is null");

@@ -203,8 +203,9 @@ const Tensor &Tensor::realize() const {
 }
 
 void Tensor::check_read(DType want, const char *what) const {
-  FUSEJIT_USER_CHECK(dtype() == want, ValueError, what, "<", want == DType::F32 ? "float" : "double",
-                     ">: tensor is ", type_str(dtype(), shape()));
+  FUSEJIT_USER_CHECK(dtype() == want, ValueError, what, "<",
+                     want == DType::F32 ? "float" : "double", ">: tensor is ",
+                     type_str(dtype(), shape()));
 }
 
 std::vector<double> Tensor::values_as_double() const {
@@ -246,8 +247,8 @@ Tensor Tensor::detach() const { return Tensor(value_node(fusejit::realize({node(
 
 void Tensor::backward(const Tensor &seed) const {
   std::shared_ptr<const LeafList> leaves = TensorOps::leaves(*this);
-  FUSEJIT_USER_CHECK(leaves && !leaves->empty(), ValueError, "backward: ",
-                     type_str(dtype(), shape()),
+  FUSEJIT_USER_CHECK(leaves && !leaves->empty(), ValueError,
+                     "backward: ", type_str(dtype(), shape()),
                      " has no path to a tensor that requires grad: nothing to differentiate "
                      "(flag a leaf with requires_grad() before computing from it)");
   FUSEJIT_USER_CHECK(!seed.defined() || (seed.dtype() == dtype() && seed.shape() == shape()),
@@ -280,7 +281,7 @@ Tensor operator<(const Tensor &a, const Tensor &b) { return untracked(binary(Op:
 Tensor operator>(const Tensor &a, const Tensor &b) { return untracked(binary(Op::Gt, a, b)); }
 Tensor operator==(const Tensor &a, const Tensor &b) { return untracked(binary(Op::Eq, a, b)); }
 
-#define FUSEJIT_SCALAR_OPERATOR(op, code, wrap)                                             \
+#define FUSEJIT_SCALAR_OPERATOR(op, code, wrap)                                          \
   Tensor operator op(const Tensor &a, double b) { return wrap(binary(Op::code, a, b)); } \
   Tensor operator op(double a, const Tensor &b) { return wrap(binary(Op::code, a, b)); }
 FUSEJIT_SCALAR_OPERATOR(+, Add, )

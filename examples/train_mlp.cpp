@@ -33,13 +33,20 @@ Args parse(int argc, char **argv) {
     if (i + 1 >= argc) usage("missing value after " + flag);
     std::string value = argv[++i];
     try {
-      if (flag == "--dataset") a.dataset = value;
-      else if (flag == "--epochs") a.opt.epochs = std::stoi(value);
-      else if (flag == "--hidden") a.opt.hidden = std::stoll(value);
-      else if (flag == "--lr") a.opt.lr = std::stod(value);
-      else if (flag == "--seed") a.opt.seed = std::stoull(value);
-      else if (flag == "--points") a.points = std::stoll(value);
-      else usage("unknown flag " + flag);
+      if (flag == "--dataset")
+        a.dataset = value;
+      else if (flag == "--epochs")
+        a.opt.epochs = std::stoi(value);
+      else if (flag == "--hidden")
+        a.opt.hidden = std::stoll(value);
+      else if (flag == "--lr")
+        a.opt.lr = std::stod(value);
+      else if (flag == "--seed")
+        a.opt.seed = std::stoull(value);
+      else if (flag == "--points")
+        a.points = std::stoll(value);
+      else
+        usage("unknown flag " + flag);
     } catch (const std::logic_error &) {
       usage("bad value '" + value + "' for " + flag);
     }
@@ -66,8 +73,8 @@ int main(int argc, char **argv) {
     std::printf("dataset %s: %lld points, hidden %lld, lr %g, %d epochs\n", args.dataset.c_str(),
                 static_cast<long long>(data.n), static_cast<long long>(args.opt.hidden),
                 args.opt.lr, args.opt.epochs);
-    mlp::EpochStats last =
-        mlp::train(data, args.opt, [&](const mlp::EpochStats &s) { print_epoch(s, args.opt.epochs); });
+    mlp::EpochStats last = mlp::train(
+        data, args.opt, [&](const mlp::EpochStats &s) { print_epoch(s, args.opt.epochs); });
     std::printf("final: loss %.4f  accuracy %.1f%%\n", last.loss, 100.0 * last.accuracy);
   } catch (const fusejit::Error &e) {
     std::fprintf(stderr, "train_mlp: %s\n", e.what());

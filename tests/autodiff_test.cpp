@@ -2,6 +2,8 @@
 // several op pairs, on broadcast and permuted inputs, comparing EVERY element
 // of every gradient. Inputs stay away from kinks (relu and abs at 0, ties of
 // max/maximum) so the finite difference is the derivative.
+#include "engine/autodiff.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,7 +12,8 @@
 #include <numeric>
 #include <random>
 
-#include "engine/autodiff.h"
+#include "engine/tensor.h"
+#include "examples/mlp.h"
 #include "ir/graph.h"
 #include "runtime/interpreter.h"
 #include "runtime/random.h"
@@ -42,7 +45,8 @@ Buffer distinct(Shape shape, uint64_t seed, double offset = 0.0) {
   std::vector<int64_t> k(static_cast<size_t>(b.numel()));
   std::iota(k.begin(), k.end(), 0);
   std::shuffle(k.begin(), k.end(), std::mt19937_64(seed));
-  for (int64_t i = 0; i < b.numel(); ++i) b.set(i, 0.1 * static_cast<double>(k[i]) - 0.975 + offset);
+  for (int64_t i = 0; i < b.numel(); ++i)
+    b.set(i, 0.1 * static_cast<double>(k[i]) - 0.975 + offset);
   return b;
 }
 
@@ -96,15 +100,18 @@ NodeRef un(Op op, NodeRef x) { return ir::unary(op, std::move(x)); }
 NodeRef bin(Op op, NodeRef a, NodeRef b) { return ir::binary(op, std::move(a), std::move(b)); }
 
 TEST(Autodiff, EveryUnaryOpOnPermutedAndExpandedInputs) {
-  for (Op op : {Op::Neg, Op::Exp, Op::Log, Op::Relu, Op::Sigmoid, Op::Tanh, Op::Sqrt, Op::Abs,
-                Op::Inv}) {
+  for (Op op :
+       {Op::Neg, Op::Exp, Op::Log, Op::Relu, Op::Sigmoid, Op::Tanh, Op::Sqrt, Op::Abs, Op::Inv}) {
     SCOPED_TRACE(op_name(op));
     bool positive = op == Op::Log || op == Op::Sqrt;
     Buffer x = positive ? uniform({3, 4}, 0.5, 2.0, 1) : away_from_zero({3, 4}, 1);
     expect_gradients_match([&](auto &v) { return un(op, ir::permute(v[0], {1, 0})); }, {x});
     Buffer y = positive ? uniform({3, 1}, 0.5, 2.0, 2) : away_from_zero({3, 1}, 2);
-    expect_gradients_match([&](auto &v) { return un(op, ir::expand(v[0], {2, 3, 4})); }, {y},
-                           false);
+    expect_gradients_match(
+        [&](auto &v) {
+          return un(op, ir::expand(v[0], {2, 3, 4}));
+        },
+        {y}, false);
   }
 }
 
@@ -119,8 +126,11 @@ TEST(Autodiff, EveryBinaryOpBroadcastAndPermuted) {
     Buffer p = op == Op::Pow ? uniform({3, 2}, 0.5, 2.0, 3) : distinct({3, 2}, 3);
     Buffer q = op == Op::Pow ? uniform({2, 3}, -1.5, 1.5, 4) : distinct({2, 3}, 4, 0.05);
     if (op == Op::Div) q = away_from_zero({2, 3}, 4);
-    expect_gradients_match([&](auto &v) { return bin(op, ir::permute(v[0], {1, 0}), v[1]); },
-                           {p, q});
+    expect_gradients_match(
+        [&](auto &v) {
+          return bin(op, ir::permute(v[0], {1, 0}), v[1]);
+        },
+        {p, q});
     expect_gradients_match([&](auto &v) { return bin(op, v[1], v[0]); }, {a, b}, false);
   }
 }
@@ -160,7 +170,9 @@ TEST(Autodiff, ReductionsOverEveryDimChoiceWithAndWithoutKeepdim) {
         SCOPED_TRACE(std::string(op_name(op)) + " dims " + shape_str(dims) +
                      (keepdim ? " keepdim" : ""));
         expect_gradients_match(
-            [&](auto &v) { return ir::reduce(op, ir::permute(v[0], {2, 0, 1}), dims, keepdim); },
+            [&](auto &v) {
+              return ir::reduce(op, ir::permute(v[0], {2, 0, 1}), dims, keepdim);
+            },
             {distinct({2, 3, 4}, 7)});
       }
 }
@@ -170,12 +182,20 @@ TEST(Autodiff, ViewsReshapeBackInversePermuteAndSumExpandedDims) {
   expect_gradients_match([](auto &v) { return ir::reshape(v[0], {4, 6}); }, {x});
   expect_gradients_match([](auto &v) { return ir::permute(v[0], {2, 0, 1}); }, {x});
   expect_gradients_match([](auto &v) { return ir::transpose(v[0]); }, {x});
-  expect_gradients_match([](auto &v) { return ir::reshape(ir::permute(v[0], {1, 0, 2}), {-1}); },
-                         {x});
-  expect_gradients_match([](auto &v) { return ir::expand(v[0], {5, 3, 4}); },
-                         {uniform({3, 1}, -1, 1, 2)});
   expect_gradients_match(
-      [](auto &v) { return ir::permute(ir::expand(v[0], {2, 3, 4}), {2, 1, 0}); },
+      [](auto &v) {
+        return ir::reshape(ir::permute(v[0], {1, 0, 2}), {-1});
+      },
+      {x});
+  expect_gradients_match(
+      [](auto &v) {
+        return ir::expand(v[0], {5, 3, 4});
+      },
+      {uniform({3, 1}, -1, 1, 2)});
+  expect_gradients_match(
+      [](auto &v) {
+        return ir::permute(ir::expand(v[0], {2, 3, 4}), {2, 1, 0});
+      },
       {uniform({1, 3, 1}, -1, 1, 3)});
 }
 
@@ -192,9 +212,8 @@ TEST(Autodiff, MatmulPlainBatchedBroadcastTransposedAndVectors) {
 }
 
 TEST(Autodiff, ZipThenReduceIsAMatmulToo) {
-  expect_gradients_match(
-      [](auto &v) { return ir::reduce(Op::Sum, bin(Op::Mul, v[0], v[1]), {1}); },
-      {uniform({2, 3, 1}, -1, 1, 1), uniform({3, 2}, -1, 1, 2)});
+  expect_gradients_match([](auto &v) { return ir::reduce(Op::Sum, bin(Op::Mul, v[0], v[1]), {1}); },
+                         {uniform({2, 3, 1}, -1, 1, 1), uniform({3, 2}, -1, 1, 2)});
 }
 
 TEST(Autodiff, OpPairs) {
@@ -211,9 +230,10 @@ TEST(Autodiff, OpPairs) {
        }},
       {"x * x + tanh(x) * sqrt(abs(w) + 1)",
        [&](auto &v) {
-         return bin(Op::Add, bin(Op::Mul, v[0], v[0]),
-                    bin(Op::Mul, un(Op::Tanh, v[0]),
-                        ir::reduce(Op::Sum, un(Op::Sqrt, bin(Op::Add, un(Op::Abs, v[1]), one)), {})));
+         return bin(
+             Op::Add, bin(Op::Mul, v[0], v[0]),
+             bin(Op::Mul, un(Op::Tanh, v[0]),
+                 ir::reduce(Op::Sum, un(Op::Sqrt, bin(Op::Add, un(Op::Abs, v[1]), one)), {})));
        }},
       {"mean((x - mean(x))^2)",
        [](auto &v) {
@@ -326,6 +346,134 @@ TEST(Autodiff, SumToShapeUndoesBroadcasting) {
   EXPECT_EQ(sum_to_shape(g, {1, 1, 4})->shape, (Shape{1, 1, 4}));
   EXPECT_THROW(sum_to_shape(g, {5}), ShapeError);
   EXPECT_THROW(sum_to_shape(g, {1, 2, 3, 4}), ShapeError);
+}
+
+// ---- the Tensor API ----
+
+std::vector<double> values(const Tensor &t) { return t.to_vector<double>(); }
+
+template <typename F>
+std::string value_error_of(F f) {
+  try {
+    f();
+  } catch (const ValueError &e) {
+    return e.what();
+  }
+  return "<no ValueError>";
+}
+
+TEST(TensorGrad, BackwardAccumulatesAndZeroGradResets) {
+  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad();
+  EXPECT_TRUE(w.is_leaf() && w.needs_grad());
+  EXPECT_FALSE(w.grad().defined()) << "no backward has reached it yet";
+  Tensor loss = (w * w).sum();
+  EXPECT_FALSE(loss.is_leaf());
+  EXPECT_TRUE(loss.needs_grad());
+  loss.backward();
+  EXPECT_TRUE(loss.node()->attached()) << "the forward is realized with the gradients";
+  EXPECT_EQ(values(w.grad()), (std::vector<double>{2, 4, 6}));
+  (w * 10.0).sum().backward();
+  EXPECT_EQ(values(w.grad()), (std::vector<double>{12, 14, 16}));
+  w.zero_grad();
+  EXPECT_FALSE(w.grad().defined());
+  w.exp().sum().backward();
+  EXPECT_DOUBLE_EQ(values(w.grad())[2], std::exp(3.0));
+}
+
+TEST(TensorGrad, CopiesShareStateAndGradientsSumOverBroadcast) {
+  Tensor b = Tensor::zeros({1, 3}, DType::F64);
+  Tensor alias = b;
+  b.requires_grad();  // in place, as PyTorch's requires_grad_()
+  EXPECT_TRUE(alias.needs_grad());
+  Tensor x = Tensor::rand({4, 3}, DType::F64, 5);
+  ((x + b) * 2.0).backward();  // non-scalar: the gradient of its sum
+  EXPECT_EQ(values(alias.grad()), (std::vector<double>{8, 8, 8}));
+}
+
+TEST(TensorGrad, SeedGivesAVectorJacobianProduct) {
+  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad();
+  (w * w).backward(Tensor::from_vector<double>({1, 10, 100}));
+  EXPECT_EQ(values(w.grad()), (std::vector<double>{2, 40, 600}));
+  EXPECT_THROW((w * w).backward(Tensor::ones({3})), ShapeError) << "f32 seed for an f64 tensor";
+  EXPECT_THROW((w * w).backward(Tensor::ones({1, 3}, DType::F64)), ShapeError);
+}
+
+TEST(TensorGrad, MatmulThroughTheApi) {
+  Tensor a = Tensor::rand({3, 4}, DType::F64, 1).requires_grad();
+  Tensor b = Tensor::rand({4, 2}, DType::F64, 2).requires_grad();
+  a.matmul(b).sum().backward();
+  std::vector<double> expect_a = values(Tensor::ones({3, 2}, DType::F64).matmul(b.transpose()));
+  std::vector<double> expect_b = values(a.transpose().matmul(Tensor::ones({3, 2}, DType::F64)));
+  std::vector<double> da = values(a.grad()), db = values(b.grad());
+  for (size_t i = 0; i < da.size(); ++i) EXPECT_NEAR(da[i], expect_a[i], 1e-12);
+  for (size_t i = 0; i < db.size(); ++i) EXPECT_NEAR(db[i], expect_b[i], 1e-12);
+}
+
+TEST(TensorGrad, DetachCutsHistory) {
+  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad();
+  Tensor d = (w * 2.0).detach();
+  EXPECT_TRUE(d.is_leaf());
+  EXPECT_FALSE(d.needs_grad());
+  EXPECT_EQ(values(d), (std::vector<double>{2, 4, 6}));
+  (w.detach() * w).sum().backward();  // only the tracked factor carries gradient
+  EXPECT_EQ(values(w.grad()), (std::vector<double>{1, 2, 3}));
+  EXPECT_NE(value_error_of([&] { d.sum().backward(); }).find("no path"), std::string::npos);
+}
+
+TEST(TensorGrad, FlaggingMakesAFreshLeaf) {
+  // Constants are hash-consed: two ones({3}) share a node, but the flagged
+  // one must be differentiated alone.
+  Tensor a = Tensor::ones({3}, DType::F64).requires_grad();
+  (a * Tensor::ones({3}, DType::F64)).sum().backward();
+  EXPECT_EQ(values(a.grad()), (std::vector<double>{1, 1, 1}));
+  // What was computed from a tensor before it was flagged has no history.
+  Tensor x = Tensor::from_vector<double>({0.5, 1.5});
+  Tensor before = x.exp();
+  x.requires_grad();
+  EXPECT_FALSE(before.needs_grad());
+  (x * before).sum().backward();
+  EXPECT_EQ(values(x.grad()), values(before));
+}
+
+TEST(TensorGrad, MisuseIsAValueErrorSayingWhy) {
+  Tensor w = Tensor::rand({2}).requires_grad();
+  std::string non_leaf = value_error_of([&] { (w * 2.0).requires_grad(); });
+  EXPECT_NE(non_leaf.find("not a leaf"), std::string::npos) << non_leaf;
+  EXPECT_NE(non_leaf.find("f32[2]"), std::string::npos) << non_leaf;
+  std::string nothing = value_error_of([] { Tensor::rand({2, 3}).sum().backward(); });
+  EXPECT_NE(nothing.find("f32[]"), std::string::npos) << nothing;
+  EXPECT_NE(nothing.find("no path to a tensor that requires grad"), std::string::npos) << nothing;
+  // Comparisons have zero gradient, so they carry no history.
+  EXPECT_NE(value_error_of([&] { (w > 0.5).sum().backward(); }).find("no path"), std::string::npos);
+  EXPECT_THROW(Tensor().backward(), ValueError);
+}
+
+// ---- training (examples/mlp.h, the loop train_mlp runs) ----
+
+TEST(TensorGrad, MlpLearnsXorAndSplit) {
+  for (const char *name : {"xor", "split"}) {
+    SCOPED_TRACE(name);
+    mlp::Options opt;
+    opt.hidden = 8;
+    opt.lr = 1.0;
+    opt.epochs = 300;
+    mlp::EpochStats first, last;
+    last = mlp::train(mlp::make_dataset(name, 100, 1), opt, [&](const mlp::EpochStats &s) {
+      if (s.epoch == 1) first = s;
+    });
+    EXPECT_GE(last.accuracy, 0.95);
+    EXPECT_LT(last.loss, first.loss / 2);
+  }
+}
+
+TEST(TensorGrad, DatasetsFollowMinitorch) {
+  mlp::Dataset s = mlp::make_dataset("split", 50, 3);
+  ASSERT_EQ(s.n, 50);
+  for (int64_t i = 0; i < s.n; ++i) EXPECT_EQ(s.y[i], s.x[2 * i] < 0.2f || s.x[2 * i] > 0.8f);
+  mlp::Dataset sp = mlp::make_dataset("spiral", 100, 0);
+  EXPECT_EQ(sp.n, 100);
+  EXPECT_EQ(std::count(sp.y.begin(), sp.y.end(), 1.f), 50);
+  EXPECT_THROW(mlp::make_dataset("moons", 10, 0), ValueError);
 }
 
 }  // namespace
