@@ -13,9 +13,11 @@
 //     tensor not computed from a requires-grad tensor); is_leaf() is true.
 //   - requires_grad() flags a leaf in place and returns it (PyTorch's
 //     requires_grad_()); on a non-leaf it is a ValueError. Gradients are
-//     found by node identity, so a flagged leaf always owns a fresh input
-//     node: flagging a leaf whose node is not an input (a constant, which is
-//     hash-consed and may be shared, or a computed value) realizes it first.
+//     found by node identity, so flagging moves the leaf to a fresh input
+//     node holding the same value: tensors built from it before the flag
+//     keep no history, and a hash-consed constant (ones({3}) is one node
+//     however often it is built) is not shared. A constant or computed
+//     value is realized for this.
 //   - needs_grad() is PyTorch's `requires_grad` attribute: a flagged leaf, or
 //     a result computed from one. (`requires_grad()` itself is the setter.)
 //   - detach() realizes the value and returns it on a new input node with
@@ -115,7 +117,8 @@ class Tensor {
   // Adds d sum(*this) / d leaf -- or d sum(*this * seed) / d leaf when a seed
   // of this tensor's dtype and shape is given -- into the grad of every
   // requires-grad leaf this tensor depends on. Forward and gradients are
-  // realized in one call. A ValueError if no such leaf exists.
+  // realized in one call. A ValueError if no such leaf exists; a ShapeError
+  // if the seed does not match.
   void backward(const Tensor &seed = {}) const;
 
   // ---- reading: realizes the tensor (once) ----
