@@ -1,9 +1,33 @@
 // The public tensor type: a handle to a lazy graph node. Building a tensor
 // computes nothing; reading one (to_vector, item) realizes it once and keeps
 // the result on its node.
+//
+// Gradients (PyTorch's model, on the lazy graph): a Tensor is a cheap handle
+// to shared state (TensorImpl: its node, a requires-grad flag, its grad, and
+// the requires-grad leaves it was computed from). Copies share that state, as
+// torch tensors do. An op on tensors produces a result whose leaf set is the
+// union of its operands'; backward() builds the gradient nodes of the result
+// with respect to those leaves (engine/autodiff.h), realizes the forward and
+// every gradient in one realize() call, and adds each into its leaf's grad.
+//   - leaf: a tensor with no tracked history (factories, detach(), and any
+//     tensor not computed from a requires-grad tensor); is_leaf() is true.
+//   - requires_grad() flags a leaf in place and returns it (PyTorch's
+//     requires_grad_()); on a non-leaf it is a ValueError. Gradients are
+//     found by node identity, so flagging moves the leaf to a fresh input
+//     node holding the same value: tensors built from it before the flag
+//     keep no history, and a hash-consed constant (ones({3}) is one node
+//     however often it is built) is not shared. A constant or computed
+//     value is realized for this.
+//   - needs_grad() is PyTorch's `requires_grad` attribute: a flagged leaf, or
+//     a result computed from one. (`requires_grad()` itself is the setter.)
+//   - detach() realizes the value and returns it on a new input node with
+//     no history: sharing the node would let gradients flow through it.
+//   - Tensor(NodeRef) wraps a node as an untracked leaf; do not use it to
+//     alias a tensor that requires grad (gradients would flow through both).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,10 +39,12 @@
 
 namespace fusejit {
 
+struct TensorImpl;
+
 class Tensor {
  public:
   Tensor() = default;  // undefined; any use but defined() is a ValueError
-  explicit Tensor(NodeRef node) : node_(std::move(node)) {}
+  explicit Tensor(NodeRef node);
 
   // ---- factories (leaves) ----
   template <typename T>
@@ -39,7 +65,7 @@ class Tensor {
                       std::optional<uint64_t> seed = std::nullopt);
 
   // ---- what it is ----
-  bool defined() const { return node_ != nullptr; }
+  bool defined() const;
   const Shape &shape() const;
   DType dtype() const;
   size_t dim() const { return shape().size(); }
@@ -74,6 +100,27 @@ class Tensor {
 
   Tensor matmul(const Tensor &other) const;
 
+  // ---- gradients (see the top of this file) ----
+  // Flags this leaf (in place, shared by its copies) and returns it; a
+  // ValueError on a non-leaf.
+  Tensor requires_grad(bool on = true) const;
+  bool needs_grad() const;  // flagged, or computed from a flagged leaf
+  bool is_leaf() const;     // no tracked history
+  // The accumulated gradient of a leaf; undefined until a backward() reached
+  // it, after zero_grad(), and on non-leaves.
+  Tensor grad() const;
+  // Drops the accumulated gradient (PyTorch's set_to_none): grad() is
+  // undefined until the next backward().
+  void zero_grad() const;
+  // The same value (realized now) on a new leaf with no history.
+  Tensor detach() const;
+  // Adds d sum(*this) / d leaf -- or d sum(*this * seed) / d leaf when a seed
+  // of this tensor's dtype and shape is given -- into the grad of every
+  // requires-grad leaf this tensor depends on. Forward and gradients are
+  // realized in one call. A ValueError if no such leaf exists; a ShapeError
+  // if the seed does not match.
+  void backward(const Tensor &seed = {}) const;
+
   // ---- reading: realizes the tensor (once) ----
   // T must be the tensor's element type (float for f32, double for f64).
   template <typename T>
@@ -87,7 +134,8 @@ class Tensor {
   std::vector<double> values_as_double() const;
   void check_read(DType want, const char *what) const;
 
-  NodeRef node_;
+  friend struct TensorOps;
+  std::shared_ptr<TensorImpl> impl_;
 };
 
 // Arithmetic and comparisons broadcast like numpy. A double operand takes
