@@ -6,6 +6,8 @@ set -eu
 cmake=$1 build=$2 source=$3 generator=$4
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# Compiled kernels go to a cache of this test's own, not the user's.
+export FUSEJIT_CACHE_DIR="$tmp/cache"
 
 "$cmake" --install "$build" --prefix "$tmp/prefix" > "$tmp/install.log"
 for f in include/fusejit/fusejit.h include/fusejit/engine/tensor.h include/fusejit/ir/node.h \
