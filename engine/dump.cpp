@@ -2,6 +2,7 @@
 
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/optimize.h"
 #include "codegen/compile_kernel.h"
@@ -26,6 +27,51 @@ const char *role_name(PlanBuffer::Role r) {
   return "?";
 }
 
+// Every node reachable from `roots` by its owning reference.
+std::unordered_map<const Node *, NodeRef> node_refs(const std::vector<NodeRef> &roots) {
+  std::unordered_map<const Node *, NodeRef> refs;
+  std::vector<NodeRef> stack = roots;
+  while (!stack.empty()) {
+    NodeRef n = std::move(stack.back());
+    stack.pop_back();
+    if (!refs.emplace(n.get(), n).second) continue;
+    for (const NodeRef &a : n->args) stack.push_back(a);
+  }
+  return refs;
+}
+
+// Binds the optimized values to graph-stage names. The graph passes rewrite
+// each node from its args alone and nodes are hash-consed, so optimizing the
+// named values as roots yields the very nodes of the optimized graph.
+void bind_graph_names(const Program &p, const std::vector<NodeRef> &optimized, Program &out) {
+  std::vector<std::pair<NodeRef, std::string>> names = named_values(p);
+  std::vector<NodeRef> named;
+  std::unordered_set<std::string> used;
+  for (const auto &[node, name] : names) {
+    named.push_back(node);
+    used.insert(name);
+  }
+  std::vector<NodeRef> same = optimize_graph(named);
+  std::unordered_map<const Node *, NodeRef> reachable = node_refs(optimized);
+  std::unordered_map<const Node *, std::string> given;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (reachable.count(same[i].get())) given.emplace(same[i].get(), names[i].second);
+  int fresh = 0;
+  for (const Node *n : topo_order(optimized)) {
+    if (n->is(Op::Input) || n->is(Op::Const)) continue;
+    auto it = given.find(n);
+    std::string name;
+    if (it != given.end()) {
+      name = it->second;
+    } else {
+      do name = "t" + std::to_string(fresh++);
+      while (used.count(name));
+      used.insert(name);
+    }
+    out.bindings.push_back({name, reachable.at(n)});
+  }
+}
+
 }  // namespace
 
 const char *stage_name(Stage s) { return kStageNames[static_cast<int>(s)]; }
@@ -36,20 +82,31 @@ Stage parse_stage(const std::string &name) {
   throw ValueError("unknown stage '" + name + "' (expected graph, optimized, kernels, llvm or asm)");
 }
 
+std::vector<std::pair<NodeRef, std::string>> named_values(const Program &p) {
+  std::unordered_map<const Node *, NodeRef> refs = node_refs(p.output_nodes());
+  for (const NodeRef &in : p.inputs) refs.emplace(in.get(), in);
+  std::vector<std::pair<NodeRef, std::string>> out;
+  for (const auto &[node, name] : value_names(p)) out.emplace_back(refs.at(node), name);
+  return out;
+}
+
 Program optimized_program(const Program &p, std::vector<std::string> *notes) {
   std::vector<NodeRef> roots = optimize_graph(p.output_nodes(), notes);
   Program out;
   out.inputs = p.inputs;
   for (const NodeRef &in : p.inputs) out.bindings.push_back({in->name, in});
   for (size_t i = 0; i < roots.size(); ++i) out.outputs.push_back({p.outputs[i].first, roots[i]});
+  bind_graph_names(p, roots, out);
   return out;
 }
 
 KernelsView kernels_view(const Program &p) {
   std::vector<std::string> matmul_notes;
-  Program opt = optimized_program(p, &matmul_notes);
   KernelsView view;
-  view.plan = fuse(opt.output_nodes());
+  view.optimized = optimized_program(p, &matmul_notes);
+  const Program &opt = view.optimized;
+  for (const auto &[node, name] : value_names(opt)) view.value_names.emplace(node, name);
+  view.plan = fuse(opt.output_nodes(), {}, &view.trace);
   // Measured on the program as written: the product a matmul replaced counts.
   view.plan.unfused_intermediate_bytes = unfused_intermediate_bytes(p.output_nodes());
   view.plan.notes.insert(view.plan.notes.begin(), matmul_notes.begin(), matmul_notes.end());

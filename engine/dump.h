@@ -4,8 +4,10 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "engine/fuse.h"
 #include "engine/plan.h"
 #include "engine/tensor.h"
 #include "ir/program.h"
@@ -18,15 +20,26 @@ const char *stage_name(Stage s);
 // "graph" -> Stage::Graph, ...; a ValueError lists the valid names.
 Stage parse_stage(const std::string &name);
 
-// The program after the graph passes (same inputs and output names);
+// The program after the graph passes (same inputs and output names). Each
+// value is bound to the name the graph stage prints for the value it came
+// from; values the passes created get tN names the graph stage does not use.
 // `notes` receives what matmul recognition found or missed.
 Program optimized_program(const Program &p, std::vector<std::string> *notes = nullptr);
 
+// The values the graph stage prints a line for (ir/printer.h value_names),
+// each with its name, by owning reference, in print order.
+std::vector<std::pair<NodeRef, std::string>> named_values(const Program &p);
+
 // The fused plan of a program, with a name for every buffer: inputs and
-// outputs by their program names, intermediates tmp0, tmp1, ...
+// outputs by their program names, intermediates tmp0, tmp1, ... `trace`
+// points into `optimized`, whose values `value_names` names as the
+// optimized stage prints them.
 struct KernelsView {
   Plan plan;
   std::vector<std::string> buffer_names;
+  Program optimized;
+  FuseTrace trace;
+  std::unordered_map<const Node *, std::string> value_names;
 };
 KernelsView kernels_view(const Program &p);
 std::string kernels_text(const KernelsView &view);

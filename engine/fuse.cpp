@@ -55,8 +55,8 @@ Path extend(const Path &p, ViewStep step) {
 
 class Fuser {
  public:
-  Fuser(const std::vector<NodeRef> &roots, FuseOptions options)
-      : roots_(roots), order_(topo_order_to_values(roots)), options_(options) {}
+  Fuser(const std::vector<NodeRef> &roots, FuseOptions options, FuseTrace *trace)
+      : roots_(roots), order_(topo_order_to_values(roots)), options_(options), trace_(trace) {}
 
   Plan run() {
     for (const Node *n : order_)
@@ -98,7 +98,7 @@ class Fuser {
           (n->is(Op::Const) && !is_root_.count(n)))
         continue;
       if (is_anchor(*n)) anchor_of_.emplace(n, n);
-      materialize(n);
+      materialize(n, {n, is_root_.count(n) ? FuseReason::Root : FuseReason::FusionOff});
     }
   }
 
@@ -108,29 +108,38 @@ class Fuser {
   void claim_epilogues() {
     for (const Node *n : order_) {
       if (is_leaf(*n)) continue;
-      if (is_root_.count(n)) materialize(n);
+      if (is_root_.count(n)) materialize(n, {n, FuseReason::Root});
       if (!is_anchor(*n)) continue;
+      FuseTrace::Materialized why{nullptr, FuseReason::Root, n};
       const Node *top = n;
       while (!is_root_.count(top)) {
         const auto &users = consumers_[top];
         if (users.size() != 1) {
           if (users.size() > 1) note(*n, top, "its value has " + std::to_string(users.size()) + " consumers");
+          why.reason = FuseReason::ReduceShared;
+          why.consumers = static_cast<int64_t>(users.size());
           break;
         }
         const Node *user = users[0];
         if (!is_elementwise(*user) || claimed_.count(user)) {
           note(*n, top, "its consumer " + describe(*user) + " is not an elementwise op it can take as epilogue");
+          why.reason = epilogue_stop(*user);
+          why.consumer = user;
           break;
         }
         if (user->shape != top->shape) {
           note(*n, top, "its consumer " + describe(*user) + " broadcasts it, so it needs the whole result first");
+          why.reason = FuseReason::ReduceBroadcast;
+          why.consumer = user;
           break;
         }
         top = user;
         claimed_.insert(top);
       }
       anchor_of_.emplace(top, n);
-      materialize(top);
+      why.value = top;
+      if (is_root_.count(top)) why.reason = FuseReason::Root;
+      materialize(top, why);
     }
   }
 
@@ -151,13 +160,13 @@ class Fuser {
         plan_.notes.push_back(describe(*n) + " is materialized: its expression has " +
                               std::to_string(c) + " ops, more than one kernel folds (" +
                               std::to_string(kMaxKernelOps) + ")");
-        materialize(n);
+        materialize(n, {n, FuseReason::SizeLimit, nullptr, nullptr, 0, c});
         cost[n] = 0;
       } else if (uses > 1 && c > kRecomputeOps && is_elementwise(*n)) {
         plan_.notes.push_back(describe(*n) + " is materialized: it has " + std::to_string(uses) +
                               " consumers and recomputing it would cost " + std::to_string(c) +
                               " ops in each (limit " + std::to_string(kRecomputeOps) + ")");
-        materialize(n);
+        materialize(n, {n, FuseReason::SharedExpensive, nullptr, nullptr, static_cast<int64_t>(uses), c});
         cost[n] = 0;
       }
     }
@@ -169,8 +178,17 @@ class Fuser {
                           " is materialized: " + why);
   }
 
-  void materialize(const Node *n) {
+  // Why an epilogue stopped at a consumer that is not elementwise or is taken.
+  FuseReason epilogue_stop(const Node &user) const {
+    if (user.kind() == OpKind::View) return FuseReason::ViewAfterReduce;
+    if (is_anchor(user)) return FuseReason::ReduceIntoReduce;
+    return FuseReason::EpilogueTaken;
+  }
+
+  // The first reason a value is materialized is the one recorded.
+  void materialize(const Node *n, const FuseTrace::Materialized &why) {
     if (!materialized_.insert(n).second) return;
+    if (trace_) trace_->materialized.push_back(why);
     buffer_[n] = add_buffer(is_root_.count(n) ? PlanBuffer::Role::Output : PlanBuffer::Role::Temp, *n);
   }
 
@@ -184,6 +202,8 @@ class Fuser {
     top_ = top;
     memo_.clear();
     inputs_.clear();
+    traced_.clear();
+    if (trace_) trace_->kernels.push_back({top, {}});
     auto anchor = anchor_of_.find(top);
     anchor_ = anchor == anchor_of_.end() ? nullptr : anchor->second;
     int value;
@@ -251,6 +271,7 @@ class Fuser {
     }
     for (size_t d = 0; d < k.num_reduce; ++d) out_src.push_back(-1);
     k.ops.push_back(r.is(Op::Matmul) ? "matmul" : op_name(r.op));
+    trace_node(&r);
     return {ViewStep{ViewStep::ToDomain, k.domain, {}, out_src}};
   }
 
@@ -308,8 +329,13 @@ class Fuser {
       }
       value = push(Instr::compute(n->op, n->dtype, std::move(args), outer));
       kernel_->ops.push_back(op_name(n->op));
+      trace_node(n);
     }
     return memo_[key] = value;
+  }
+
+  void trace_node(const Node *n) {
+    if (trace_ && traced_.insert(n).second) trace_->kernels.back().nodes.push_back(n);
   }
 
   void count_bytes() {
@@ -321,6 +347,7 @@ class Fuser {
   std::vector<NodeRef> roots_;
   std::vector<const Node *> order_;
   FuseOptions options_;
+  FuseTrace *trace_;
   std::unordered_map<const Node *, std::vector<const Node *>> consumers_;
   std::unordered_set<const Node *> is_root_, materialized_, claimed_;
   std::unordered_map<const Node *, const Node *> anchor_of_;  // kernel top -> its reduction
@@ -333,6 +360,7 @@ class Fuser {
   const Node *anchor_ = nullptr;
   std::unordered_map<std::string, int> memo_;
   std::unordered_map<int, int> inputs_;
+  std::unordered_set<const Node *> traced_;
 };
 
 }  // namespace
@@ -347,8 +375,9 @@ int64_t unfused_intermediate_bytes(const std::vector<NodeRef> &roots) {
   return bytes;
 }
 
-Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options) {
-  return Fuser(roots, options).run();
+Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options, FuseTrace *trace) {
+  if (trace) *trace = {};
+  return Fuser(roots, options, trace).run();
 }
 
 }  // namespace fusejit

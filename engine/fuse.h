@@ -35,7 +35,41 @@ struct FuseOptions {
   bool fusion = true;
 };
 
-Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options = {});
+// Why fusion ended a kernel at a value (the rule above that applied).
+enum class FuseReason {
+  Root,              // rule 7: a program output
+  SharedExpensive,   // rule 5: several consumers, too costly to recompute
+  SizeLimit,         // rule 7: the expression is longer than kMaxKernelOps
+  ReduceShared,      // rule 4: a reduction (or its epilogue) with several consumers
+  ReduceBroadcast,   // rule 4: a reduction whose consumer broadcasts it
+  ReduceIntoReduce,  // rule 6: a reduction feeding another reduction's prologue
+  ViewAfterReduce,   // rule 4: a view of a reduction's result
+  EpilogueTaken,     // rule 4: the consumer is already another reduction's epilogue
+  FusionOff,         // FuseOptions::fusion is off
+};
+
+// What fusion decided, for `dump --explain` and the kernels picture. The
+// pointers are into the graph given to fuse() and live as long as it does.
+struct FuseTrace {
+  struct Materialized {
+    const Node *value;
+    FuseReason reason;
+    const Node *anchor = nullptr;    // the reduction whose epilogue ends at value
+    const Node *consumer = nullptr;  // the consumer that stopped the epilogue
+    int64_t consumers = 0;           // SharedExpensive, ReduceShared
+    int64_t cost = 0;                // SharedExpensive, SizeLimit: ops to recompute
+  };
+  struct KernelNodes {
+    const Node *top;                 // the value the kernel writes
+    std::vector<const Node *> nodes; // graph ops it computes, each once, in emission order
+  };
+  std::vector<Materialized> materialized;  // in the order fusion decided
+  std::vector<KernelNodes> kernels;        // one per Plan::kernels entry
+};
+
+// `trace` (if given) receives why each value was materialized and which
+// graph ops each kernel computes; the plan is the same with or without it.
+Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options = {}, FuseTrace *trace = nullptr);
 
 // Bytes the graph's intermediates take when every op writes its own buffer
 // (views excepted), as the reference interpreter or an eager framework runs

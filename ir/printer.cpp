@@ -27,6 +27,7 @@ class Printer {
  public:
   explicit Printer(const Program &p) : p_(p) {}
   std::string run();
+  std::vector<std::pair<const Node *, std::string>> names();
 
  private:
   void collect_nodes();
@@ -161,8 +162,21 @@ std::string Printer::run() {
   return os.str();
 }
 
+std::vector<std::pair<const Node *, std::string>> Printer::names() {
+  collect_nodes();
+  assign_names();
+  std::vector<std::pair<const Node *, std::string>> out;
+  for (const Node *n : nodes_)
+    if (has_line(n)) out.emplace_back(n, names_.at(n));
+  return out;
+}
+
 }  // namespace
 
 std::string print_program(const Program &p) { return Printer(p).run(); }
+
+std::vector<std::pair<const Node *, std::string>> value_names(const Program &p) {
+  return Printer(p).names();
+}
 
 }  // namespace fusejit

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ir/program.h"
 
@@ -11,5 +13,11 @@ namespace fusejit {
 
 // Uses the program's binding names where it has them, `t0, t1, ...` elsewhere.
 std::string print_program(const Program &p);
+
+// The name print_program gives each value that has a line, in print order
+// (inputs, then topological), so other views of the program (JSON, DOT,
+// `--explain`) can point at the same values. Constants are inlined by the
+// printer and have no name unless they are outputs.
+std::vector<std::pair<const Node *, std::string>> value_names(const Program &p);
 
 }  // namespace fusejit

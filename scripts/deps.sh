@@ -10,8 +10,8 @@ PACKAGES=(
   llvm-19-dev llvm-19-tools libzstd-dev zlib1g-dev libffi-dev libedit-dev libxml2-dev
   # engine and tests
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  # the fusejit tool
-  libcli11-dev nlohmann-json3-dev
+  # the fusejit tool; graphviz's `dot` draws `fusejit dump --png` (and its tests)
+  libcli11-dev nlohmann-json3-dev graphviz
   # benchmarks only
   libbenchmark-dev libopenblas-dev libeigen3-dev
   # numpy for cross-checking .npy files and results in tests

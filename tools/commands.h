@@ -14,6 +14,8 @@ struct DumpOptions {
   std::string format = "text";
   bool llvm_before_opt = false;
   std::string numerics;  // "fast" | "strict"; empty: FUSEJIT_NUMERICS
+  bool explain = false;  // append why each kernel boundary and matmul is where it is
+  std::string png;       // render the stage's DOT picture to this file with Graphviz
 };
 
 struct RunOptions {

@@ -1,0 +1,26 @@
+# The public headers: the one a user includes and every project header it
+# includes, transitively. Found by reading the quoted #include lines, so the
+# installed set follows the headers as they change; a header in the set is a
+# configure dependency, so adding an include to one re-runs this.
+function(fusejit_public_headers out root)
+  set(seen "")
+  set(queue "${root}")
+  while(queue)
+    list(POP_FRONT queue header)
+    if(header IN_LIST seen)
+      continue()
+    endif()
+    set(path "${PROJECT_SOURCE_DIR}/${header}")
+    if(NOT EXISTS "${path}")
+      message(FATAL_ERROR "public header ${header} (included from the public API) does not exist")
+    endif()
+    list(APPEND seen "${header}")
+    set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${path}")
+    file(STRINGS "${path}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*" "\\1" included "${line}")
+      list(APPEND queue "${included}")
+    endforeach()
+  endwhile()
+  set(${out} "${seen}" PARENT_SCOPE)
+endfunction()
