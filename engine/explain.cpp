@@ -104,7 +104,7 @@ class BoundaryExplainer {
         return "it feeds the prologue of the reduction " + consumer + ", and a kernel holds one reduction";
       case FuseReason::ViewAfterReduce:
         return "its consumer " + consumer +
-               " is a view of it, and an epilogue takes only elementwise ops of the reduction's shape";
+               " reorders it, and an epilogue takes only elementwise ops and reshapes (which keep the row-major order)";
       case FuseReason::EpilogueTaken:
         return "its consumer " + consumer + " is already the epilogue of another reduction, in " +
                kernel_computing(m.consumer);

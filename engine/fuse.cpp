@@ -121,13 +121,16 @@ class Fuser {
           break;
         }
         const Node *user = users[0];
-        if (!is_elementwise(*user) || claimed_.count(user)) {
+        // A reshape of the kernel's row-major result is free: it is the same
+        // elements in the same order, so the kernel writes the reshaped buffer.
+        bool reshape = user->is(Op::Reshape);
+        if ((!is_elementwise(*user) && !reshape) || claimed_.count(user)) {
           note(*n, top, "its consumer " + describe(*user) + " is not an elementwise op it can take as epilogue");
           why.reason = epilogue_stop(*user);
           why.consumer = user;
           break;
         }
-        if (user->shape != top->shape) {
+        if (!reshape && user->shape != top->shape) {
           note(*n, top, "its consumer " + describe(*user) + " broadcasts it, so it needs the whole result first");
           why.reason = FuseReason::ReduceBroadcast;
           why.consumer = user;
@@ -212,6 +215,10 @@ class Fuser {
       value = emit(top, {}, false);
     } else {
       Path outer_path = build_reduction(k, *anchor_);
+      // The epilogue may end in another shape (reshapes in the chain); the
+      // kernel still walks the reduction's output in row-major order.
+      if (top->shape != anchor_->shape)
+        outer_path.push_back(ViewStep{ViewStep::Reshape, anchor_->shape, {}, {}});
       value = emit(top, outer_path, true);
     }
     k.outputs.push_back({buffer_.at(top), value});

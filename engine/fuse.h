@@ -8,9 +8,10 @@
 // 3. Elementwise producers fuse into a reduction's input (its prologue), and
 //    into a matmul's operands.
 // 4. Elementwise consumers of a reduction (or matmul) fuse as its epilogue
-//    while each is the only consumer of the one before and keeps its shape.
-//    A consumer that broadcasts the result (softmax's x - max(x)) needs the
-//    whole reduction first, so the reduction is materialized.
+//    while each is the only consumer of the one before and keeps its shape;
+//    reshapes join too (the result is written row-major, so a reshape of it
+//    is free). A consumer that broadcasts the result (softmax's x - max(x))
+//    needs the whole reduction first, so the reduction is materialized.
 // 5. A value with several consumers is recomputed in each when it costs at
 //    most kRecomputeOps ops, and materialized otherwise.
 // 6. A reduction or matmul feeding another's prologue is materialized.

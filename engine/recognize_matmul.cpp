@@ -30,6 +30,11 @@ int64_t product(const Shape &x, const std::vector<int64_t> &dims) {
   return p;
 }
 
+NodeRef source_of_expand(NodeRef v) {
+  while (v->is(Op::Expand)) v = v->args[0];
+  return v;
+}
+
 // One operand as [batch..., outer..., K] (or [batch..., K, outer...] when
 // k_last is false), from its rank-r padded form.
 NodeRef operand_view(const NodeRef &v, size_t rank, const std::vector<int64_t> &batch,
@@ -60,13 +65,16 @@ class MatmulRecognizer {
     if (!x.is(Op::Mul)) return miss(r, std::string("the zip is '") + op_name(x.op) + "', not '*'");
     if (r.dims.size() != 1)
       return miss(r, "it reduces " + std::to_string(r.dims.size()) + " dims; a matmul reduces one");
-    const NodeRef &p = x.args[0], &q = x.args[1];
+    // An expand only repeats its source, and the product broadcasts anyway:
+    // the source says which dims an operand really has (the backward of a
+    // broadcast product expands the gradient into every dim).
+    NodeRef p = source_of_expand(x.args[0]), q = source_of_expand(x.args[1]);
     size_t rank = x.rank();
     int64_t k = r.dims[0];
     Shape ps = padded(p->shape, rank), qs = padded(q->shape, rank);
     if (ps[k] != x.shape[k] || qs[k] != x.shape[k])
       return miss(r, "the reduced dim " + std::to_string(k) + " is broadcast in one operand");
-    std::vector<int64_t> batch, rows, cols, order;  // order: X's kept dims as roles appear
+    std::vector<int64_t> batch, rows, cols;
     for (size_t d = 0; d < rank; ++d) {
       if (static_cast<int64_t>(d) == k || x.shape[d] == 1) continue;
       if (ps[d] == x.shape[d] && qs[d] == x.shape[d]) batch.push_back(d);
@@ -78,7 +86,8 @@ class MatmulRecognizer {
     // The matmul's output dims in X's order: swap operands when X has the
     // cols before the rows, so no transpose is needed after.
     bool swap = !rows.empty() && !cols.empty() && cols.front() < rows.front();
-    const NodeRef &a = swap ? q : p, &b = swap ? p : q;
+    const NodeRef &a = swap ? q : p;
+    const NodeRef &b = swap ? p : q;
     const std::vector<int64_t> &m = swap ? cols : rows, &n = swap ? rows : cols;
     NodeRef mm = ir::matmul(operand_view(a, rank, batch, m, k, true, x.shape),
                             operand_view(b, rank, batch, n, k, false, x.shape));

@@ -16,6 +16,7 @@ struct DumpOptions {
   std::string numerics;  // "fast" | "strict"; empty: FUSEJIT_NUMERICS
   bool explain = false;  // append why each kernel boundary and matmul is where it is
   std::string png;       // render the stage's DOT picture to this file with Graphviz
+  bool grad = false;     // the program plus the backward of the sum of its outputs
 };
 
 struct RunOptions {
@@ -28,6 +29,7 @@ struct RunOptions {
   std::string numerics;       // "fast" | "strict"; empty: FUSEJIT_NUMERICS
   int threads = 0;            // 0: FUSEJIT_NUM_THREADS, else every core
   int repeat = 0;             // > 0: run that many times and time each kernel
+  bool grad = false;          // also compute grad_NAME for every input (of the sum of the outputs)
 };
 
 int dump_command(const DumpOptions &opts);

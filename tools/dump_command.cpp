@@ -3,6 +3,7 @@
 
 #include "engine/dump.h"
 #include "engine/explain.h"
+#include "engine/grad_program.h"
 #include "engine/pipeline.h"
 #include "ir/error.h"
 #include "ir/parser.h"
@@ -46,6 +47,7 @@ nlohmann::json json_of(const Program &p, Stage stage) {
 
 int dump_command(const DumpOptions &opts) {
   Program p = parse_program_file(opts.program);
+  if (opts.grad) p = with_gradients(p);
   Stage stage = parse_stage(opts.stage);
   check_format(stage, opts);
   if (!opts.numerics.empty()) set_numerics(opts.numerics == "strict" ? Numerics::Strict : Numerics::Fast);

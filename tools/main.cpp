@@ -46,6 +46,9 @@ CLI::App *add_dump(CLI::App &app, DumpOptions &dump) {
                   "draw the stage's DOT picture into FILE with Graphviz's `dot` (which must be on "
                   "PATH); prints nothing else but --explain lines")
       ->type_name("FILE");
+  cmd->add_flag("--grad", dump.grad,
+                "show the program together with its backward: the gradient of the sum of its outputs "
+                "with respect to every input, as outputs grad_NAME");
   cmd->add_flag("--llvm-before-opt", dump.llvm_before_opt,
                 "with --stage llvm: the IR as lowered, before the O3 pipeline (default: after)");
   cmd->add_option("--numerics", dump.numerics,
@@ -76,6 +79,9 @@ CLI::App *add_run(CLI::App &app, RunOptions &run) {
   cmd->add_option("--format", run.format, "text|json (default: text)")
       ->check(CLI::IsMember({"text", "json"}))
       ->type_name("FORMAT");
+  cmd->add_flag("--grad", run.grad,
+                "back-propagate the sum of the outputs and also compute grad_NAME for every input "
+                "(written to DIR/grad_NAME.npy with --out)");
   cmd->add_flag("--check", run.check,
                 "also run the reference interpreter; exit 1 if an output differs beyond tolerance "
                 "(the worst error per output is reported)");

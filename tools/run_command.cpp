@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "engine/grad_program.h"
 #include "engine/pipeline.h"
 #include "engine/realize.h"
 #include "ir/error.h"
@@ -99,6 +100,9 @@ std::vector<KernelTiming> time_kernels(const CompiledPlan &compiled, const std::
 
 int run_command(const RunOptions &opts) {
   Program p = parse_program_file(opts.program);
+  // The gradients are more outputs of the same graph: one plan computes
+  // forward and backward, and --check, --out and --repeat cover them too.
+  if (opts.grad) p = with_gradients(p);
   if (!opts.numerics.empty()) set_numerics(opts.numerics == "strict" ? Numerics::Strict : Numerics::Fast);
   if (opts.threads > 0) set_num_threads(opts.threads);
   std::vector<BoundInput> inputs = bind_inputs(p, opts);
