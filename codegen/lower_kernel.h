@@ -21,7 +21,7 @@ inline constexpr const char *kKernelSymbol = "fusejit_kernel";
 
 // Bump whenever the lowering changes the code it emits for some kernel:
 // it is part of every kernel's cache key (and so of disk cache entries).
-inline constexpr int kLoweringVersion = 1;
+inline constexpr int kLoweringVersion = 3;
 
 // The module defining `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`
 // with compile_kernel.h's ABI, owned by `context` and verified. Throws
@@ -29,7 +29,8 @@ inline constexpr int kLoweringVersion = 1;
 std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
                                            llvm::LLVMContext &context);
 
-// The extent of the range [begin, end) the compiled kernel splits on.
+// The extent of the range [begin, end) the compiled kernel splits on: the
+// first output dim's, or a Matmul kernel's units (gemm_blocking.h).
 int64_t parallel_extent(const Kernel &k);
 
 }  // namespace fusejit
