@@ -2,6 +2,8 @@
 // for the host: the register tile of the micro-kernel, the cache blocks of
 // the packed path, and the units of parallel work its compiled function
 // computes for a range [begin, end). LLVM-free, so tests can read it.
+// Cached kernels number their units by this blocking: any change to it must
+// bump kLoweringVersion (lower_kernel.h).
 #pragma once
 
 #include <cstdint>

@@ -231,8 +231,11 @@ TEST(Gemm, BlockingFollowsTheVectorWidth) {
   EXPECT_EQ(avx2.kc * avx2.nr * 4, 16 << 10) << "the B micro-panel fills half of L1";
   EXPECT_EQ(avx2.mc % avx2.mr, 0);
   EXPECT_EQ(avx2.parallel_extent(), (1024 + 5) / 6);
-  GemmBlocking avx512 = gemm_blocking(k, "znver4 +avx,+avx2,+avx512f,+fma");
+  GemmBlocking avx512 = gemm_blocking(k, "skylake-avx512 +avx,+avx2,+avx512f,+fma");
   EXPECT_EQ(avx512.nr, 32);
+  EXPECT_EQ(avx512.mr, 14);
+  // Zen 4 has AVX-512 but 256-bit FMA units: the 256-bit tile is faster.
+  EXPECT_EQ(gemm_blocking(k, "znver4 +avx,+avx2,+avx512f,+fma").nr, 16);
   EXPECT_EQ(gemm_blocking(k, "x86-64 +sse2").nr, 8);
   // Wide and short: the columns are split.
   Plan wide = plan_of({ir::matmul(input(DType::F64, {8, 64}), input(DType::F64, {64, 4096}))});
