@@ -20,7 +20,9 @@ struct CoalescedKernel {
   int64_t parallel_scale = 1;
 };
 
-// Requires verify_kernel(k). A kernel with a zero extent is returned as is.
+// Requires verify_kernel(k). A kernel with a zero extent, or a Matmul kernel
+// (whose [batch..., m, n | k] layout the GEMM lowering relies on), is
+// returned as is.
 CoalescedKernel coalesce_dims(const Kernel &k);
 
 }  // namespace fusejit

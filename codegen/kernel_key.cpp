@@ -11,6 +11,7 @@
 
 #include "codegen/compile_kernel.h"
 #include "codegen/lower_kernel.h"
+#include "codegen/source_hash.h"
 #include "codegen/optimize.h"
 
 namespace fusejit {
@@ -90,7 +91,8 @@ uint64_t fnv1a(std::string_view s, uint64_t basis) {
 
 std::string kernel_cache_key(const Kernel &k, Numerics numerics) {
   std::ostringstream os;
-  os << "fusejit kernel, lowering v" << kLoweringVersion << ", LLVM " << LLVM_VERSION_STRING
+  os << "fusejit kernel, lowering v" << kLoweringVersion << " " << kCodegenSourceHash << ", LLVM "
+     << LLVM_VERSION_STRING
      << ", host " << host_cpu_description() << ", " << numerics_name(numerics)
      // Fast kernels call libmvec only if the process could load it.
      << (numerics == Numerics::Fast && load_vector_math_library() ? " libmvec" : "") << '\n'

@@ -16,8 +16,10 @@
 
 #include "codegen/coalesce_dims.h"
 #include "codegen/fast_math.h"
+#include "codegen/gemm_blocking.h"
 #include "codegen/host_target.h"
 #include "codegen/llvm_error.h"
+#include "codegen/lower_gemm.h"
 #include "codegen/lower_scalar.h"
 #include "codegen/optimize.h"
 #include "ir/error.h"
@@ -78,9 +80,8 @@ class KernelLowering {
     switch (k_.kind) {
       case KernelKind::Elementwise: lower_elementwise(); break;
       case KernelKind::Reduce: lower_reduction(); break;
-      // Same shape of IR as a reduction ([batch..., m, n | k] summing a*b);
-      // a blocked GEMM lowering will replace this case.
-      case KernelKind::Matmul: lower_reduction(); break;
+      case KernelKind::Matmul:
+        throw InternalError("lower: matmul kernel " + k_.name + " belongs to lower_gemm");
     }
     b_.CreateRetVoid();
     define_wrapper(body);
@@ -382,13 +383,17 @@ std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
   set_host_target(*module);
   // Strict promises reproducible results; libmvec's differ from libm's.
   if (numerics == Numerics::Fast) request_vector_math(*module);
-  KernelLowering(coalesce_dims(k), *module).run(numerics);
+  if (k.kind == KernelKind::Matmul) lower_gemm(k, numerics, *module);
+  else KernelLowering(coalesce_dims(k), *module).run(numerics);
   if (llvm::Error invalid = verify_llvm_module(*module))
     throw InternalError("lower: " + k.name + ": " + llvm::toString(std::move(invalid)) + "\n" +
                         first_lines(*module, 40));
   return module;
 }
 
-int64_t parallel_extent(const Kernel &k) { return k.num_output_dims() ? k.domain[0] : 1; }
+int64_t parallel_extent(const Kernel &k) {
+  if (k.kind == KernelKind::Matmul) return gemm_blocking(k).parallel_extent();
+  return k.num_output_dims() ? k.domain[0] : 1;
+}
 
 }  // namespace fusejit

@@ -19,9 +19,11 @@ namespace fusejit {
 // its own JITDylib, so the name never clashes and stays out of cache keys.
 inline constexpr const char *kKernelSymbol = "fusejit_kernel";
 
-// Bump whenever the lowering changes the code it emits for some kernel:
-// it is part of every kernel's cache key (and so of disk cache entries).
-inline constexpr int kLoweringVersion = 2;
+// Part of every kernel's cache key, with a hash of the codegen sources
+// (codegen/source_hash.h, generated), so a change to the lowering never
+// loads a disk cache entry made by other code. Bump it for a change the
+// hash cannot see (a dependency's behaviour).
+inline constexpr int kLoweringVersion = 3;
 
 // The module defining `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`
 // with compile_kernel.h's ABI, owned by `context` and verified. Throws
@@ -29,7 +31,8 @@ inline constexpr int kLoweringVersion = 2;
 std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
                                            llvm::LLVMContext &context);
 
-// The extent of the range [begin, end) the compiled kernel splits on.
+// The extent of the range [begin, end) the compiled kernel splits on: the
+// first output dim's, or a Matmul kernel's units (gemm_blocking.h).
 int64_t parallel_extent(const Kernel &k);
 
 }  // namespace fusejit

@@ -1,0 +1,106 @@
+#include "codegen/lower_lanes.h"
+
+#include "codegen/lower_scalar.h"
+#include "ir/error.h"
+
+namespace fusejit {
+
+namespace {
+
+class LaneEmitter {
+ public:
+  LaneEmitter(llvm::IRBuilder<> &b, const std::vector<llvm::Value *> &buffers, const LanePoint &at)
+      : b_(b), buffers_(buffers), at_(at) {}
+
+  llvm::Value *emit(const Instr &in, const std::vector<llvm::Value *> &values) {
+    switch (in.kind) {
+      case InstrKind::Const: return llvm::ConstantFP::get(type_of(in.dtype), in.value);
+      case InstrKind::Reduced: return at_.reduced;
+      case InstrKind::Load: return load(in);
+      default: break;
+    }
+    std::vector<llvm::Value *> args;
+    for (int a : in.args) args.push_back(values.at(a));
+    // tanh is a libm call with a scalar signature.
+    if (at_.lanes > 1 && in.kind == InstrKind::Unary && in.op == Op::Tanh) return per_lane(in, args);
+    return emit_compute(b_, in, args);
+  }
+
+ private:
+  llvm::Type *scalar_type(DType t) { return llvm_type(b_.getContext(), t); }
+  llvm::Type *type_of(DType t) {
+    llvm::Type *s = scalar_type(t);
+    return at_.lanes == 1 ? s : llvm::FixedVectorType::get(s, static_cast<unsigned>(at_.lanes));
+  }
+
+  llvm::Value *load_at(const Instr &in, llvm::Value *position) {
+    llvm::Type *t = scalar_type(in.dtype);
+    return b_.CreateLoad(t, b_.CreateInBoundsGEP(t, buffers_.at(in.input), position));
+  }
+
+  llvm::Value *load(const Instr &in) {
+    llvm::Value *p = emit_position(b_, in.access, at_.index);
+    if (at_.lanes == 1) return load_at(in, p);
+    const AccessLayer &first = in.access.layers[0];
+    int64_t stride = first.shape[at_.dim] == 1 ? 0 : first.strides[at_.dim];
+    if (stride == 0 && in.access.is_affine()) return b_.CreateVectorSplat(at_.lanes, load_at(in, p));
+    if (at_.limit || !in.access.is_affine()) return gather(in);
+    if (stride == 1) {
+      llvm::Type *t = scalar_type(in.dtype);
+      return b_.CreateAlignedLoad(type_of(in.dtype), b_.CreateInBoundsGEP(t, buffers_.at(in.input), p),
+                                  llvm::Align(t->getPrimitiveSizeInBits() / 8));
+    }
+    llvm::Value *v = llvm::PoisonValue::get(type_of(in.dtype));
+    for (int l = 0; l < at_.lanes; ++l) {
+      llvm::Value *pl = b_.CreateAdd(p, b_.getInt64(uint64_t(l * stride)), "", true, true);
+      v = b_.CreateInsertElement(v, load_at(in, pl), uint64_t(l));
+    }
+    return v;
+  }
+
+  // One scalar load per lane at its own (clamped) index.
+  llvm::Value *gather(const Instr &in) {
+    llvm::Value *v = llvm::PoisonValue::get(type_of(in.dtype));
+    for (int l = 0; l < at_.lanes; ++l) {
+      std::vector<llvm::Value *> index = at_.index;
+      llvm::Value *i = b_.CreateAdd(index[at_.dim], b_.getInt64(uint64_t(l)), "", true, true);
+      if (at_.limit) {
+        llvm::Value *last = b_.CreateSub(at_.limit, b_.getInt64(1));
+        i = b_.CreateSelect(b_.CreateICmpSLT(i, at_.limit), i, last);
+      }
+      index[at_.dim] = i;
+      v = b_.CreateInsertElement(v, load_at(in, emit_position(b_, in.access, index)), uint64_t(l));
+    }
+    return v;
+  }
+
+  llvm::Value *per_lane(const Instr &in, const std::vector<llvm::Value *> &args) {
+    llvm::Value *v = llvm::PoisonValue::get(type_of(in.dtype));
+    for (int l = 0; l < at_.lanes; ++l) {
+      std::vector<llvm::Value *> scalars;
+      for (llvm::Value *a : args) scalars.push_back(b_.CreateExtractElement(a, uint64_t(l)));
+      v = b_.CreateInsertElement(v, emit_compute(b_, in, scalars), uint64_t(l));
+    }
+    return v;
+  }
+
+  llvm::IRBuilder<> &b_;
+  const std::vector<llvm::Value *> &buffers_;
+  const LanePoint &at_;
+};
+
+}  // namespace
+
+std::vector<llvm::Value *> emit_lanes(llvm::IRBuilder<> &b, const Kernel &k,
+                                      const std::vector<llvm::Value *> &buffers,
+                                      const std::vector<bool> &which, const LanePoint &at) {
+  FUSEJIT_INTERNAL_CHECK(at.lanes == 1 || (at.dim >= 0 && size_t(at.dim) < k.domain.size()),
+                         "emit_lanes: no lane dim in ", k.name);
+  LaneEmitter emitter(b, buffers, at);
+  std::vector<llvm::Value *> values(k.body.size(), nullptr);
+  for (size_t i = 0; i < k.body.size(); ++i)
+    if (which[i]) values[i] = emitter.emit(k.body[i], values);
+  return values;
+}
+
+}  // namespace fusejit
