@@ -11,7 +11,8 @@ build="${FUSEJIT_BUILD_DIR:-$root/build}"
 cmake -S "$root" -B "$build" -G Ninja >/dev/null
 cmake --build "$build" --target fusejit_cli seed_example >/dev/null
 fj="$build/bin/fusejit"
-prog="$root/examples/programs/seed.fj"
+cd "$root"
+prog="examples/programs/seed.fj"
 
 echo "== the program: $prog"
 grep -v '^#' "$prog"
