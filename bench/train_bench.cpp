@@ -84,11 +84,12 @@ void training_step(int reps) {
   Matrix ex = Matrix::Map(x.to_vector<float>().data(), kBatch, kIn);
   Matrix ey = Matrix::Map(onehot.data(), kBatch, kOut);
 
-  std::printf("\nSGD step of a %lld-%lld-%lld MLP, batch %lld, f32 (Eigen: 1 thread)\n",
+  std::printf("\nSGD step of a %lld-%lld-%lld MLP, batch %lld, f32 (Eigen on as many threads)\n",
               (long long)kIn, (long long)kHidden, (long long)kOut, (long long)kBatch);
   float lf = 0, le = 0;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
+    Eigen::setNbThreads(threads);
     double tf = time_min(reps, [&] { lf = fusejit_step(p, x, y); });
     double te = time_min(reps, [&] { le = e.step(ex, ey); });
     std::printf("  %d thread(s): ", threads);
