@@ -112,7 +112,7 @@ class GemmLowering {
     llvm::Function *body = define_body();
     if (g_.parallel_extent() > 0) emit_units();
     b_.CreateRetVoid();
-    define_wrapper(body);
+    define_abi_entry(module_, body, num_buffers());
   }
 
  private:
@@ -165,20 +165,7 @@ class GemmLowering {
     return fn_;
   }
 
-  void define_wrapper(llvm::Function *body) {
-    llvm::Type *ptr = b_.getPtrTy();
-    auto *type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, b_.getInt64Ty(), b_.getInt64Ty()}, false);
-    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, kKernelSymbol, module_);
-    fn->addFnAttr(llvm::Attribute::NoUnwind);
-    b_.SetInsertPoint(llvm::BasicBlock::Create(module_.getContext(), "entry", fn));
-    std::vector<llvm::Value *> args;
-    for (size_t i = 0; i < num_buffers(); ++i)
-      args.push_back(b_.CreateLoad(ptr, b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i)));
-    args.push_back(fn->getArg(1));
-    args.push_back(fn->getArg(2));
-    b_.CreateCall(body, args);
-    b_.CreateRetVoid();
-  }
+
 
   // Scratch from libc's aligned_alloc (a process symbol the JIT resolves):
   // cache-line aligned, so packed vectors load aligned.

@@ -84,7 +84,7 @@ class KernelLowering {
         throw InternalError("lower: matmul kernel " + k_.name + " belongs to lower_gemm");
     }
     b_.CreateRetVoid();
-    define_wrapper(body);
+    define_abi_entry(module_, body, num_buffers());
   }
 
  private:
@@ -125,22 +125,7 @@ class KernelLowering {
     return fn_;
   }
 
-  // void kKernelSymbol(ptr buffers, i64 begin, i64 end): the ABI entry.
-  void define_wrapper(llvm::Function *body) {
-    llvm::Type *ptr = b_.getPtrTy();
-    auto *type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, b_.getInt64Ty(), b_.getInt64Ty()}, false);
-    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, kKernelSymbol, module_);
-    fn->addFnAttr(llvm::Attribute::NoUnwind);
-    fn->getArg(0)->setName("buffers");
-    b_.SetInsertPoint(llvm::BasicBlock::Create(module_.getContext(), "entry", fn));
-    std::vector<llvm::Value *> args;
-    for (size_t i = 0; i < num_buffers(); ++i)
-      args.push_back(b_.CreateLoad(ptr, b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i)));
-    args.push_back(fn->getArg(1));
-    args.push_back(fn->getArg(2));
-    b_.CreateCall(body, args);
-    b_.CreateRetVoid();
-  }
+
 
   // Loops over the first `count` output dims (all by default), the first
   // over the caller's [begin, end) (scaled by the dims coalesced into it);
@@ -374,6 +359,23 @@ std::string first_lines(const llvm::Module &module, int lines) {
 }
 
 }  // namespace
+
+void define_abi_entry(llvm::Module &module, llvm::Function *body, size_t num_buffers) {
+  llvm::IRBuilder<> b(module.getContext());
+  llvm::Type *ptr = b.getPtrTy();
+  auto *type = llvm::FunctionType::get(b.getVoidTy(), {ptr, b.getInt64Ty(), b.getInt64Ty()}, false);
+  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, kKernelSymbol, module);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  fn->getArg(0)->setName("buffers");
+  b.SetInsertPoint(llvm::BasicBlock::Create(module.getContext(), "entry", fn));
+  std::vector<llvm::Value *> args;
+  for (size_t i = 0; i < num_buffers; ++i)
+    args.push_back(b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i)));
+  args.push_back(fn->getArg(1));
+  args.push_back(fn->getArg(2));
+  b.CreateCall(body, args);
+  b.CreateRetVoid();
+}
 
 std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
                                            llvm::LLVMContext &context) {

@@ -9,6 +9,7 @@
 #include "ir/kernel.h"
 
 namespace llvm {
+class Function;
 class LLVMContext;
 class Module;
 }  // namespace llvm
@@ -24,6 +25,12 @@ inline constexpr const char *kKernelSymbol = "fusejit_kernel";
 // loads a disk cache entry made by other code. Bump it for a change the
 // hash cannot see (a dependency's behaviour).
 inline constexpr int kLoweringVersion = 3;
+
+// Defines `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`, the ABI
+// entry of compile_kernel.h, in `module`: it loads `num_buffers` pointers
+// from `buffers` and calls `body(ptr..., begin, end)`. Every lowering ends
+// with it.
+void define_abi_entry(llvm::Module &module, llvm::Function *body, size_t num_buffers);
 
 // The module defining `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`
 // with compile_kernel.h's ABI, owned by `context` and verified. Throws

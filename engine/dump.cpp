@@ -18,15 +18,6 @@ namespace {
 
 constexpr const char *kStageNames[] = {"graph", "optimized", "kernels", "llvm", "asm"};
 
-const char *role_name(PlanBuffer::Role r) {
-  switch (r) {
-    case PlanBuffer::Role::Input: return "input";
-    case PlanBuffer::Role::Output: return "output";
-    case PlanBuffer::Role::Temp: return "temp";
-  }
-  return "?";
-}
-
 // Every node reachable from `roots` by its owning reference.
 std::unordered_map<const Node *, NodeRef> node_refs(const std::vector<NodeRef> &roots) {
   std::unordered_map<const Node *, NodeRef> refs;
@@ -135,7 +126,7 @@ std::string kernels_text(const KernelsView &view) {
      << plan.unfused_intermediate_bytes << ")\n";
   for (size_t b = 0; b < plan.buffers.size(); ++b) {
     const PlanBuffer &pb = plan.buffers[b];
-    os << "buf" << b << " = " << role_name(pb.role) << " " << view.buffer_names[b] << " "
+    os << "buf" << b << " = " << PlanBuffer::role_name(pb.role) << " " << view.buffer_names[b] << " "
        << type_str(pb.dtype, pb.shape);
     if (pb.slot >= 0) os << " slot " << pb.slot;
     os << "\n";

@@ -11,6 +11,9 @@ namespace fusejit {
 
 struct PlanBuffer {
   enum class Role { Input, Output, Temp };
+  static const char *role_name(Role r) {
+    return r == Role::Input ? "input" : r == Role::Output ? "output" : "temp";
+  }
   Role role = Role::Temp;
   DType dtype = DType::F32;
   Shape shape;

@@ -4,15 +4,11 @@
 #include <sstream>
 #include <string>
 
+#include "ir/printer.h"
+
 namespace fusejit {
 
 namespace {
-
-std::string format_float(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
 
 // "[2, 2 | 3]": the dims from `bar_at` on are reduced.
 std::string strides_str(const std::vector<int64_t> &s, size_t bar_at) {

@@ -14,14 +14,9 @@ namespace fusejit {
 
 namespace {
 
-// %.9g spells every f32 exactly and lexes back as a number ("1e+10", "inf",
-// "nan"; the grammar has `inf` and `nan` literals). A negative literal is
-// unary minus on a literal, which the parser folds back into one constant.
-std::string literal(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
+// A negative literal is unary minus on a literal, which the parser folds
+// back into one constant; `inf` and `nan` are literals of the grammar.
+std::string literal(double v) { return format_float(v); }
 
 class Printer {
  public:
@@ -172,6 +167,12 @@ std::vector<std::pair<const Node *, std::string>> Printer::names() {
 }
 
 }  // namespace
+
+std::string format_float(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
 
 std::string print_program(const Program &p) { return Printer(p).run(); }
 

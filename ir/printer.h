@@ -11,6 +11,10 @@
 
 namespace fusejit {
 
+// A float as every dump prints it: %.9g, which spells every f32 exactly and
+// lexes back as a `.fj` number ("1e+10", "inf", "nan").
+std::string format_float(double v);
+
 // Uses the program's binding names where it has them, `t0, t1, ...` elsewhere.
 std::string print_program(const Program &p);
 

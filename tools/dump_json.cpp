@@ -31,15 +31,6 @@ nlohmann::json attributes(const Node &n) {
   return a;
 }
 
-const char *role_name(PlanBuffer::Role r) {
-  switch (r) {
-    case PlanBuffer::Role::Input: return "input";
-    case PlanBuffer::Role::Output: return "output";
-    case PlanBuffer::Role::Temp: return "temp";
-  }
-  return "?";
-}
-
 }  // namespace
 
 std::vector<std::pair<const Node *, std::string>> program_ids(const Program &p) {
@@ -112,7 +103,7 @@ nlohmann::json kernels_json(const KernelsView &view) {
   for (size_t b = 0; b < plan.buffers.size(); ++b) {
     const PlanBuffer &pb = plan.buffers[b];
     j["buffers"].push_back({{"name", view.buffer_names[b]},
-                            {"role", role_name(pb.role)},
+                            {"role", PlanBuffer::role_name(pb.role)},
                             {"dtype", dtype_name(pb.dtype)},
                             {"shape", pb.shape},
                             {"bytes", pb.bytes()}});
