@@ -53,6 +53,9 @@ int main(int argc, char **argv) {
                       "run N times and report each kernel's min and median time, GB/s and GFLOP/s")
       ->check(CLI::Range(1, 1000000));
 
+  FuzzOptions fuzz;
+  CLI::App *fuzz_cmd = add_fuzz_command(app, fuzz);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -64,6 +67,7 @@ int main(int argc, char **argv) {
 
   try {
     if (*dump_cmd) return dump_command(dump);
+    if (*fuzz_cmd) return fuzz_command(fuzz);
     return run_command(run);
   } catch (const fusejit::InternalError &e) {
     std::cerr << "fusejit: " << e.what() << "\n";
