@@ -87,5 +87,24 @@ TEST(Differential, UnparsableProgramIsAnError) {
   EXPECT_NE(r.message.find("error"), std::string::npos) << r.message;
 }
 
+// End to end with a real failure: an input no memory holds makes the
+// check an error; the reducer keeps the cause and drops everything else.
+TEST(Differential, AnErrorIsReducedToItsCause) {
+  Program p = parse_program(
+      "a = input f32[3, 5]\n"
+      "huge = input f32[100000000000000]\n"
+      "b = exp(a) * 2\n"
+      "c = sum(huge)\n"
+      "d = sum(b, 1) + c\n"
+      "out b, d\n");
+  CheckResult first = check_program(p);
+  ASSERT_EQ(first.kind, CheckResult::Kind::Error);
+  EXPECT_NE(first.message.find("f32[100000000000000]"), std::string::npos) << first.message;
+  Program r = reduce_program(p, [](const Program &q) { return check_program(q).kind == CheckResult::Kind::Error; });
+  EXPECT_EQ(r.outputs.size(), 1u) << print_program(r);
+  EXPECT_LE(program_ops(r), 2u) << print_program(r);  // r0 + sum(huge)
+  EXPECT_EQ(check_program(r).kind, CheckResult::Kind::Error);
+}
+
 }  // namespace
 }  // namespace fusejit::difftest

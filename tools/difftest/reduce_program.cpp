@@ -14,6 +14,8 @@ namespace fusejit::difftest {
 namespace {
 
 using ExtentMap = std::function<int64_t(int64_t)>;
+
+constexpr int64_t kMaxHalvedExtent = 4096;
 using Replacements = std::unordered_map<const Node *, NodeRef>;
 
 int64_t same_extent(int64_t e) { return e; }
@@ -142,7 +144,9 @@ bool Reducer::shrink_extents(Program &p) {
         if (d > 1) extents.insert(d);
   for (int64_t e : extents)
     for (int64_t smaller : {int64_t{1}, e / 2, e - 1}) {
-      if (smaller < 1 || smaller >= e) continue;
+      // Halving a huge extent would walk down through sizes that allocate
+      // and fill gigabytes before one fits: huge ones only try 1.
+      if (smaller < 1 || smaller >= e || (smaller > 1 && e > kMaxHalvedExtent)) continue;
       ExtentMap map = [e, smaller](int64_t d) { return d == e ? smaller : d; };
       if (try_accept(rebuild(p, {}, map), p)) return true;
     }
