@@ -2,6 +2,7 @@
 // the rest of fusejit can rely on without paying for LLVM's headers.
 #include "codegen/jit.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -40,6 +41,8 @@ JitOptions JitOptions::from_env() {
   } else if (auto home = env("HOME")) {
     options.cache_dir = *home + "/.cache/fusejit";
   }
+  if (auto capacity = env("FUSEJIT_KERNEL_CACHE"))
+    options.max_kernels = std::max<size_t>(1, std::strtoull(capacity->c_str(), nullptr, 10));
   return options;
 }
 

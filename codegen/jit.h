@@ -3,7 +3,9 @@
 // disk cache live, and counters that say what the JIT did.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -45,6 +47,9 @@ struct CompiledFunction {
   std::string cache_key;
   CodeSource source = CodeSource::Compiled;
   double milliseconds = 0;  // wall time of this request, lookup included
+  // The code stays loaded while any copy of this is alive; the engine may
+  // unload a kernel no one holds once it keeps more than its capacity.
+  std::shared_ptr<const void> owner = nullptr;
 
   template <typename Fn>
   Fn *as() const {
@@ -60,6 +65,8 @@ struct JitStats {
   uint64_t disk_rejects = 0;  // disk entries found invalid and discarded
   uint64_t disk_writes = 0;   // disk entries written
   double compile_milliseconds = 0;  // total wall time of Compiled requests
+  uint64_t loaded = 0;     // kernels whose code is in memory now
+  uint64_t unloaded = 0;   // kernels unloaded to stay within capacity
 };
 
 struct JitOptions {
@@ -67,8 +74,14 @@ struct JitOptions {
   // created the engine runs without disk cache (and says so in a debug log).
   std::optional<std::string> cache_dir;
 
-  // $FUSEJIT_CACHE_DIR, else $XDG_CACHE_HOME/fusejit, else
+  // Loaded kernels kept beyond those a live CompiledFunction holds; the
+  // least recently requested unheld ones are unloaded past it. Kernels a
+  // caller still holds are never unloaded, so that many more may be loaded.
+  size_t max_kernels = 2048;
+
+  // cache_dir: $FUSEJIT_CACHE_DIR, else $XDG_CACHE_HOME/fusejit, else
   // $HOME/.cache/fusejit; nullopt if none of these is set.
+  // max_kernels: $FUSEJIT_KERNEL_CACHE if set (at least 1).
   static JitOptions from_env();
 };
 

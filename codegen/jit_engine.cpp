@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <future>
+#include <list>
 #include <mutex>
 #include <unordered_map>
 
@@ -51,19 +52,73 @@ struct JitEngine::Impl {
   std::unique_ptr<KernelObjectCache> cache;
   std::unique_ptr<orc::LLJIT> jit;
 
+  struct Loaded {
+    std::shared_future<void *> address;  // ready once the kernel is linked
+    orc::JITDylib *dylib = nullptr;      // set once linked
+    // Alive while a request or a CompiledFunction holds the kernel; an
+    // expired owner makes the kernel a candidate for unloading.
+    std::weak_ptr<const void> owner;
+    std::list<std::string>::iterator recency;
+  };
+
   mutable std::mutex mutex;  // guards the members below
-  // Every requested key; the future is ready once the kernel is linked.
-  std::unordered_map<std::string, std::shared_future<void *>> kernels;
+  // Every loaded (or loading) key.
+  std::unordered_map<std::string, Loaded> kernels;
+  std::list<std::string> recency;  // keys, most recently requested first
+  size_t max_kernels = 0;
   // Keys whose object came from the cache, as seen by the transform.
   std::unordered_map<std::string, CodeSource> sources;
-  uint64_t memory_hits = 0;
+  uint64_t memory_hits = 0, unloaded = 0, dylib_serial = 0;
   double compile_milliseconds = 0;
 
   llvm::Expected<orc::ThreadSafeModule> transform(orc::ThreadSafeModule tsm);
   void *materialize(std::unique_ptr<llvm::Module> module,
                     std::unique_ptr<llvm::LLVMContext> context,
-                    const std::string &symbol, const std::string &key);
+                    const std::string &symbol, const std::string &key,
+                    orc::JITDylib *&dylib);
+  std::shared_ptr<const void> hold(Loaded &kernel);
+  std::vector<orc::JITDylib *> take_unheld_past_capacity();
+  void unload(const std::vector<orc::JITDylib *> &dylibs);
 };
+
+// Under `mutex`: the kernel's owner, made afresh if no one holds it.
+std::shared_ptr<const void> JitEngine::Impl::hold(Loaded &kernel) {
+  std::shared_ptr<const void> owner = kernel.owner.lock();
+  if (!owner) {
+    owner = std::make_shared<char>(0);
+    kernel.owner = owner;
+  }
+  return owner;
+}
+
+// Under `mutex`: forgets the least recently requested kernels no one holds
+// until at most max_kernels are loaded; returns their dylibs to remove.
+std::vector<orc::JITDylib *> JitEngine::Impl::take_unheld_past_capacity() {
+  std::vector<orc::JITDylib *> victims;
+  for (auto it = recency.end(); kernels.size() > max_kernels && it != recency.begin();) {
+    --it;
+    auto k = kernels.find(*it);
+    if (!k->second.owner.expired() || !k->second.dylib) continue;
+    victims.push_back(k->second.dylib);
+    cache->forget(k->first);
+    sources.erase(k->first);
+    kernels.erase(k);
+    it = recency.erase(it);
+    ++unloaded;
+  }
+  return victims;
+}
+
+// Outside `mutex`: ORC takes its own locks, and the transform takes ours.
+void JitEngine::Impl::unload(const std::vector<orc::JITDylib *> &dylibs) {
+  for (orc::JITDylib *dylib : dylibs) {
+    std::string name = dylib->getName();
+    if (llvm::Error removed = jit->getExecutionSession().removeJITDylib(*dylib))
+      spdlog::warn("jit: unloading {}: {}", name, llvm::toString(std::move(removed)));
+    else
+      spdlog::debug("jit: unloaded {}", name);
+  }
+}
 
 // Runs before codegen on the materializing thread. A module whose object
 // is cached skips O3: ConcurrentIRCompiler will take the cached object.
@@ -93,10 +148,18 @@ llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(
 void *JitEngine::Impl::materialize(std::unique_ptr<llvm::Module> module,
                                    std::unique_ptr<llvm::LLVMContext> context,
                                    const std::string &symbol,
-                                   const std::string &key) {
+                                   const std::string &key,
+                                   orc::JITDylib *&linked) {
   const std::string what = "jit: compiling " + key;
   module->setModuleIdentifier(key);
-  orc::JITDylib &dylib = unwrap_llvm(jit->createJITDylib("kernel " + key), what);
+  uint64_t serial;
+  {
+    std::lock_guard lock(mutex);
+    serial = ++dylib_serial;
+  }
+  // A serial number: an unloaded dylib of the same key may still be going.
+  orc::JITDylib &dylib = unwrap_llvm(
+      jit->createJITDylib("kernel " + key + " #" + std::to_string(serial)), what);
   llvm::Error added = jit->addIRModule(
       dylib, orc::ThreadSafeModule(std::move(module), std::move(context)));
   auto address = added ? llvm::Expected<orc::ExecutorAddr>(std::move(added))
@@ -109,11 +172,14 @@ void *JitEngine::Impl::materialize(std::unique_ptr<llvm::Module> module,
                     llvm::toString(std::move(removed)));
     cache->evict(key);
   }
-  return unwrap_llvm(std::move(address), what).toPtr<void *>();
+  void *result = unwrap_llvm(std::move(address), what).toPtr<void *>();
+  linked = &dylib;
+  return result;
 }
 
 JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
   Impl &impl = *impl_;
+  impl.max_kernels = std::max<size_t>(1, options.max_kernels);
   impl.cache = std::make_unique<KernelObjectCache>(options.cache_dir);
   // Before any kernel links: objects (cached ones too) may call libmvec.
   load_vector_math_library();
@@ -153,11 +219,20 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
   Clock::time_point start = Clock::now();
   std::promise<void *> promise;
   std::shared_future<void *> earlier;
+  std::shared_ptr<const void> owner;  // held from here: no unloading under us
   {
     std::lock_guard lock(impl.mutex);
     auto [it, inserted] = impl.kernels.try_emplace(cache_key);
-    if (inserted) it->second = promise.get_future().share();
-    else earlier = it->second;
+    Impl::Loaded &kernel = it->second;
+    if (inserted) {
+      kernel.address = promise.get_future().share();
+      impl.recency.push_front(cache_key);
+    } else {
+      earlier = kernel.address;
+      impl.recency.splice(impl.recency.begin(), impl.recency, kernel.recency);
+    }
+    kernel.recency = impl.recency.begin();
+    owner = impl.hold(kernel);
   }
   if (earlier.valid()) {
     module.reset();  // before the context that owns it
@@ -169,18 +244,21 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
       ++impl.memory_hits;
     }
     spdlog::debug("jit: memory cache hit {}", cache_key);
-    return {address, cache_key, CodeSource::MemoryCache, ms};
+    return {address, cache_key, CodeSource::MemoryCache, ms, std::move(owner)};
   }
 
   void *address = nullptr;
+  orc::JITDylib *dylib = nullptr;
   try {
     address = impl.materialize(std::move(module), std::move(context), symbol,
-                               cache_key);
+                               cache_key, dylib);
   } catch (...) {
     // Forget the key so a later request tries again; waiters see the error.
     {
       std::lock_guard lock(impl.mutex);
-      impl.kernels.erase(cache_key);
+      auto it = impl.kernels.find(cache_key);
+      impl.recency.erase(it->second.recency);
+      impl.kernels.erase(it);
     }
     promise.set_exception(std::current_exception());
     throw;
@@ -189,6 +267,7 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
 
   double ms = milliseconds_since(start);
   CodeSource source;
+  std::vector<orc::JITDylib *> victims;
   {
     std::lock_guard lock(impl.mutex);
     auto it = impl.sources.find(cache_key);
@@ -196,11 +275,24 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
                            " was linked without passing the transform");
     source = it->second;
     if (source == CodeSource::Compiled) impl.compile_milliseconds += ms;
+    impl.kernels.at(cache_key).dylib = dylib;
+    victims = impl.take_unheld_past_capacity();
   }
+  impl.unload(victims);
   spdlog::debug("jit: {} {} in {:.1f} ms",
                 source == CodeSource::Compiled ? "compiled" : "loaded cached",
                 cache_key, ms);
-  return {address, cache_key, source, ms};
+  return {address, cache_key, source, ms, std::move(owner)};
+}
+
+void JitEngine::set_max_kernels(size_t capacity) {
+  std::vector<orc::JITDylib *> victims;
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->max_kernels = std::max<size_t>(1, capacity);
+    victims = impl_->take_unheld_past_capacity();
+  }
+  impl_->unload(victims);
 }
 
 JitStats JitEngine::stats() const {
@@ -213,6 +305,8 @@ JitStats JitEngine::stats() const {
   std::lock_guard lock(impl_->mutex);
   stats.memory_hits = impl_->memory_hits;
   stats.compile_milliseconds = impl_->compile_milliseconds;
+  stats.loaded = impl_->kernels.size();
+  stats.unloaded = impl_->unloaded;
   return stats;
 }
 

@@ -21,7 +21,10 @@ namespace fusejit {
 
 // One ORC LLJIT and its caches. Every kernel gets its own JITDylib named
 // after its cache key, so kernels may all use the same symbol name and
-// never clash; kernels are never removed. Thread-safe: any number of
+// never clash. Past JitOptions::max_kernels, the least recently requested
+// kernel no CompiledFunction holds is unloaded (its JITDylib removed, its
+// code freed), so a process that meets ever new shapes stays bounded; a
+// later request compiles it again (or loads it from disk). Thread-safe: any number of
 // threads may compile at once, and concurrent requests for one key compile
 // it once.
 class JitEngine {
@@ -44,6 +47,9 @@ class JitEngine {
                            const std::string &cache_key);
 
   JitStats stats() const;
+
+  // Changes max_kernels; unloads unheld kernels past the new capacity.
+  void set_max_kernels(size_t capacity);
 
   // The disk cache directory in use; nullopt when disk caching is off.
   std::optional<std::string> cache_dir() const;

@@ -105,6 +105,11 @@ void KernelObjectCache::evict(const std::string &key) {
   if (dir_) fs::remove(file_for(key), ec);
 }
 
+void KernelObjectCache::forget(const std::string &key) {
+  std::lock_guard lock(mutex_);
+  objects_.erase(key);
+}
+
 std::optional<std::string> KernelObjectCache::read_disk(const std::string &key) {
   if (!dir_) return std::nullopt;
   fs::path path = file_for(key);

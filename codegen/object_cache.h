@@ -38,6 +38,8 @@ class KernelObjectCache final : public llvm::ObjectCache {
 
   // Forgets `key` in memory and on disk: its object did not link.
   void evict(const std::string &key);
+  // Forgets `key` in memory only: its kernel was unloaded.
+  void forget(const std::string &key);
 
   // The directory in use; nullopt when disk caching is off.
   const std::optional<std::filesystem::path> &dir() const { return dir_; }

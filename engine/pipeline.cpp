@@ -49,10 +49,18 @@ class PlanCache {
     if (index_.count(key)) return;  // another thread compiled it first
     lru_.emplace_front(key, std::move(plan));
     index_[key] = lru_.begin();
-    while (lru_.size() > capacity_) {
-      index_.erase(lru_.back().first);
-      lru_.pop_back();
-    }
+    trim();
+  }
+
+  void set_capacity(size_t capacity) {
+    std::lock_guard<std::mutex> lock(mu_);
+    capacity_ = std::max<size_t>(1, capacity);
+    trim();
+  }
+
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lru_.size();
   }
 
   void clear() {
@@ -62,6 +70,13 @@ class PlanCache {
   }
 
  private:
+  void trim() {
+    while (lru_.size() > capacity_) {
+      index_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+  }
+
   using Entry = std::pair<std::string, std::shared_ptr<const CompiledPlan>>;
   std::mutex mu_;
   std::list<Entry> lru_;
@@ -161,8 +176,12 @@ Numerics current_numerics() {
 
 void set_numerics(Numerics numerics) { numerics_override.store(static_cast<int>(numerics)); }
 
-PipelineStats pipeline_stats() { return {plan_hits.load(), plan_misses.load(), kernels_compiled.load()}; }
+PipelineStats pipeline_stats() {
+  return {plan_hits.load(), plan_misses.load(), kernels_compiled.load(), plan_cache().size()};
+}
 
 void clear_plan_cache() { plan_cache().clear(); }
+
+void set_plan_cache_capacity(size_t capacity) { plan_cache().set_capacity(capacity); }
 
 }  // namespace fusejit

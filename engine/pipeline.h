@@ -31,6 +31,7 @@ struct PipelineStats {
   uint64_t plan_hits = 0;
   uint64_t plan_misses = 0;
   uint64_t kernels_compiled = 0;  // kernels compiled or fetched from the JIT's caches
+  uint64_t plans_cached = 0;      // plans in the cache now
 };
 
 // The graph's optimized, fused and compiled plan, and the leaves to bind, in
@@ -56,5 +57,9 @@ void set_numerics(Numerics numerics);
 PipelineStats pipeline_stats();
 // Drops every cached plan (the JIT keeps its compiled kernels).
 void clear_plan_cache();
+// Bounds the plan cache (FUSEJIT_PLAN_CACHE, else 512 plans): the least
+// recently used plans past it are dropped, and with them their hold on the
+// JIT's kernels (see JitOptions::max_kernels).
+void set_plan_cache_capacity(size_t capacity);
 
 }  // namespace fusejit

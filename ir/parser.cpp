@@ -18,6 +18,7 @@
 #include "ir/parser.h"
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -515,6 +516,9 @@ Program parse_program(std::string_view source, const std::string &filename) {
 Program parse_program_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IOError("cannot open '" + path + "'");
+  // A directory opens, and then reads as an empty program.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw IOError("cannot read '" + path + "': it is a directory");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw IOError("cannot read '" + path + "'");

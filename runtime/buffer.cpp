@@ -1,5 +1,6 @@
 #include "runtime/buffer.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -21,7 +22,16 @@ Storage::~Storage() { std::free(data_); }
 
 Buffer::Buffer(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), numel_(fusejit::numel(shape_)) {
-  storage_ = acquire_storage(bytes());
+  // A shape's element count fits int64, its byte count need not: unchecked,
+  // it wraps to a small allocation that the first write overruns.
+  FUSEJIT_USER_CHECK(numel_ <= PTRDIFF_MAX / static_cast<int64_t>(dtype_size(dtype_)), ValueError,
+                     "cannot allocate ", type_str(dtype_, shape_), ": its size in bytes overflows");
+  try {
+    storage_ = acquire_storage(bytes());
+  } catch (const std::bad_alloc &) {
+    throw ValueError(detail::concat("cannot allocate ", type_str(dtype_, shape_), " (", bytes(),
+                                    " bytes): out of memory"));
+  }
 }
 
 Buffer::Buffer(DType dtype, Shape shape, std::shared_ptr<Storage> storage)

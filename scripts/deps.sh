@@ -16,6 +16,9 @@ PACKAGES=(
   libbenchmark-dev libopenblas-dev libeigen3-dev
   # numpy for cross-checking .npy files and results in tests
   python3-numpy
+  # reliability jobs of scripts/test.sh: clang with libFuzzer and its
+  # sanitizer runtimes (GCC's ASan, UBSan and TSan come with g++)
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -12,6 +12,10 @@ config.excludes = ["lit.cfg.py", "lit.site.cfg.py.in"]
 
 path = [config.fusejit_tool_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
 config.environment["PATH"] = os.pathsep.join(path)
+# Sanitized builds (scripts/test.sh) configure their runtimes by environment.
+for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"):
+    if name in os.environ:
+        config.environment[name] = os.environ[name]
 # Kernels compiled by one test must not be served to another from disk.
 config.environment["FUSEJIT_CACHE_DIR"] = os.path.join(config.test_exec_root, "cache")
 config.substitutions.append(("%examples", os.path.join(config.fusejit_source_dir, "examples", "programs")))

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace fusejit::tool {
 
 struct DumpOptions {
@@ -32,7 +36,19 @@ struct RunOptions {
   bool grad = false;          // also compute grad_NAME for every input (of the sum of the outputs)
 };
 
+struct FuzzOptions {
+  uint64_t seeds = 100;
+  uint64_t start = 0;
+  std::string out_dir = "fuzz-failures";
+  int max_ops = 14;
+  bool no_reduce = false;  // write failing programs as generated
+  bool verbose = false;
+};
+
 int dump_command(const DumpOptions &opts);
 int run_command(const RunOptions &opts);
+// Registers `fuzz` and its options (tools/fuzz_command.cpp).
+CLI::App *add_fuzz_command(CLI::App &app, FuzzOptions &opts);
+int fuzz_command(const FuzzOptions &opts);
 
 }  // namespace fusejit::tool

@@ -120,6 +120,9 @@ int main(int argc, char **argv) {
   RunOptions run;
   add_run(app, run);
 
+  FuzzOptions fuzz;
+  CLI::App *fuzz_cmd = add_fuzz_command(app, fuzz);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -131,6 +134,7 @@ int main(int argc, char **argv) {
 
   try {
     if (*dump_cmd) return dump_command(dump);
+    if (*fuzz_cmd) return fuzz_command(fuzz);
     return run_command(run);
   } catch (const fusejit::InternalError &e) {
     std::cerr << "fusejit: " << e.what() << "\n";

@@ -1,0 +1,171 @@
+// The bad-input catalog of the C++ API and the `.fj` format: one row per
+// mistake a user can make, each with the error type it must raise and the
+// values its message must name. The tool's side (exit code 2) is
+// tests/tool/bad_input_catalog.fj, with bad_inputs.fj, parse_error.fj and
+// disk_cache.fj; byte-level `.npy` damage is tests/npy_test.cpp (NpyErrors).
+// `backward()` with nothing to differentiate joins when autodiff lands.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <functional>
+
+#include <fusejit/fusejit.h>
+
+#include "codegen/jit.h"
+#include "engine/realize.h"
+#include "ir/graph.h"
+#include "ir/parser.h"
+#include "runtime/buffer.h"
+#include "runtime/npy.h"
+
+namespace fusejit {
+namespace {
+
+enum class Kind { Shape, Parse, Value, IO };
+
+struct BadInput {
+  const char *name;
+  Kind kind;
+  std::function<void()> run;
+  std::vector<std::string> named;  // substrings the message must contain
+};
+
+bool is_kind(const std::exception &e, Kind kind) {
+  switch (kind) {
+    case Kind::Shape: return dynamic_cast<const ShapeError *>(&e) != nullptr;
+    case Kind::Parse: return dynamic_cast<const ParseError *>(&e) != nullptr;
+    case Kind::Value: return dynamic_cast<const ValueError *>(&e) != nullptr;
+    case Kind::IO: return dynamic_cast<const IOError *>(&e) != nullptr;
+  }
+  return false;
+}
+
+Tensor f32(Shape s) { return Tensor::zeros(std::move(s), DType::F32); }
+Tensor f64(Shape s) { return Tensor::zeros(std::move(s), DType::F64); }
+
+// Parses `source` as the file bad.fj.
+std::function<void()> fj(std::string source) {
+  return [source] { parse_program(source, "bad.fj"); };
+}
+
+const std::vector<BadInput> &catalog() {
+  static const std::vector<BadInput> rows = {
+      // ---- the C++ API: shapes, axes, dtypes ----
+      {"binary broadcast", Kind::Shape, [] { f32({2, 3}) + f32({4}); }, {"[2, 3]", "[4]"}},
+      {"where broadcast", Kind::Shape, [] { where(f32({2}), f32({3}), f32({3})); }, {"[2]", "[3]"}},
+      {"matmul inner dims", Kind::Shape, [] { f32({4, 3}).matmul(f32({5, 2})); },
+       {"inner dims", "f32[4, 3]", "f32[5, 2]"}},
+      {"matmul batch dims", Kind::Shape, [] { f32({2, 4, 3}).matmul(f32({5, 3, 2})); },
+       {"batch", "[2, 4, 3]", "[5, 3, 2]"}},
+      {"matmul of a scalar", Kind::Shape, [] { f32({}).matmul(f32({2, 2})); }, {"f32[]"}},
+      {"reduce axis out of range", Kind::Shape, [] { f32({2, 3}).sum({2}); }, {"dim 2", "[2, 3]"}},
+      {"negative reduce axis out of range", Kind::Shape, [] { f32({2, 3}).max({-3}); },
+       {"-3", "[2, 3]"}},
+      {"repeated reduce axis", Kind::Shape, [] { f32({2, 3}).mean({1, -1}); }, {"repeated", "1"}},
+      {"permute not a permutation", Kind::Shape, [] { f32({2, 3}).permute({0, 0}); },
+       {"[0, 0]", "[2, 3]"}},
+      {"permute of the wrong rank", Kind::Shape, [] { f32({2, 3}).permute({0}); }, {"[0]", "[2, 3]"}},
+      {"reshape element count", Kind::Shape, [] { f32({2, 3}).reshape({4, 2}); },
+       {"[2, 3]", "[4, 2]"}},
+      {"reshape with two -1", Kind::Shape, [] { f32({2, 3}).reshape({-1, -1}); }, {"-1"}},
+      {"reshape negative extent", Kind::Shape, [] { f32({2, 3}).reshape({-2, -3}); }, {"-2"}},
+      {"expand incompatible", Kind::Shape, [] { f32({2, 3}).expand({4, 3}); }, {"[2, 3]", "[4, 3]"}},
+      {"expand to fewer dims", Kind::Shape, [] { f32({2, 3}).expand({3}); }, {"[2, 3]", "[3]"}},
+      {"binary dtype mismatch", Kind::Shape, [] { f32({2}) + f64({2}); }, {"f32[2]", "f64[2]"}},
+      {"matmul dtype mismatch", Kind::Shape, [] { f32({2, 2}).matmul(f64({2, 2})); },
+       {"f32[2, 2]", "f64[2, 2]"}},
+      {"where dtype mismatch", Kind::Shape, [] { where(f32({2}), f32({2}), f64({2})); },
+       {"f32[2]", "f64[2]"}},
+      {"from_vector size", Kind::Shape, [] { Tensor::from_vector<float>({1, 2, 3}, {2, 2}); },
+       {"3", "[2, 2]"}},
+      {"negative extent", Kind::Shape, [] { Tensor::zeros({2, -1}); }, {"-1"}},
+      {"element count overflows int64", Kind::Shape,
+       [] { ir::input(DType::F32, {int64_t{1} << 32, int64_t{1} << 32}); }, {"[4294967296, 4294967296]"}},
+      {"byte count overflows", Kind::Value, [] { Buffer(DType::F64, {int64_t{1} << 61}); },
+       {"f64[2305843009213693952]"}},
+      {"allocation beyond memory", Kind::Value, [] { Buffer(DType::F32, {int64_t{1} << 50}); },
+       {"f32[1125899906842624]"}},
+      // ---- the C++ API: reading and misuse ----
+      {"item of a non-scalar", Kind::Shape, [] { f32({2, 3}).item<float>(); }, {"[2, 3]", "6"}},
+      {"to_vector of the wrong type", Kind::Value, [] { f32({2}).to_vector<double>(); }, {"f32"}},
+      {"item of the wrong type", Kind::Value, [] { f64({}).item<float>(); }, {"f64"}},
+      {"undefined tensor", Kind::Value, [] { Tensor().exp(); }, {"undefined"}},
+      {"undefined operand", Kind::Value, [] { f32({2}) + Tensor(); }, {"undefined"}},
+      {"unbound program input", Kind::Value,
+       [] { evaluate({ir::unary(Op::Exp, ir::input(DType::F32, {2}, "a"))}, {}); }, {"'a'"}},
+      {"input bound to the wrong shape", Kind::Shape,
+       [] {
+         NodeRef a = ir::input(DType::F32, {2}, "a");
+         evaluate({ir::unary(Op::Exp, a)}, {{a.get(), Buffer(DType::F32, {3})}});
+       },
+       {"'a'", "f32[2]", "f32[3]"}},
+      {"unwritable .npy path", Kind::IO, [] { write_npy("/proc/nonexistent/x.npy", Buffer(DType::F32, {1})); },
+       {"/proc/nonexistent/x.npy"}},
+      {"unreadable .npy path", Kind::IO, [] { read_npy("/nonexistent/x.npy"); }, {"/nonexistent/x.npy"}},
+      {"unreadable .fj path", Kind::IO, [] { parse_program_file("/nonexistent/p.fj"); }, {"/nonexistent/p.fj"}},
+      // ---- the .fj format ----
+      {".fj unknown name", Kind::Parse, fj("b = a + 1\nout b\n"), {"bad.fj:1:5", "'a'"}},
+      {".fj duplicate name", Kind::Parse, fj("a = input f32[2]\na = input f32[2]\nout a\n"),
+       {"bad.fj:2:1", "'a'"}},
+      {".fj missing out", Kind::Parse, fj("a = input f32[2]\n"), {"bad.fj:1", "out"}},
+      {".fj duplicate output", Kind::Parse, fj("a = input f32[2]\nout a\nout a\n"), {"bad.fj:3:5", "'a'"}},
+      {".fj unknown output", Kind::Parse, fj("a = input f32[2]\nout z\n"), {"bad.fj:2:5", "'z'"}},
+      {".fj bad dtype", Kind::Parse, fj("a = input f16[2]\nout a\n"), {"bad.fj:1:11", "'f16'"}},
+      {".fj bad shape syntax", Kind::Parse, fj("a = input f32[2,\nout a\n"), {"bad.fj:1:17"}},
+      {".fj negative extent", Kind::Parse, fj("a = input f32[-2]\nout a\n"), {"bad.fj:1", "-2"}},
+      {".fj overflowing shape", Kind::Parse, fj("a = input f32[4294967296, 4294967296]\nout a\n"),
+       {"bad.fj:1", "[4294967296, 4294967296]"}},
+      {".fj extent out of int64", Kind::Parse, fj("a = input f32[99999999999999999999]\nout a\n"),
+       {"bad.fj:1", "99999999999999999999"}},
+      {".fj unknown function", Kind::Parse, fj("a = input f32[2]\nb = foo(a)\nout b\n"),
+       {"bad.fj:2:5", "'foo'"}},
+      {".fj wrong arity", Kind::Parse, fj("a = input f32[2]\nb = exp(a, a)\nout b\n"), {"bad.fj:2:5", "exp"}},
+      {".fj reduce axis", Kind::Parse, fj("a = input f32[2, 3]\nb = sum(a, 5)\nout b\n"),
+       {"bad.fj:2:5", "dim 5", "f32[2, 3]"}},
+      {".fj broadcast", Kind::Parse, fj("a = input f32[2, 3]\nb = input f32[4]\nc = a + b\nout c\n"),
+       {"bad.fj:3:7", "[2, 3]", "[4]"}},
+      {".fj dtype mismatch", Kind::Parse, fj("a = input f32[2]\nb = input f64[2]\nc = a + b\nout c\n"),
+       {"bad.fj:3:7", "f32[2]", "f64[2]"}},
+      {".fj matmul inner dims", Kind::Parse, fj("a = input f32[4, 3]\nb = input f32[5, 2]\nc = a @ b\nout c\n"),
+       {"bad.fj:3:7", "f32[4, 3]", "f32[5, 2]"}},
+      {".fj chained comparison", Kind::Parse, fj("a = input f32[2]\nb = a < a < a\nout b\n"),
+       {"bad.fj:2:11", "chain"}},
+      {".fj unbalanced parenthesis", Kind::Parse, fj("a = input f32[2]\nb = (a + 1\nout b\n"), {"bad.fj:2"}},
+      {".fj nesting too deep", Kind::Parse,
+       fj("a = input f32[2]\nb = " + std::string(10000, '(') + "a" + std::string(10000, ')') + "\nout b\n"),
+       {"bad.fj:2"}},
+      {".fj stray character", Kind::Parse, fj("a = input f32[2]\nb = a $ a\nout b\n"), {"bad.fj:2:7", "$"}},
+  };
+  return rows;
+}
+
+TEST(BadInput, EachRaisesItsErrorNamingTheValue) {
+  for (const BadInput &row : catalog()) {
+    SCOPED_TRACE(row.name);
+    try {
+      row.run();
+      ADD_FAILURE() << "no error";
+    } catch (const std::exception &e) {
+      EXPECT_TRUE(is_kind(e, row.kind)) << "wrong error type: " << e.what();
+      for (const std::string &s : row.named)
+        EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << "'" << s << "' not in: " << e.what();
+    }
+  }
+}
+
+TEST(BadInput, CatalogIsLarge) { EXPECT_GE(catalog().size(), 30u); }
+
+// A typo in FUSEJIT_NUMERICS must not silently select fast math.
+TEST(BadInput, UnknownNumericsSettingNamesIt) {
+  ::setenv("FUSEJIT_NUMERICS", "fastest", 1);
+  try {
+    numerics_from_env();
+    ADD_FAILURE() << "no error";
+  } catch (const ValueError &e) {
+    EXPECT_NE(std::string(e.what()).find("fastest"), std::string::npos) << e.what();
+  }
+  ::unsetenv("FUSEJIT_NUMERICS");
+}
+
+}  // namespace
+}  // namespace fusejit

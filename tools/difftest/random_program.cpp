@@ -1,0 +1,369 @@
+#include "tools/difftest/random_program.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "ir/error.h"
+#include "ir/graph.h"
+
+namespace fusejit::difftest {
+
+namespace {
+
+// Magnitudes past this are squashed: rounding errors scale with magnitude,
+// and a difference of two large values would turn them into a false alarm.
+constexpr double kMaxBound = 8;
+// Intermediates past this many elements are not built: keeps a seed fast.
+constexpr int64_t kMaxNumel = 4096;
+
+struct Value {
+  NodeRef node;
+  double bound = 1;    // |value| <= bound for inputs in [-1, 1]
+  bool exact = false;  // computed without rounding (inputs, views, neg, max, ...)
+};
+
+// Draws from mt19937_64 directly: std::uniform_int_distribution differs
+// between standard libraries, and a seed must name one program everywhere.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : engine_(seed) {}
+  uint64_t below(uint64_t n) { return n == 0 ? 0 : engine_() % n; }
+  bool percent(int p) { return static_cast<int>(below(100)) < p; }
+  template <typename T>
+  const T &pick(const std::vector<T> &v) { return v[below(v.size())]; }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+class ProgramGenerator {
+ public:
+  ProgramGenerator(uint64_t seed, const RandomProgramOptions &options)
+      : rng_(seed), options_(options), dtype_(rng_.percent(50) ? DType::F32 : DType::F64) {}
+  Program run();
+
+ private:
+  int64_t extent();
+  Shape random_shape(size_t rank);
+  Shape broadcast_partner(const Shape &s);
+  Value new_input(const Shape &s);
+  Value constant();
+  Value &pick_value();
+  Value partner(const Value &a, bool exact);
+  Value squash(Value v);
+  Value positive(const Value &v);
+
+  Value step(const Value &a);
+  Value unary(const Value &a);
+  Value binary(const Value &a);
+  Value compare(const Value &a);
+  Value where(const Value &a);
+  Value reduce(const Value &a);
+  Value view(const Value &a);
+  Value reshape(const Value &a);
+  Value expand(const Value &a);
+  Value matmul(const Value &a);
+
+  Rng rng_;
+  RandomProgramOptions options_;
+  DType dtype_;
+  std::vector<Value> pool_;
+  std::vector<NodeRef> inputs_;
+};
+
+// Small and odd extents, and sometimes 0 or past a vector width.
+int64_t ProgramGenerator::extent() {
+  static const std::vector<int64_t> common = {1, 1, 2, 3, 3, 4, 5, 7};
+  static const std::vector<int64_t> rare = {0, 9, 16, 17, 33};
+  return rng_.percent(8) ? rng_.pick(rare) : rng_.pick(common);
+}
+
+Shape ProgramGenerator::random_shape(size_t rank) {
+  Shape s(rank);
+  for (int64_t &d : s) d = extent();
+  while (numel(s) > kMaxNumel / 4) *std::max_element(s.begin(), s.end()) /= 2;
+  return s;
+}
+
+// A shape that broadcasts with `s`: a suffix of it, some dims set to 1,
+// sometimes a new leading dim.
+Shape ProgramGenerator::broadcast_partner(const Shape &s) {
+  Shape p(s.begin() + static_cast<long>(rng_.below(s.size() + 1) / 2), s.end());
+  for (int64_t &d : p)
+    if (rng_.percent(30)) d = 1;
+  if (rng_.percent(10)) p.insert(p.begin(), 1 + static_cast<int64_t>(rng_.below(3)));
+  return p;
+}
+
+Value ProgramGenerator::new_input(const Shape &s) {
+  NodeRef in = ir::input(dtype_, s, "x" + std::to_string(inputs_.size()));
+  inputs_.push_back(in);
+  return {in, 1, true};
+}
+
+// Constants exactly representable in f32, so printing loses nothing.
+Value ProgramGenerator::constant() {
+  static const std::vector<double> values = {0.5, 2, -1, 0.25, 3, 1.5, 0};
+  double v = rng_.pick(values);
+  return {ir::constant(v, dtype_), std::fabs(v), true};
+}
+
+Value &ProgramGenerator::pick_value() {
+  return rng_.percent(60) ? pool_.back() : pool_[rng_.below(pool_.size())];
+}
+
+// An operand for `a`: a value from the pool that broadcasts with it, a
+// new input of a compatible shape, or a constant.
+Value ProgramGenerator::partner(const Value &a, bool exact) {
+  std::vector<const Value *> fits;
+  for (const Value &v : pool_) {
+    if (exact && !v.exact) continue;
+    try {
+      Shape s = shape_broadcast(a.node->shape, v.node->shape);
+      if (numel(s) <= kMaxNumel) fits.push_back(&v);
+    } catch (const ShapeError &) {
+    }
+  }
+  int roll = static_cast<int>(rng_.below(100));
+  if (roll < 45 && !fits.empty()) return *rng_.pick(fits);
+  if (roll < 80) return new_input(broadcast_partner(a.node->shape));
+  return constant();
+}
+
+Value ProgramGenerator::squash(Value v) {
+  if (v.bound <= kMaxBound) return v;
+  if (v.bound <= 8 * kMaxBound && rng_.percent(50))  // a power of two: exact scaling
+    return {ir::binary(Op::Mul, v.node, ir::constant(0.125, dtype_)), v.bound / 8, false};
+  Op op = rng_.percent(50) ? Op::Tanh : Op::Sigmoid;
+  return {ir::unary(op, v.node), 1, false};
+}
+
+// abs(a) + 0.5: in the domain of log, sqrt, inv, pow and division, and far
+// enough from 0 that their slopes stay small.
+Value ProgramGenerator::positive(const Value &a) {
+  NodeRef p = ir::binary(Op::Add, ir::unary(Op::Abs, a.node), ir::constant(0.5, dtype_));
+  return {p, a.bound + 0.5, false};
+}
+
+Value ProgramGenerator::unary(const Value &a) {
+  static const std::vector<Op> ops = {Op::Neg,  Op::Exp,  Op::Log, Op::Relu, Op::Sigmoid,
+                                      Op::Tanh, Op::Sqrt, Op::Abs, Op::Inv};
+  Op op = rng_.pick(ops);
+  switch (op) {
+    case Op::Neg:
+    case Op::Relu:
+    case Op::Abs:
+      return {ir::unary(op, a.node), a.bound, a.exact};
+    case Op::Exp: {
+      Value x = a.bound <= 2 ? a : Value{ir::unary(Op::Tanh, a.node), 1, false};
+      return squash({ir::unary(Op::Exp, x.node), std::exp(x.bound), false});
+    }
+    case Op::Log: {
+      Value p = positive(a);
+      return {ir::unary(Op::Log, p.node), std::max(1.0, std::log(p.bound)), false};
+    }
+    case Op::Sqrt: {
+      Value p = positive(a);
+      return {ir::unary(Op::Sqrt, p.node), std::sqrt(p.bound), false};
+    }
+    case Op::Inv:
+      return {ir::unary(Op::Inv, positive(a).node), 2, false};
+    default:  // sigmoid, tanh
+      return {ir::unary(op, a.node), 1, false};
+  }
+}
+
+Value ProgramGenerator::binary(const Value &a) {
+  static const std::vector<Op> ops = {Op::Add, Op::Sub, Op::Mul, Op::Div,
+                                      Op::Maximum, Op::Minimum, Op::Pow};
+  Op op = rng_.pick(ops);
+  Value b = partner(a, false);
+  switch (op) {
+    case Op::Add:
+    case Op::Sub:
+      return squash({ir::binary(op, a.node, b.node), a.bound + b.bound, false});
+    case Op::Mul:
+      return squash({ir::binary(op, a.node, b.node), a.bound * b.bound, false});
+    case Op::Div:
+      return squash({ir::binary(op, a.node, positive(b).node), 2 * a.bound, false});
+    case Op::Pow: {
+      // An exponent in [-1, 1] (or a constant), over a base in [0.5, bound + 0.5].
+      Value e = rng_.percent(50) ? constant() : Value{ir::unary(Op::Tanh, b.node), 1, false};
+      Value base = positive(a);
+      double bound = std::pow(std::max(2.0, base.bound), std::max(1.0, e.bound));
+      return squash({ir::binary(Op::Pow, base.node, e.node), bound, false});
+    }
+    default:  // maximum, minimum
+      return {ir::binary(op, a.node, b.node), std::max(a.bound, b.bound), a.exact && b.exact};
+  }
+}
+
+// Comparisons see exact operands only: a rounding difference between two
+// correct evaluations must not flip a 0 into a 1.
+Value ProgramGenerator::compare(const Value &a) {
+  static const std::vector<Op> ops = {Op::Lt, Op::Gt, Op::Eq};
+  Value x = a.exact ? a : new_input(broadcast_partner(a.node->shape));
+  Value y = partner(x, true);
+  return {ir::binary(rng_.pick(ops), x.node, y.node), 1, true};
+}
+
+Value ProgramGenerator::where(const Value &a) {
+  Value c = compare(a);
+  Value y = partner(a, false);
+  try {
+    shape_broadcast(shape_broadcast(c.node->shape, a.node->shape), y.node->shape);
+  } catch (const ShapeError &) {
+    y = constant();  // each broadcasts with `a`, but not all three together
+  }
+  return {ir::where(c.node, a.node, y.node), std::max(a.bound, y.bound), a.exact && y.exact};
+}
+
+Value ProgramGenerator::reduce(const Value &a) {
+  static const std::vector<Op> ops = {Op::Sum, Op::Max, Op::Mean};
+  Op op = rng_.pick(ops);
+  std::vector<int64_t> dims;
+  int64_t terms = 1;
+  int64_t rank = static_cast<int64_t>(a.node->rank());
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!rng_.percent(40)) continue;
+    dims.push_back(rng_.percent(30) ? d - rank : d);  // negative spellings too
+    terms *= a.node->shape[d];
+  }
+  if (dims.empty()) terms = a.node->numel();  // no dims: everything
+  bool keepdim = rng_.percent(40);
+  NodeRef r = ir::reduce(op, a.node, dims, keepdim);
+  if (op == Op::Sum) return squash({r, a.bound * std::max<int64_t>(terms, 1), false});
+  return {r, a.bound, op == Op::Max && a.exact};
+}
+
+// Merge two adjacent dims, split one, insert or drop a 1, or flatten; half
+// the time of a permuted view, which strides cannot express.
+Value ProgramGenerator::reshape(const Value &a) {
+  NodeRef x = a.node;
+  if (x->rank() >= 2 && rng_.percent(50)) x = ir::transpose(x);
+  Shape s = x->shape;
+  int kind = static_cast<int>(rng_.below(4));
+  if (kind == 0 && s.size() >= 2) {
+    size_t i = rng_.below(s.size() - 1);
+    s[i] *= s[i + 1];
+    s.erase(s.begin() + static_cast<long>(i) + 1);
+  } else if (kind == 1 && !s.empty() && s.size() < static_cast<size_t>(options_.max_rank)) {
+    size_t i = rng_.below(s.size());
+    int64_t f = s[i] % 2 == 0 ? 2 : s[i] % 3 == 0 ? 3 : 1;
+    s[i] /= std::max<int64_t>(f, 1);
+    s.insert(s.begin() + static_cast<long>(i), f);
+  } else if (kind == 2 && s.size() < static_cast<size_t>(options_.max_rank)) {
+    s.insert(s.begin() + static_cast<long>(rng_.below(s.size() + 1)), 1);
+  } else {
+    s = {-1};
+  }
+  return {ir::reshape(x, s), a.bound, a.exact};
+}
+
+// Stretch dims of 1, sometimes under a new leading dim.
+Value ProgramGenerator::expand(const Value &a) {
+  Shape s = a.node->shape;
+  for (int64_t &d : s)
+    if (d == 1 && rng_.percent(60)) d = 2 + static_cast<int64_t>(rng_.below(4));
+  if (s.size() < static_cast<size_t>(options_.max_rank) && rng_.percent(40))
+    s.insert(s.begin(), 1 + static_cast<int64_t>(rng_.below(3)));
+  return {ir::expand(a.node, s), a.bound, a.exact};
+}
+
+Value ProgramGenerator::view(const Value &a) {
+  size_t rank = a.node->rank();
+  int kind = static_cast<int>(rng_.below(4));
+  if (kind == 0 && rank >= 2) {
+    std::vector<int64_t> perm(rank);
+    for (size_t i = 0; i < rank; ++i) perm[i] = static_cast<int64_t>(i);
+    for (size_t i = rank - 1; i > 0; --i) std::swap(perm[i], perm[rng_.below(i + 1)]);
+    return {ir::permute(a.node, perm), a.bound, a.exact};
+  }
+  if (kind == 1 && rank >= 2) return {ir::transpose(a.node), a.bound, a.exact};
+  if (kind == 2) return expand(a);
+  return reshape(a);
+}
+
+// a @ b for a new operand b (sometimes a transposed input, so its rows are
+// strided), written with `@` or as the zip-then-reduce it is recognized from.
+Value ProgramGenerator::matmul(const Value &a) {
+  const Shape &sa = a.node->shape;
+  if (sa.empty()) return unary(a);
+  int64_t k = sa.back(), n = extent();
+  Shape sb = {k, n};
+  if (sa.size() >= 3 && rng_.percent(50)) {
+    Shape batch(sa.begin(), sa.end() - 2);
+    for (int64_t &d : batch)
+      if (rng_.percent(30)) d = 1;
+    sb.insert(sb.begin(), batch.begin(), batch.end());
+  }
+  NodeRef b;
+  if (rng_.percent(30)) {
+    std::swap(sb[sb.size() - 1], sb[sb.size() - 2]);
+    b = ir::transpose(new_input(sb).node);
+  } else {
+    b = new_input(sb).node;
+  }
+  double bound = a.bound * std::max<int64_t>(k, 1);
+  if (sa.size() >= 2 && b->rank() == 2 && rng_.percent(50)) {
+    // sum(a[..., m, k, 1] * b[k, n], -2), or over the last dim with b transposed.
+    Shape s = sa;
+    if (rng_.percent(50)) {
+      s.push_back(1);
+      NodeRef zip = ir::binary(Op::Mul, ir::reshape(a.node, s), b);
+      return squash({ir::reduce(Op::Sum, zip, {-2}), bound, false});
+    }
+    s.insert(s.end() - 1, 1);
+    NodeRef zip = ir::binary(Op::Mul, ir::reshape(a.node, s), ir::transpose(b));
+    return squash({ir::reduce(Op::Sum, zip, {-1}), bound, false});
+  }
+  return squash({ir::matmul(a.node, b), bound, false});
+}
+
+Value ProgramGenerator::step(const Value &a) {
+  int roll = static_cast<int>(rng_.below(100));
+  if (roll < 25) return unary(a);
+  if (roll < 50) return binary(a);
+  if (roll < 55) return compare(a);
+  if (roll < 60) return where(a);
+  if (roll < 75) return reduce(a);
+  if (roll < 90) return view(a);
+  return matmul(a);
+}
+
+Program ProgramGenerator::run() {
+  size_t rank = rng_.below(static_cast<uint64_t>(options_.max_rank) + 1);
+  pool_.push_back(new_input(random_shape(rank)));
+  if (rng_.percent(50)) pool_.push_back(new_input(broadcast_partner(pool_[0].node->shape)));
+  int ops = options_.min_ops +
+            static_cast<int>(rng_.below(static_cast<uint64_t>(options_.max_ops - options_.min_ops + 1)));
+  for (int i = 0; i < ops; ++i) {
+    // A step that does not type-check is a gap in the rules above, not a
+    // finding: skip it, deterministically, rather than lose the seed.
+    try {
+      Value v = step(pick_value());
+      if (v.node->numel() <= kMaxNumel) pool_.push_back(v);
+    } catch (const ShapeError &) {
+    }
+  }
+  Program p;
+  p.inputs = inputs_;
+  for (const NodeRef &in : inputs_) p.bindings.emplace_back(in->name, in);
+  std::vector<NodeRef> outs = {pool_.back().node};
+  int extra = static_cast<int>(rng_.below(static_cast<uint64_t>(options_.max_outputs)));
+  for (int i = 0; i < extra; ++i) {
+    const NodeRef &v = pool_[rng_.below(pool_.size())].node;
+    if (std::find(outs.begin(), outs.end(), v) == outs.end()) outs.push_back(v);
+  }
+  for (size_t i = 0; i < outs.size(); ++i) p.outputs.emplace_back("y" + std::to_string(i), outs[i]);
+  return p;
+}
+
+}  // namespace
+
+Program random_program(uint64_t seed, const RandomProgramOptions &options) {
+  return ProgramGenerator(seed, options).run();
+}
+
+}  // namespace fusejit::difftest
