@@ -3,7 +3,6 @@
 // values its message must name. The tool's side (exit code 2) is
 // tests/tool/bad_input_catalog.fj, with bad_inputs.fj, parse_error.fj and
 // disk_cache.fj; byte-level `.npy` damage is tests/npy_test.cpp (NpyErrors).
-// `backward()` with nothing to differentiate joins when autodiff lands.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -91,6 +90,12 @@ const std::vector<BadInput> &catalog() {
       {"item of the wrong type", Kind::Value, [] { f64({}).item<float>(); }, {"f64"}},
       {"undefined tensor", Kind::Value, [] { Tensor().exp(); }, {"undefined"}},
       {"undefined operand", Kind::Value, [] { f32({2}) + Tensor(); }, {"undefined"}},
+      {"backward with nothing to differentiate", Kind::Value, [] { (f32({2}) * 2.0).backward(); },
+       {"nothing to differentiate"}},
+      {"backward seed of the wrong shape", Kind::Shape,
+       [] { (f32({2}).requires_grad() * 2.0).backward(f32({3})); }, {"[2]", "[3]"}},
+      {"requires_grad on a non-leaf", Kind::Value,
+       [] { (f32({2}).requires_grad() + 1.0).requires_grad(); }, {"leaf"}},
       {"unbound program input", Kind::Value,
        [] { evaluate({ir::unary(Op::Exp, ir::input(DType::F32, {2}, "a"))}, {}); }, {"'a'"}},
       {"input bound to the wrong shape", Kind::Shape,

@@ -43,6 +43,7 @@ struct FuzzOptions {
   int max_ops = 14;
   bool no_reduce = false;  // write failing programs as generated
   bool verbose = false;
+  bool grad = false;       // also check gradients (as run --check --grad)
 };
 
 int dump_command(const DumpOptions &opts);

@@ -45,9 +45,9 @@ std::string report_failure(const FuzzOptions &opts, uint64_t seed, const Program
   Program reduced = p;
   if (!opts.no_reduce)
     reduced = difftest::reduce_program(p, [&](const Program &q) {
-      return difftest::check_program(q).kind == first.kind;
+      return difftest::check_program(q, opts.grad).kind == first.kind;
     });
-  CheckResult result = difftest::check_program(reduced);
+  CheckResult result = difftest::check_program(reduced, opts.grad);
   std::error_code ec;
   std::filesystem::create_directories(opts.out_dir, ec);
   FUSEJIT_USER_CHECK(!ec, IOError, "--out ", opts.out_dir, ": cannot create directory: ", ec.message());
@@ -62,7 +62,7 @@ std::string report_failure(const FuzzOptions &opts, uint64_t seed, const Program
                              std::to_string(difftest::program_ops(p)) + " to " +
                              std::to_string(difftest::program_ops(reduced)) + " ops: " +
                              kind_name(result.kind) + ": " + result.message) +
-                       "# replay: fusejit run " + file + " --check\n" + print_program(reduced));
+                       "# replay: fusejit run " + file + " --check" + (opts.grad ? " --grad" : "") + "\n" + print_program(reduced));
   return file;
 }
 
@@ -77,6 +77,8 @@ CLI::App *add_fuzz_command(CLI::App &app, FuzzOptions &opts) {
   cmd->add_option("--out", opts.out_dir, "where failing programs go (default fuzz-failures)");
   cmd->add_option("--max-ops", opts.max_ops, "ops drawn per program (default 14)")
       ->check(CLI::Range(2, 1000));
+  cmd->add_flag("--grad", opts.grad,
+                "also check the gradients of the sum of the outputs with respect to every input");
   cmd->add_flag("--no-reduce", opts.no_reduce, "write failing programs as generated");
   cmd->add_flag("--verbose", opts.verbose, "print every program and its result");
   return cmd;
@@ -89,7 +91,7 @@ int fuzz_command(const FuzzOptions &opts) {
   uint64_t failures = 0;
   for (uint64_t seed = opts.start; seed < opts.start + opts.seeds; ++seed) {
     Program p = difftest::random_program(seed, gen);
-    CheckResult r = difftest::check_program(p);
+    CheckResult r = difftest::check_program(p, opts.grad);
     if (opts.verbose)
       std::cout << "== seed " << seed << ": " << (r.failed() ? kind_name(r.kind) : "ok") << "\n"
                 << print_program(p);

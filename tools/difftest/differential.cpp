@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/grad_program.h"
 #include "engine/realize.h"
 #include "ir/error.h"
 #include "ir/parser.h"
@@ -61,14 +62,17 @@ CheckResult compare_outputs(const Program &p) {
 
 }  // namespace
 
-CheckResult check_program_text(const std::string &text) {
+CheckResult check_program_text(const std::string &text, bool grad) {
   try {
-    return compare_outputs(parse_program(text, "<random program>"));
+    Program p = parse_program(text, "<random program>");
+    return compare_outputs(grad ? with_gradients(p) : p);
   } catch (const std::exception &e) {
     return {CheckResult::Kind::Error, e.what()};
   }
 }
 
-CheckResult check_program(const Program &p) { return check_program_text(print_program(p)); }
+CheckResult check_program(const Program &p, bool grad) {
+  return check_program_text(print_program(p), grad);
+}
 
 }  // namespace fusejit::difftest

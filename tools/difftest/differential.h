@@ -23,8 +23,10 @@ struct CheckResult {
 };
 
 // Checks the program as printed and parsed back, so the text that is
-// written for a failure is exactly what was checked.
-CheckResult check_program(const Program &p);
-CheckResult check_program_text(const std::string &text);
+// written for a failure is exactly what was checked. With `grad`, the
+// gradients of the sum of the outputs with respect to every input are
+// checked too, as `fusejit run FILE --check --grad` does.
+CheckResult check_program(const Program &p, bool grad = false);
+CheckResult check_program_text(const std::string &text, bool grad = false);
 
 }  // namespace fusejit::difftest
