@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ir/node.h"
 #include "runtime/buffer.h"
 
 namespace fusejit {
@@ -13,6 +14,12 @@ namespace fusejit {
 // Relative tolerance for a value of `dtype` computed through reductions of
 // at most `reduction_length` terms: 1e-5 (f32) or 1e-12 (f64), times sqrt(K).
 double default_tolerance(DType dtype, int64_t reduction_length);
+
+// The tolerance for the value of `root` computed by the JIT, checked against
+// the interpreter: default_tolerance scaled by the longest reduction (or
+// matmul K) behind it times the number of reductions. What `run --check`
+// and `fusejit fuzz` use.
+double tolerance_for(const NodeRef &root);
 
 struct Comparison {
   bool ok = true;

@@ -24,4 +24,9 @@ Buffer random_normal(DType dtype, Shape shape, Generator &g) {
   return b;
 }
 
+Buffer seeded_input(DType dtype, Shape shape, uint64_t seed, size_t index) {
+  Generator g(seed * 0x9E3779B97F4A7C15ULL + index);
+  return random_uniform(dtype, std::move(shape), g, -1.0, 1.0);
+}
+
 }  // namespace fusejit

@@ -49,9 +49,7 @@ std::vector<BoundInput> bind_inputs(const Program &p, const RunOptions &opts) {
     const NodeRef &in = p.inputs[k];
     auto file = files.find(in->name);
     if (file == files.end()) {
-      // One stream per input, so adding an input does not change the others.
-      Generator g(opts.seed * 0x9E3779B97F4A7C15ULL + k);
-      bound.push_back({in, in->name, "random", random_uniform(in->dtype, in->shape, g, -1.0, 1.0)});
+      bound.push_back({in, in->name, "random", seeded_input(in->dtype, in->shape, opts.seed, k)});
       continue;
     }
     Buffer value = read_npy(file->second);
@@ -62,23 +60,6 @@ std::vector<BoundInput> bind_inputs(const Program &p, const RunOptions &opts) {
     bound.push_back({in, in->name, file->second, value});
   }
   return bound;
-}
-
-// The longest reduction any output depends on, for check tolerances.
-int64_t longest_reduction(const std::vector<NodeRef> &roots) {
-  int64_t longest = 1, count = 0;
-  for (const Node *n : topo_order(roots)) {
-    int64_t len = 1;
-    if (n->kind() == OpKind::Reduce)
-      for (int64_t d : n->dims) len *= n->args[0]->shape[d];
-    else if (n->kind() == OpKind::Matmul)
-      len = n->args[0]->shape.back();
-    else
-      continue;
-    longest = std::max(longest, len);
-    ++count;
-  }
-  return longest * std::max<int64_t>(count, 1);
 }
 
 std::vector<KernelTiming> time_kernels(const CompiledPlan &compiled, const std::vector<Buffer> &leaves,
@@ -121,8 +102,7 @@ int run_command(const RunOptions &opts) {
   if (opts.check) {
     std::vector<Buffer> want = evaluate_reference(roots, values);
     for (size_t i = 0; i < outputs.size(); ++i) {
-      double tol = default_tolerance(outputs[i].dtype(), longest_reduction({roots[i]}));
-      checks.push_back(compare_values(outputs[i], want[i], tol));
+      checks.push_back(compare_values(outputs[i], want[i], tolerance_for(roots[i])));
       failed |= !checks.back().ok;
     }
   }
