@@ -42,8 +42,8 @@ void run_thread(const Tensor &shared, int thread, std::string &failure) {
   }
 }
 
-TEST(Concurrency, ThreadsRealizeIndependentGraphsSharingTheCaches) {
-  Tensor shared = Tensor::rand({7, 5}, DType::F32, 1);
+// Runs run_thread on kThreads threads at once; each one's failure, or "".
+std::vector<std::string> run_threads(const Tensor &shared) {
   std::vector<std::string> failures(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
@@ -55,6 +55,12 @@ TEST(Concurrency, ThreadsRealizeIndependentGraphsSharingTheCaches) {
       }
     });
   for (std::thread &t : threads) t.join();
+  return failures;
+}
+
+TEST(Concurrency, ThreadsRealizeIndependentGraphsSharingTheCaches) {
+  Tensor shared = Tensor::rand({7, 5}, DType::F32, 1);
+  std::vector<std::string> failures = run_threads(shared);
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
 }
 
@@ -64,17 +70,7 @@ TEST(Concurrency, TinyCachesUnderConcurrentUse) {
   set_plan_cache_capacity(1);
   jit_engine().set_max_kernels(1);
   Tensor shared = Tensor::rand({7, 5}, DType::F32, 2);
-  std::vector<std::string> failures(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      try {
-        run_thread(shared, t, failures[t]);
-      } catch (const std::exception &e) {
-        failures[t] = e.what();
-      }
-    });
-  for (std::thread &t : threads) t.join();
+  std::vector<std::string> failures = run_threads(shared);
   set_plan_cache_capacity(512);
   jit_engine().set_max_kernels(2048);
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;

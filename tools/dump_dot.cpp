@@ -1,21 +1,15 @@
 // DOT pictures of the graph and kernels stages, for Graphviz's `dot`.
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ir/printer.h"
 #include "tools/dump_formats.h"
 
 namespace fusejit::tool {
 
 namespace {
-
-std::string literal(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
 
 // "k1: reduce(sum) f32 domain [8, 1 | 10]", as the kernels text prints it.
 std::string kernel_title(const Kernel &k) {
@@ -147,9 +141,9 @@ std::string op_label(const Node &n, const std::string &name, bool inline_constan
   std::string op = op_name(n.op);
   if (n.kind() == OpKind::Reduce) op += " " + shape_str(n.dims) + (n.keepdim ? " keepdim" : "");
   if (n.is(Op::Permute)) op += " " + shape_str(n.dims);
-  if (n.is(Op::Const)) op = literal(n.value);
+  if (n.is(Op::Const)) op = format_float(n.value);
   for (const NodeRef &a : n.args)
-    if (inline_constants && a->is(Op::Const)) op += " " + literal(a->value);
+    if (inline_constants && a->is(Op::Const)) op += " " + format_float(a->value);
   return name.empty() ? op : name + "\n" + op;
 }
 
@@ -162,7 +156,7 @@ std::string program_dot(const Program &p, const std::string &title, const std::v
   os << "digraph " << dot_quote(title) << " {\n" << kPreamble;
   for (const auto &[n, id] : ids) {
     std::string shape = n->is(Op::Input) ? "box" : n->is(Op::Const) ? "plaintext" : "ellipse";
-    std::string label = n->is(Op::Const) ? literal(n->value) : op_label(*n, id, false);
+    std::string label = n->is(Op::Const) ? format_float(n->value) : op_label(*n, id, false);
     if (!n->is(Op::Const)) label += "\n" + type_str(n->dtype, n->shape);
     os << "  " << dot_quote(id) << " [shape=" << shape << (outputs.count(n) ? ", peripheries=2" : "")
        << ", label=" << dot_quote(label) << "];\n";
