@@ -42,7 +42,7 @@ KernelRunner chunked_runner(const Plan &plan, Numerics numerics, int chunks) {
 }
 
 // The graph as the pipeline sees it: matmuls recognized, then fused.
-Plan plan_of(const std::vector<NodeRef> &roots) { return fuse(optimize_graph(roots)); }
+Plan plan_of(const std::vector<NodeRef> &roots) { return fuse(optimize_graph(roots, Numerics::Fast)); }
 
 int count_matmul_kernels(const Plan &plan) {
   int n = 0;

@@ -52,7 +52,8 @@ CLI::App *add_dump(CLI::App &app, DumpOptions &dump) {
   cmd->add_flag("--llvm-before-opt", dump.llvm_before_opt,
                 "with --stage llvm: the IR as lowered, before the O3 pipeline (default: after)");
   cmd->add_option("--numerics", dump.numerics,
-                  "fast|strict, for --stage llvm and asm (default: FUSEJIT_NUMERICS, else fast)")
+                  "fast|strict: which identities the optimized graph folds (strict: only IEEE-exact ones) and how "
+                  "llvm and asm compile (default: FUSEJIT_NUMERICS, else fast)")
       ->check(CLI::IsMember({"fast", "strict"}))
       ->type_name("NUMERICS");
   cmd->footer(std::string("\n") + kExitCodes +
