@@ -112,6 +112,8 @@ const std::vector<BadInput> &catalog() {
       {"unwritable .npy path", Kind::IO, [] { write_npy("/proc/nonexistent/x.npy", Buffer(DType::F32, {1})); },
        {"/proc/nonexistent/x.npy"}},
       {"unreadable .npy path", Kind::IO, [] { read_npy("/nonexistent/x.npy"); }, {"/nonexistent/x.npy"}},
+      {".npy path that is a device", Kind::IO, [] { read_npy("/dev/zero"); },
+       {"/dev/zero", "character device"}},
       {"unreadable .fj path", Kind::IO, [] { parse_program_file("/nonexistent/p.fj"); }, {"/nonexistent/p.fj"}},
       // ---- the .fj format ----
       {".fj unknown name", Kind::Parse, fj("b = a + 1\nout b\n"), {"bad.fj:1:5", "'a'"}},
