@@ -1,6 +1,7 @@
 // Long sums keep f32 accuracy: blocked accumulation in both numerics, in
 // reductions and matmuls (a single f32 accumulator stalls at 2^24), Strict's
-// fixed and documented order at any thread count.
+// fixed and documented order at any thread count, and a check tolerance
+// that no longer lets a wrong long sum pass.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "engine/pipeline.h"
 #include "engine/realize.h"
 #include "ir/graph.h"
+#include "runtime/compare.h"
 #include "runtime/parallel_for.h"
 #include "runtime/random.h"
 
@@ -149,6 +151,26 @@ TEST(LongSumStrict, FollowsTheDocumentedOrderAtAnyThreadCount) {
     for (int64_t i = 0; i < 5000; ++i) column[i] = p[i * 4000 + j];
     EXPECT_EQ(results[0][2].data<float>()[j], documented_sum(column.data(), 5000)) << "column " << j;
   }
+}
+
+// The check tolerance grows with the reduction length only up to a small
+// fraction of the value: before, 1e-5 * sqrt(K) passed anything for K >= 1e10.
+TEST(CheckTolerance, AnEightySevenPercentErrorFailsWhateverTheLength) {
+  NodeRef x = input(DType::F32, {1}, "x");
+  NodeRef total = reduce(Op::Sum, expand(x, {100'000, 100'000}), {});  // K = 1e10
+  double tolerance = tolerance_for(total);
+  EXPECT_LE(tolerance, 1e-2);
+  for (float want : {1e10f, 0.5f}) {
+    Buffer w = Buffer::from_vector<float>({want}, {}), got = Buffer::from_vector<float>({want / 8}, {});
+    Comparison c = compare_values(got, w, tolerance);
+    EXPECT_FALSE(c.ok) << want << ": " << c.describe();
+  }
+  // f64 too (9e18 terms).
+  NodeRef y = input(DType::F64, {1}, "y");
+  EXPECT_LE(tolerance_for(reduce(Op::Sum, expand(y, {3'000'000'000, 3'000'000'000}), {})), 1e-8);
+  // Short reductions keep the tolerance they had.
+  EXPECT_DOUBLE_EQ(default_tolerance(DType::F32, 100.0), 1e-4);
+  EXPECT_DOUBLE_EQ(default_tolerance(DType::F64, 1e6), 1e-9);
 }
 
 }  // namespace
