@@ -177,7 +177,11 @@ OpenedCacheDirectory CacheDirectory::open(const fs::path &path) {
   if (fd.get() < 0) return refuse(errno_text(errno));
   // The directory opened is the one checked, whatever the path does later.
   if (::fstat(fd.get(), &st) != 0) return refuse(errno_text(errno));
-  if (std::string why = foreign_writer(st); !why.empty()) return refuse(why);
+  if (std::string why = foreign_writer(st); !why.empty()) {
+    // Earlier versions created it as the umask allowed, often 0775.
+    if (st.st_uid == ::geteuid()) why += " (chmod 700 makes it usable)";
+    return refuse(why);
+  }
   return {std::unique_ptr<CacheDirectory>(new CacheDirectory(path, fd.release())),
           ""};
 }
