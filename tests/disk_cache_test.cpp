@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "codegen/cache_dir.h"
+#include "codegen/cache_file.h"
 #include "codegen/jit.h"
 #include "codegen/jit_engine.h"
 #include "codegen/sample_kernels.h"
@@ -355,6 +356,26 @@ TEST_F(DiskCacheTest, BoundOfZeroTurnsTheDiskCacheOff) {
   EXPECT_FALSE(engine.cache_dir().has_value());
   check_saxpy(compile_sample_saxpy(engine, Numerics::Strict, "k"));
   EXPECT_FALSE(fs::exists(cache_));
+}
+
+// Entries of another LLVM, CPU or format are expected after an upgrade and
+// logged at debug level only; damage is a warning.
+TEST(DiskCacheEntry, ForeignIsToldApartFromDamaged) {
+  CacheIdentity mine{"19.1.7", "cpu +a", "key"};
+  CacheIdentity llvm{"18.1.8", "cpu +a", "key"}, cpu{"19.1.7", "cpu +b", "key"};
+  for (const CacheIdentity &other : {llvm, cpu}) {
+    DecodedCacheEntry entry = decode_cache_entry(encode_cache_entry(other, "obj"), mine);
+    EXPECT_FALSE(entry.ok());
+    EXPECT_TRUE(entry.foreign) << entry.error;
+  }
+  std::string valid = encode_cache_entry(mine, "some object bytes");
+  std::string flipped = valid;
+  flipped.back() ^= 1;
+  for (const std::string &damaged : {flipped, valid.substr(0, 14), std::string("junk")}) {
+    DecodedCacheEntry entry = decode_cache_entry(damaged, mine);
+    EXPECT_FALSE(entry.ok());
+    EXPECT_FALSE(entry.foreign) << entry.error;
+  }
 }
 
 // Restores an environment variable when it goes out of scope.
