@@ -194,6 +194,14 @@ Shape matmul_shape(const NodeRef &a, const NodeRef &b) {
   }
   out.push_back(sa[sa.size() - 2]);
   out.push_back(sb.back());
+  // Operands with an empty inner dim may still make a result too large to
+  // count: [2, 0] @ [0, 2^63 - 1].
+  try {
+    numel(out);
+  } catch (const ShapeError &) {
+    throw ShapeError("matmul: the result " + shape_str(out) + " of " + describe(a) + " @ " +
+                     describe(b) + " has more elements than fit in int64");
+  }
   return out;
 }
 
