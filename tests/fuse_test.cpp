@@ -380,5 +380,26 @@ TEST(PlanMemory, DeadIntermediatesShareStorage) {
   expect_matches_interpreter({t}, p);
 }
 
+// Two expensive shared values of one shape are written by one kernel; both
+// live on until the reductions and the sums read them, so each has its own
+// storage slot.
+TEST(PlanMemory, TempsOneKernelWritesGetTheirOwnSlots) {
+  NodeRef x = input(DType::F32, {5, 7}), y = input(DType::F32, {5, 7});
+  NodeRef t = x, u = y;
+  for (int i = 0; i <= kRecomputeOps; ++i) t = unary(Op::Tanh, t), u = unary(Op::Sigmoid, u);
+  NodeRef r = binary(Op::Add, binary(Op::Add, reduce(Op::Sum, t, {1}, true), t),
+                     binary(Op::Mul, reduce(Op::Max, u, {1}, true), u));
+  Plan p = fuse({r});
+  plan_memory(p);
+  ASSERT_EQ(p.kernels[0].outputs.size(), 2u) << kernels_text(p);
+  int a = p.kernels[0].outputs[0].buffer, b = p.kernels[0].outputs[1].buffer;
+  EXPECT_EQ(p.buffers[a].role, PlanBuffer::Role::Temp);
+  EXPECT_EQ(p.buffers[b].role, PlanBuffer::Role::Temp);
+  EXPECT_NE(p.buffers[a].slot, p.buffers[b].slot);
+  expect_valid_order(p);
+  expect_matches_interpreter({r}, p, 13);
+  expect_matches_interpreter({r}, p, 14, Runner::Jit);
+}
+
 }  // namespace
 }  // namespace fusejit
