@@ -95,7 +95,7 @@ class BoundaryExplainer {
     for (const Node *top : v_.trace.kernels[k].tops) values += (values.empty() ? "" : ", ") + label(top);
     return kernel.name + " [multi-output]: one loop over domain " + shape_str(kernel.domain) + " writes " +
            std::to_string(kernel.outputs.size()) + " values, " + values +
-           ": they have one shape and dtype, and none loads a buffer another writes";
+           ": they have one shape and dtype, and none reads a buffer another writes";
   }
 
   std::string reason(const FuseTrace::Materialized &m, const std::vector<size_t> &to) const {

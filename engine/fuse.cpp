@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -213,20 +212,14 @@ class Fuser {
     std::map<std::pair<Shape, DType>, std::vector<int>> open;
     for (const Node *n : order_) {
       if (!materialized_.count(n)) continue;
-      // n's kernel must run after every kernel whose buffer it reads, and
-      // may be the kernel of a value it reads only in place.
-      int after = -1, in_place_after = -1;
-      for (const StoredRead &read : stored_reads(n)) {
-        int g = group_of.at(read.value);
-        if (read.in_place) in_place_after = std::max(in_place_after, g);
-        else after = std::max(after, g);
-      }
+      int after = -1;  // the last kernel whose buffer n's kernel reads
+      for (const Node *read : stored_reads(n)) after = std::max(after, group_of.at(read));
       int chosen = -1;
       bool shares = options_.fusion && !anchor_of_.count(n);
       int64_t ops = shares ? own_ops(n) : 0;
       std::vector<int> *candidates = shares ? &open[{n->shape, n->dtype}] : nullptr;
       if (shares) {
-        auto it = std::lower_bound(candidates->begin(), candidates->end(), std::max(after + 1, in_place_after));
+        auto it = std::upper_bound(candidates->begin(), candidates->end(), after);
         for (; it != candidates->end() && chosen < 0; ++it)
           if (groups[*it].ops + ops <= kMaxKernelOps && groups[*it].tops.size() < kMaxKernelOutputs)
             chosen = *it;
@@ -245,27 +238,17 @@ class Fuser {
     return out;
   }
 
-  // A materialized value (not a leaf) top's kernel reads. In place: only
-  // through elementwise ops of top's shape, so at every domain point it is
-  // the element that point computes; a kernel writing both values reuses it
-  // from the register (emit's memo) and never loads the buffer.
-  struct StoredRead {
-    const Node *value;
-    bool in_place;
-  };
-  std::vector<StoredRead> stored_reads(const Node *top) const {
-    std::vector<StoredRead> reads;
-    // Each node is walked at most twice: in place, and through a view.
-    std::vector<std::pair<const Node *, bool>> stack{{top, true}};
-    std::set<std::pair<const Node *, bool>> seen{{top, true}};
+  // The materialized values (not leaves) whose buffers top's kernel loads.
+  std::vector<const Node *> stored_reads(const Node *top) const {
+    std::vector<const Node *> reads, stack{top};
+    std::unordered_set<const Node *> seen{top};
     while (!stack.empty()) {
-      auto [n, in_place] = stack.back();
+      const Node *n = stack.back();
       stack.pop_back();
       for (const NodeRef &a : n->args) {
-        bool still = in_place && is_elementwise(*n) && a->shape == n->shape;
-        if (is_leaf(*a) || !seen.insert({a.get(), still}).second) continue;
-        if (materialized_.count(a.get())) reads.push_back({a.get(), still});
-        else stack.push_back({a.get(), still});
+        if (is_leaf(*a) || !seen.insert(a.get()).second) continue;
+        if (materialized_.count(a.get())) reads.push_back(a.get());
+        else stack.push_back(a.get());
       }
     }
     return reads;

@@ -18,15 +18,13 @@
 // 7. Roots are materialized. No kernel folds more than kMaxKernelOps ops.
 // 8. Materialized elementwise values (roots, and values rules 5 and 7
 //    materialize) of one shape and dtype share a kernel, one loop writing
-//    several outputs, when none of them loads a buffer another one writes:
+//    several outputs, when none of them reads a buffer another one writes:
 //    each joins the first such kernel that runs after every kernel it reads
 //    from and still has room: for its ops (counted as if nothing were shared,
 //    so rule 7 holds), and for one more of at most kMaxKernelOutputs outputs
-//    (LLVM's time on a loop grows faster than the buffers it writes). A value
-//    read only through elementwise ops of the reader's shape (no view) is
-//    read in place: the reader may join its kernel and takes the element
-//    that point computed. Subexpressions they share are computed once.
-//    Reductions and matmuls keep a kernel each.
+//    (LLVM's time on a loop grows faster than the buffers it writes).
+//    Subexpressions they share are computed once. Reductions and matmuls
+//    keep a kernel each.
 // Leaves (inputs and values realized earlier) are read from their buffers.
 #pragma once
 
