@@ -7,8 +7,6 @@ namespace fusejit {
 
 namespace {
 
-constexpr std::string_view kMagic{"FJITOBJ\0", 8};
-
 void put_u32(std::string &out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(char((v >> (8 * i)) & 0xff));
 }
@@ -85,7 +83,7 @@ uint64_t fnv1a64(std::string_view bytes) {
 
 std::string encode_cache_entry(const CacheIdentity &identity,
                                std::string_view payload) {
-  std::string out(kMagic);
+  std::string out(kCacheMagic);
   put_u32(out, kCacheFormatVersion);
   put_string(out, identity.llvm_version);
   put_string(out, identity.host_cpu);
@@ -104,15 +102,19 @@ DecodedCacheEntry decode_cache_entry(std::string_view file,
     result.error = in.truncated() ? "truncated" : std::move(why);
     return result;
   };
-  if (in.bytes(kMagic.size()) != kMagic) return fail("bad magic");
+  if (in.bytes(kCacheMagic.size()) != kCacheMagic) return fail("bad magic");
   uint32_t version = uint32_t(in.uint(4));
+  auto foreign = [&](std::string why) {
+    result.foreign = !in.truncated();
+    return fail(std::move(why));
+  };
   if (version != kCacheFormatVersion)
-    return fail("format version " + std::to_string(version));
+    return foreign("format version " + std::to_string(version));
   std::string_view llvm = in.string();
   if (llvm != expected.llvm_version)
-    return fail(mismatch("LLVM version", llvm, expected.llvm_version));
+    return foreign(mismatch("LLVM version", llvm, expected.llvm_version));
   std::string_view cpu = in.string();
-  if (cpu != expected.host_cpu) return fail("built for another host CPU");
+  if (cpu != expected.host_cpu) return foreign("built for another host CPU");
   std::string_view key = in.string();
   if (key != expected.key) return fail(mismatch("key", key, expected.key));
   uint64_t length = in.uint(8);

@@ -20,6 +20,8 @@
 namespace fusejit {
 
 inline constexpr uint32_t kCacheFormatVersion = 1;
+// The first bytes of every entry: eviction deletes only files that start so.
+inline constexpr std::string_view kCacheMagic{"FJITOBJ\0", 8};
 
 // Everything an object depends on besides its module: files that disagree
 // on any of these are foreign and never loaded.
@@ -37,6 +39,9 @@ std::string encode_cache_entry(const CacheIdentity &identity,
 struct DecodedCacheEntry {
   std::string payload;
   std::string error;  // empty when the entry is valid; else why it is not
+  // The entry is intact but made by another format, LLVM or host CPU: to be
+  // expected after an upgrade, unlike damage.
+  bool foreign = false;
   bool ok() const { return error.empty(); }
 };
 

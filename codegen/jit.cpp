@@ -3,6 +3,7 @@
 #include "codegen/jit.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
@@ -30,6 +31,22 @@ std::optional<std::string> env(const char *name) {
   if (!value || !*value) return std::nullopt;
   return std::string(value);
 }
+
+uint64_t bytes_from_megabytes(const std::string &megabytes) {
+  constexpr uint64_t kMaxMegabytes = UINT64_MAX >> 20;
+  uint64_t value = 0;
+  bool ok = true;
+  for (char c : megabytes) {
+    ok = ok && c >= '0' && c <= '9' &&
+         value <= (kMaxMegabytes - uint64_t(c - '0')) / 10;
+    if (ok) value = value * 10 + uint64_t(c - '0');
+  }
+  if (!ok)
+    throw ValueError(detail::concat(
+        "FUSEJIT_CACHE_MAX_MB=", megabytes,
+        ": expected a whole number of megabytes (0 turns the disk cache off)"));
+  return value << 20;
+}
 }  // namespace
 
 JitOptions JitOptions::from_env() {
@@ -41,6 +58,8 @@ JitOptions JitOptions::from_env() {
   } else if (auto home = env("HOME")) {
     options.cache_dir = *home + "/.cache/fusejit";
   }
+  if (auto megabytes = env("FUSEJIT_CACHE_MAX_MB"))
+    options.cache_max_bytes = bytes_from_megabytes(*megabytes);
   if (auto capacity = env("FUSEJIT_KERNEL_CACHE"))
     options.max_kernels = std::max<size_t>(1, std::strtoull(capacity->c_str(), nullptr, 10));
   return options;

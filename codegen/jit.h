@@ -71,8 +71,12 @@ struct JitStats {
 
 struct JitOptions {
   // Directory of the disk cache; nullopt disables it. If it cannot be
-  // created the engine runs without disk cache (and says so in a debug log).
+  // created or is not trusted (see codegen/cache_dir.h) the engine runs
+  // without disk cache and logs a warning saying why.
   std::optional<std::string> cache_dir;
+  // Bytes the disk cache may hold; past it the least recently used entries
+  // are deleted. 0 disables the disk cache.
+  uint64_t cache_max_bytes = uint64_t(512) << 20;
 
   // Loaded kernels kept beyond those a live CompiledFunction holds; the
   // least recently requested unheld ones are unloaded past it. Kernels a
@@ -81,6 +85,8 @@ struct JitOptions {
 
   // cache_dir: $FUSEJIT_CACHE_DIR, else $XDG_CACHE_HOME/fusejit, else
   // $HOME/.cache/fusejit; nullopt if none of these is set.
+  // cache_max_bytes: $FUSEJIT_CACHE_MAX_MB megabytes (2^20 bytes) if set;
+  // anything but a whole number is a ValueError naming it.
   // max_kernels: $FUSEJIT_KERNEL_CACHE if set (at least 1).
   static JitOptions from_env();
 };

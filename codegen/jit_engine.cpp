@@ -180,7 +180,8 @@ void *JitEngine::Impl::materialize(std::unique_ptr<llvm::Module> module,
 JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
   Impl &impl = *impl_;
   impl.max_kernels = std::max<size_t>(1, options.max_kernels);
-  impl.cache = std::make_unique<KernelObjectCache>(options.cache_dir);
+  impl.cache = std::make_unique<KernelObjectCache>(options.cache_dir,
+                                                   options.cache_max_bytes);
   // Before any kernel links: objects (cached ones too) may call libmvec.
   load_vector_math_library();
   KernelObjectCache *cache = impl.cache.get();

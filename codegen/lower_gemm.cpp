@@ -10,17 +10,19 @@
 //           for jr step nr, ir step mr:    B micro-panel kc x nr -> L1
 //             micro-kernel: mr x nr accumulators in registers over kc
 //
-// Partial sums of earlier k blocks live in the first output and seed the
-// accumulators of the next block, so every output element sums its k terms
-// in order. The last block runs the epilogue on the accumulators and stores
-// every output. Edge tiles use the same micro-kernel on clamped (packed)
-// rows and columns, with masked loads and stores of C.
+// Each k block sums into fresh accumulators, which are then added to the
+// partial sum of the earlier blocks, kept in the first output: a blocked
+// sum, so a long k keeps f32 accuracy (one running sum stalls at 2^24). The
+// last block runs the epilogue on the accumulators and stores every output.
+// Edge tiles use the same micro-kernel on clamped (packed) rows and columns,
+// with masked loads and stores of C.
 //
 // Numerics: Fast multiplies and adds with llvm.fmuladd (one FMA). Strict
-// uses a separate fmul and fadd with no fast-math flags, in k order from
-// +0.0, which is exactly the reduce lowering's sum: Strict GEMM results are
-// bitwise those of the plain loop, whatever the blocking, tile or thread
-// split.
+// uses a separate fmul and fadd with no fast-math flags: each k block of kc
+// terms in k order from +0.0, then the block sums in order from the first.
+// kc comes from the host's vector width (gemm_blocking.h), so Strict GEMM
+// results are fixed on a host whatever the tile or thread split; k <= kc
+// sums in plain k order, as the reduce lowering's sum of up to 4096 terms.
 #include "codegen/lower_gemm.h"
 
 #include <string>
@@ -324,16 +326,14 @@ class GemmLowering {
   void tile(const Tile &t) {
     llvm::Value *full = b_.CreateAnd(b_.CreateICmpEQ(t.rows, i64(g_.mr)), b_.CreateICmpEQ(t.cols, i64(g_.nr)));
     llvm::Value *zero = llvm::ConstantFP::get(vt_, 0.0);
-    if (g_.k_blocks() == 1) {
-      for (llvm::AllocaInst *a : acc_) b_.CreateStore(zero, a);
-    } else {
-      branch(t.first, [&](bool later) {
-        if (!later) for (llvm::AllocaInst *a : acc_) b_.CreateStore(zero, a);
-        else branch(full, [&](bool edge) { load_partial_sums(t, edge); });
-      });
-    }
+    for (llvm::AllocaInst *a : acc_) b_.CreateStore(zero, a);
     if (g_.packed) packed_micro_kernel(t);
     else branch(full, [&](bool edge) { direct_micro_kernel(t, edge); });
+    if (g_.k_blocks() > 1) {
+      branch(t.first, [&](bool later) {
+        if (later) branch(full, [&](bool edge) { add_partial_sums(t, edge); });
+      });
+    }
     if (g_.k_blocks() == 1) {
       branch(full, [&](bool edge) { store_tile(t, edge, true); });
     } else {
@@ -397,7 +397,8 @@ class GemmLowering {
     return add(add(out_base_, mul(m, g_.n)), add(t.n0, i64(j * g_.lanes)));
   }
 
-  void load_partial_sums(const Tile &t, bool edge) {
+  // acc = (the earlier k blocks' sum) + acc.
+  void add_partial_sums(const Tile &t, bool edge) {
     for (int i = 0; i < g_.mr; ++i) {
       llvm::Value *m = row(t, i, edge);
       for (int j = 0; j < vectors(); ++j) {
@@ -407,7 +408,8 @@ class GemmLowering {
           v = b_.CreateMaskedLoad(vt_, p, scalar_align(), lane_mask(t, i, j), llvm::ConstantFP::get(vt_, 0.0));
         else
           v = b_.CreateAlignedLoad(vt_, p, scalar_align());
-        b_.CreateStore(v, acc_[i * vectors() + j]);
+        llvm::AllocaInst *acc = acc_[i * vectors() + j];
+        b_.CreateStore(b_.CreateFAdd(v, b_.CreateLoad(vt_, acc)), acc);
       }
     }
   }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ namespace {
 // Accumulators a row reduction keeps per tile: 4 KiB of f32, small enough
 // for the stack of any thread, long enough to stream each row.
 constexpr int64_t kRowTile = 1024;
+
+// The most terms any sum accumulator takes (see reduce_levels). f32 keeps
+// 24 bits, so one running sum stalls at 2^24 ones; a block's rounding error
+// grows with its length, while its end costs a few instructions (fast's
+// vector partial sums added up, a scalar remainder loop): 4096 keeps both
+// small, the error of a sum of n terms ~ log_4096(n) blocks deep.
+constexpr int64_t kSumBlock = 4096;
 
 // `for (i = lo; i < hi; ++i)` around a body the caller emits between the
 // constructor and close(); loops nest by opening one inside another.
@@ -144,16 +152,6 @@ class KernelLowering {
     return loops;
   }
 
-  std::vector<CountedLoop> open_reduce_loops() {
-    std::vector<CountedLoop> loops;
-    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) {
-      loops.emplace_back(b_, b_.getInt64(0), b_.getInt64(uint64_t(k_.domain[d])),
-                         "r" + std::to_string(d - k_.num_output_dims()));
-      index_[d] = loops.back().index();
-    }
-    return loops;
-  }
-
   static void close(std::vector<CountedLoop> &loops) {
     for (auto it = loops.rbegin(); it != loops.rend(); ++it) it->close();
   }
@@ -166,29 +164,112 @@ class KernelLowering {
     close(loops);
   }
 
-  // Per output point: the accumulator (in a stack slot SROA promotes),
-  // the reduce loops, the scale, the epilogue, the stores.
+  // One loop of a reduction nest: reduced dim `dim` in steps of `step`.
+  struct ReduceLevel {
+    size_t dim;
+    int64_t step;
+  };
+
+  // The reduce loops, outermost first. Sums cut a dim longer than kSumBlock
+  // into blocks of kSumBlock (blocks of those, ... as needed), so no level
+  // runs more than kSumBlock iterations; max runs one loop per dim.
+  std::vector<ReduceLevel> reduce_levels() const {
+    std::vector<ReduceLevel> levels;
+    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) {
+      std::vector<int64_t> steps{1};
+      if (k_.reduce_op == Op::Sum)
+        while ((k_.domain[d] + steps.back() - 1) / steps.back() > kSumBlock) steps.push_back(steps.back() * kSumBlock);
+      for (auto s = steps.rbegin(); s != steps.rend(); ++s) levels.push_back({d, *s});
+    }
+    return levels;
+  }
+
+  // The accumulator of each level: a sum gives every level its own, which
+  // starts at 0 and is added into its parent's when the level's loop ends
+  // (see the floating-point policy in ir/README.md); max shares one.
+  size_t accumulator_of(size_t level) const { return k_.reduce_op == Op::Sum ? level : 0; }
+  size_t num_accumulators(size_t levels) const { return k_.reduce_op == Op::Sum ? std::max<size_t>(levels, 1) : 1; }
+
+  // What a reduction nest does with its accumulators, by accumulator number.
+  struct Accumulators {
+    std::function<void(size_t)> init;          // to the identity
+    std::function<void(size_t, size_t)> fold;  // (into, from): into op= from
+    std::function<void(size_t)> accumulate;    // op= the value at the current point
+  };
+
+  // The reduce loops, with accumulator 0 holding the result after them;
+  // index_ is 0 in the reduced dims afterwards, for the epilogue.
+  void emit_reduce_loops(const Accumulators &acc) {
+    std::vector<ReduceLevel> levels = reduce_levels();
+    if (levels.empty()) {  // a reduction of a scalar: one point
+      acc.init(0);
+      acc.accumulate(0);
+      return;
+    }
+    emit_level(levels, 0, b_.getInt64(0), b_.getInt64(uint64_t(k_.domain[levels[0].dim])), acc);
+    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) index_[d] = b_.getInt64(0);
+  }
+
+  // Level `l` over [lo, hi) of its dim, and the levels inside it.
+  void emit_level(const std::vector<ReduceLevel> &levels, size_t l, llvm::Value *lo, llvm::Value *hi,
+                  const Accumulators &acc) {
+    const ReduceLevel &level = levels[l];
+    size_t mine = accumulator_of(l);
+    bool own = l == 0 || mine != accumulator_of(l - 1);
+    if (own) acc.init(mine);
+    std::string name = "r" + std::to_string(level.dim - k_.num_output_dims());
+    if (level.step > 1) {
+      llvm::Value *step = b_.getInt64(uint64_t(level.step));
+      llvm::Value *blocks = b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(hi, lo), b_.getInt64(uint64_t(level.step - 1))),
+                                          step, name + ".blocks");
+      CountedLoop loop(b_, b_.getInt64(0), blocks, name + ".block" + std::to_string(l));
+      llvm::Value *start = b_.CreateAdd(lo, b_.CreateMul(loop.index(), step), name + ".start", true, true);
+      llvm::Value *next = b_.CreateAdd(start, step, "", true, true);
+      llvm::Value *end = b_.CreateSelect(b_.CreateICmpSLT(next, hi), next, hi, name + ".end");
+      emit_level(levels, l + 1, start, end, acc);
+      loop.close();
+    } else {
+      CountedLoop loop(b_, lo, hi, name);
+      index_[level.dim] = loop.index();
+      if (l + 1 < levels.size())
+        emit_level(levels, l + 1, b_.getInt64(0), b_.getInt64(uint64_t(k_.domain[levels[l + 1].dim])), acc);
+      else
+        acc.accumulate(mine);
+      loop.close();
+    }
+    if (own && l > 0) acc.fold(accumulator_of(l - 1), mine);
+  }
+
+  llvm::Value *identity(llvm::Type *type) const {
+    return k_.reduce_op == Op::Max ? llvm::ConstantFP::getInfinity(type, true) : llvm::ConstantFP::get(type, 0.0);
+  }
+  llvm::Value *combine(llvm::Value *a, llvm::Value *v) {
+    return k_.reduce_op == Op::Max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v) : b_.CreateFAdd(a, v);
+  }
+
+  // Per output point: the accumulators (stack slots SROA promotes), the
+  // reduce loops, the scale, the epilogue, the stores.
   void lower_reduction() {
     if (numel(k_.output_shape()) == 0) return;
     if (reduces_across_rows()) return lower_row_reduction();
-    const Instr &value = k_.body.at(k_.reduce_value);
-    llvm::Type *type = type_of(value.dtype);
+    llvm::Type *type = type_of(k_.body.at(k_.reduce_value).dtype);
     llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-    llvm::AllocaInst *acc = entry.CreateAlloca(type, nullptr, "acc");
-    bool is_max = k_.reduce_op == Op::Max;
+    std::vector<llvm::AllocaInst *> slots;
+    for (size_t i = 0; i < num_accumulators(reduce_levels().size()); ++i)
+      slots.push_back(entry.CreateAlloca(type, nullptr, "acc" + std::to_string(i)));
 
     std::vector<CountedLoop> outer = open_output_loops();
-    b_.CreateStore(is_max ? llvm::ConstantFP::getInfinity(type, true) : llvm::ConstantFP::get(type, 0.0), acc);
-    Shape reduced(k_.domain.end() - k_.num_reduce, k_.domain.end());
-    if (numel(reduced) > 0) {
-      std::vector<CountedLoop> inner = open_reduce_loops();
+    Accumulators acc;
+    acc.init = [&](size_t i) { b_.CreateStore(identity(type), slots[i]); };
+    acc.fold = [&](size_t into, size_t from) {
+      b_.CreateStore(combine(b_.CreateLoad(type, slots[into]), b_.CreateLoad(type, slots[from])), slots[into]);
+    };
+    acc.accumulate = [&](size_t i) {
       emit_instrs(false);
-      llvm::Value *a = b_.CreateLoad(type, acc), *v = values_.at(k_.reduce_value);
-      b_.CreateStore(is_max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v) : b_.CreateFAdd(a, v), acc);
-      close(inner);
-    }
-    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) index_[d] = b_.getInt64(0);
-    reduced_ = b_.CreateLoad(type, acc, "reduced");
+      b_.CreateStore(combine(b_.CreateLoad(type, slots[i]), values_.at(k_.reduce_value)), slots[i]);
+    };
+    emit_reduce_loops(acc);
+    reduced_ = b_.CreateLoad(type, slots[0], "reduced");
     if (k_.reduce_scale != 1.0) reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
     emit_instrs(true);
     store_outputs();
@@ -214,19 +295,21 @@ class KernelLowering {
   }
 
   // for the outer output dims: for each tile of the last output dim:
-  //   acc[j] = init; for the reduced dims: for j: acc[j] op= value;
-  //   for j: epilogue(acc[j] * scale), store.
-  // Each element still sums its reduced dims in order, so Strict results are
-  // those of lower_reduction.
+  //   the reduce loops, each accumulator a row acc[j] of the tile:
+  //     init: for j: acc[j] = identity; accumulate: for j: acc[j] op= value;
+  //   for j: epilogue(acc0[j] * scale), store.
+  // Each element sums its reduced dims in lower_reduction's order, so Strict
+  // results are those of lower_reduction whatever the tiling.
   void lower_row_reduction() {
     const size_t last = k_.num_output_dims() - 1;
     const int64_t width = k_.domain[last];
     const int64_t tile = std::min<int64_t>(width, kRowTile);
-    const Instr &value = k_.body.at(k_.reduce_value);
-    llvm::Type *type = type_of(value.dtype);
+    llvm::Type *type = type_of(k_.body.at(k_.reduce_value).dtype);
     llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-    llvm::AllocaInst *acc = entry.CreateAlloca(llvm::ArrayType::get(type, uint64_t(tile)), nullptr, "acc");
-    bool is_max = k_.reduce_op == Op::Max;
+    std::vector<llvm::AllocaInst *> rows;
+    for (size_t i = 0; i < num_accumulators(reduce_levels().size()); ++i)
+      rows.push_back(
+          entry.CreateAlloca(llvm::ArrayType::get(type, uint64_t(tile)), nullptr, "acc" + std::to_string(i)));
 
     // The output loops but the last; the last dim's range is tiled below.
     std::vector<CountedLoop> outer = open_output_loops(last);
@@ -244,27 +327,34 @@ class KernelLowering {
         b_.CreateSelect(b_.CreateICmpSLT(b_.CreateAdd(start, b_.getInt64(uint64_t(tile))), hi),
                         b_.CreateAdd(start, b_.getInt64(uint64_t(tile))), hi),
         start, "count");
-    auto slot = [&](llvm::Value *j) { return b_.CreateInBoundsGEP(type, acc, j); };
+    auto slot = [&](size_t i, llvm::Value *j) { return b_.CreateInBoundsGEP(type, rows[i], j); };
+    // for (j = 0; j < count; ++j) body(j)
+    auto for_row = [&](const char *name, const std::function<void(llvm::Value *)> &body) {
+      CountedLoop row(b_, b_.getInt64(0), count, name);
+      body(row.index());
+      row.close();
+    };
 
-    CountedLoop init(b_, b_.getInt64(0), count, "init");
-    b_.CreateStore(is_max ? llvm::ConstantFP::getInfinity(type, true) : llvm::ConstantFP::get(type, 0.0),
-                   slot(init.index()));
-    init.close();
+    Accumulators acc;
+    acc.init = [&](size_t i) { for_row("init", [&](llvm::Value *j) { b_.CreateStore(identity(type), slot(i, j)); }); };
+    acc.fold = [&](size_t into, size_t from) {
+      for_row("fold", [&](llvm::Value *j) {
+        llvm::Value *sum = combine(b_.CreateLoad(type, slot(into, j)), b_.CreateLoad(type, slot(from, j)));
+        b_.CreateStore(sum, slot(into, j));
+      });
+    };
+    acc.accumulate = [&](size_t i) {
+      for_row("row", [&](llvm::Value *j) {
+        index_[last] = b_.CreateAdd(start, j, "i", true, true);
+        emit_instrs(false);
+        b_.CreateStore(combine(b_.CreateLoad(type, slot(i, j)), values_.at(k_.reduce_value)), slot(i, j));
+      });
+    };
+    emit_reduce_loops(acc);
 
-    std::vector<CountedLoop> reduce = open_reduce_loops();
-    CountedLoop row(b_, b_.getInt64(0), count, "row");
-    index_[last] = b_.CreateAdd(start, row.index(), "i", true, true);
-    emit_instrs(false);
-    llvm::Value *a = b_.CreateLoad(type, slot(row.index())), *v = values_.at(k_.reduce_value);
-    b_.CreateStore(is_max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v) : b_.CreateFAdd(a, v),
-                   slot(row.index()));
-    row.close();
-    close(reduce);
-
-    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) index_[d] = b_.getInt64(0);
     CountedLoop epilogue(b_, b_.getInt64(0), count, "epilogue");
     index_[last] = b_.CreateAdd(start, epilogue.index(), "i", true, true);
-    reduced_ = b_.CreateLoad(type, slot(epilogue.index()), "reduced");
+    reduced_ = b_.CreateLoad(type, slot(0, epilogue.index()), "reduced");
     if (k_.reduce_scale != 1.0) reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
     emit_instrs(true);
     store_outputs();

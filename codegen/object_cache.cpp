@@ -1,12 +1,7 @@
 // Memory and disk storage of compiled objects (see object_cache.h). Every
 // method here runs inside LLVM's frames or must not fail the compile, so
-// I/O problems are logged and turned into misses, never thrown.
+// disk problems are logged and turned into misses, never thrown.
 #include "codegen/object_cache.h"
-
-#include <unistd.h>
-
-#include <fstream>
-#include <sstream>
 
 #include <llvm/Config/llvm-config.h>
 #include <llvm/IR/Module.h>
@@ -21,31 +16,41 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::optional<fs::path> usable_dir(std::optional<fs::path> dir) {
-  if (!dir) return std::nullopt;
-  std::error_code ec;
-  fs::create_directories(*dir, ec);
-  if (ec || !fs::is_directory(*dir)) {
-    spdlog::debug("jit: disk cache disabled: cannot create {}: {}",
-                  dir->string(), ec ? ec.message() : "not a directory");
-    return std::nullopt;
+// Kinds of disk cache trouble. Each is logged as a warning the first time
+// in a process, then at debug level: a user learns of it without a flood.
+enum class Trouble { Directory, Entry, Write, Count };
+
+void report(Trouble kind, const std::string &message) {
+  static std::atomic<bool> warned[size_t(Trouble::Count)];
+  if (warned[size_t(kind)].exchange(true)) {
+    spdlog::debug("{}", message);
+  } else {
+    spdlog::warn("{} (further such problems are logged at FUSEJIT_LOG=debug)",
+                 message);
   }
-  return dir;
 }
 
-std::optional<std::string> read_file(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return std::move(bytes).str();
+std::unique_ptr<CacheDirectory> open_disk(std::optional<fs::path> dir,
+                                          uint64_t max_bytes) {
+  if (!dir) return nullptr;
+  if (max_bytes == 0) {
+    spdlog::debug("jit: disk cache off: its size bound is 0");
+    return nullptr;
+  }
+  OpenedCacheDirectory opened = CacheDirectory::open(*dir);
+  if (!opened.dir)
+    report(Trouble::Directory,
+           "jit: disk cache off, kernels compile in memory only: " + opened.why);
+  return std::move(opened.dir);
 }
 
 }  // namespace
 
-KernelObjectCache::KernelObjectCache(std::optional<fs::path> dir)
-    : dir_(usable_dir(std::move(dir))) {}
+KernelObjectCache::KernelObjectCache(std::optional<fs::path> dir,
+                                     uint64_t max_bytes)
+    : disk_(open_disk(std::move(dir), max_bytes)), max_bytes_(max_bytes) {
+  if (disk_) dir_ = disk_->path();
+}
 
 fs::path KernelObjectCache::file_for(const std::string &key) const {
   return dir_ ? *dir_ / cache_file_name(key) : fs::path();
@@ -101,8 +106,7 @@ void KernelObjectCache::evict(const std::string &key) {
     std::lock_guard lock(mutex_);
     objects_.erase(key);
   }
-  std::error_code ec;
-  if (dir_) fs::remove(file_for(key), ec);
+  if (disk_) disk_->remove(cache_file_name(key));
 }
 
 void KernelObjectCache::forget(const std::string &key) {
@@ -111,17 +115,26 @@ void KernelObjectCache::forget(const std::string &key) {
 }
 
 std::optional<std::string> KernelObjectCache::read_disk(const std::string &key) {
-  if (!dir_) return std::nullopt;
-  fs::path path = file_for(key);
-  std::optional<std::string> file = read_file(path);
-  if (!file) return std::nullopt;  // absent (or unreadable): a plain miss
-  DecodedCacheEntry entry = decode_cache_entry(*file, identity(key));
+  if (!disk_) return std::nullopt;
+  const std::string name = cache_file_name(key);
+  CacheEntryRead read = disk_->read(name);
+  if (read.outcome == CacheEntryRead::Outcome::Absent) return std::nullopt;
+  if (read.outcome == CacheEntryRead::Outcome::Refused) {
+    ++disk_rejects_;
+    report(Trouble::Entry, "jit: refusing cache file " +
+                               file_for(key).string() + ": " + read.why);
+    disk_->remove(name);  // never followed: a link goes, not its target
+    return std::nullopt;
+  }
+  DecodedCacheEntry entry = decode_cache_entry(read.bytes, identity(key));
   if (!entry.ok()) {
     ++disk_rejects_;
-    spdlog::debug("jit: ignoring corrupt cache file {}: {}", path.string(),
-                  entry.error);
-    std::error_code ec;
-    fs::remove(path, ec);  // the recompiled object replaces it
+    std::string message = "jit: ignoring corrupt cache file " +
+                          file_for(key).string() + ": " + entry.error;
+    // Entries of another LLVM or CPU are expected after an upgrade.
+    if (entry.foreign) spdlog::debug("{}", message);
+    else report(Trouble::Entry, message);
+    disk_->remove(name);  // the recompiled object replaces it
     return std::nullopt;
   }
   ++disk_hits_;
@@ -131,31 +144,33 @@ std::optional<std::string> KernelObjectCache::read_disk(const std::string &key) 
 
 void KernelObjectCache::write_disk(const std::string &key,
                                    std::string_view object) {
-  if (!dir_) return;
-  fs::path path = file_for(key);
-  // A unique temporary renamed over the entry: readers in other processes
-  // see the old file or the new one, never half of one.
-  fs::path temp = path;
-  temp += ".tmp." + std::to_string(::getpid()) + "." +
-          std::to_string(temp_counter_++);
+  if (!disk_) return;
   std::string bytes = encode_cache_entry(identity(key), object);
-  bool written = false;
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.close();
-    written = bool(out);
-  }
-  std::error_code ec;
-  if (written) fs::rename(temp, path, ec);
-  if (!written || ec) {
-    fs::remove(temp, ec);
-    spdlog::debug("jit: could not write cache file {}", path.string());
+  std::string why = disk_->write(cache_file_name(key), bytes);
+  if (!why.empty()) {
+    report(Trouble::Write, "jit: could not write cache file " +
+                               file_for(key).string() + ": " + why);
     return;
   }
   ++disk_writes_;
-  spdlog::debug("jit: wrote cache file {} ({} bytes)", path.string(),
+  spdlog::debug("jit: wrote cache file {} ({} bytes)", file_for(key).string(),
                 bytes.size());
+  bound_disk(bytes.size());
+}
+
+// Called after each write. Evicts to 3/4 of the bound, not just under it,
+// so that not every later write lists the directory again.
+void KernelObjectCache::bound_disk(uint64_t written) {
+  std::lock_guard lock(disk_mutex_);
+  // The first write of a process counts what is there (which includes
+  // `written`) and removes temporary files killed writers left behind.
+  disk_bytes_ = disk_bytes_ ? *disk_bytes_ + written : disk_->sweep();
+  if (*disk_bytes_ <= max_bytes_) return;
+  uint64_t before = *disk_bytes_;
+  disk_bytes_ = disk_->evict_to(max_bytes_ / 4 * 3);
+  spdlog::debug("jit: disk cache held {} bytes, more than its bound of {}: "
+                "evicted the least recently used down to {}",
+                before, max_bytes_, *disk_bytes_);
 }
 
 }  // namespace fusejit

@@ -1,12 +1,15 @@
 // Compiled kernel objects, kept in memory by module identifier (which the
 // JIT sets to the cache key) and, given a directory, on disk so that later
-// processes skip LLVM entirely. Disk entries are validated on every read
-// (cache_file.h); an invalid one is deleted and the kernel compiled afresh.
+// processes skip LLVM entirely. Disk entries are loaded only if trusted
+// (cache_dir.h) and valid (cache_file.h); any other is deleted and the
+// kernel compiled afresh. The disk holds at most `max_bytes` of entries,
+// the least recently used evicted first.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,14 +17,17 @@
 
 #include <llvm/ExecutionEngine/ObjectCache.h>
 
+#include "codegen/cache_dir.h"
 #include "codegen/cache_file.h"
 
 namespace fusejit {
 
 class KernelObjectCache final : public llvm::ObjectCache {
  public:
-  // Memory only if `dir` is nullopt or cannot be created.
-  explicit KernelObjectCache(std::optional<std::filesystem::path> dir);
+  // Memory only if `dir` is nullopt, cannot be created or is not trusted
+  // (which is logged), or if `max_bytes` is 0.
+  KernelObjectCache(std::optional<std::filesystem::path> dir,
+                    uint64_t max_bytes);
 
   // Called by LLVM after codegen: keeps the object, writes it to disk.
   void notifyObjectCompiled(const llvm::Module *module,
@@ -55,11 +61,19 @@ class KernelObjectCache final : public llvm::ObjectCache {
   std::optional<std::string> read_disk(const std::string &key);
   void write_disk(const std::string &key, std::string_view object);
 
-  std::optional<std::filesystem::path> dir_;
+  void bound_disk(uint64_t written);
+
+  std::unique_ptr<CacheDirectory> disk_;
+  std::optional<std::filesystem::path> dir_;  // disk_'s path
+  uint64_t max_bytes_;
   std::mutex mutex_;  // guards objects_
   std::unordered_map<std::string, std::string> objects_;
+  std::mutex disk_mutex_;  // guards disk_bytes_
+  // Bytes of entries on disk as last counted plus what this process wrote
+  // since; unknown until this process first writes, which sweeps first.
+  std::optional<uint64_t> disk_bytes_;
   std::atomic<uint64_t> compiles_{0}, disk_hits_{0}, disk_rejects_{0},
-      disk_writes_{0}, temp_counter_{0};
+      disk_writes_{0};
 };
 
 }  // namespace fusejit

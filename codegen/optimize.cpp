@@ -5,7 +5,6 @@
 #include <mutex>
 
 #include <llvm/ADT/SmallString.h>
-#include <llvm/Analysis/TargetLibraryInfo.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -17,6 +16,7 @@
 
 #include "codegen/host_target.h"
 #include "codegen/llvm_error.h"
+#include "codegen/vector_math.h"
 
 namespace fusejit {
 
@@ -71,12 +71,10 @@ void optimize_module(llvm::Module &module, llvm::TargetMachine &tm) {
   llvm::FunctionAnalysisManager functions;
   llvm::CGSCCAnalysisManager cgscc;
   llvm::ModuleAnalysisManager modules;
-  // Registered before the defaults, which then leave it in place.
-  llvm::TargetLibraryInfoImpl library(tm.getTargetTriple());
-  if (wants_vector_math(module) && load_vector_math_library())
-    library.addVectorizableFunctionsFromVecLib(
-        llvm::TargetLibraryInfoImpl::LIBMVEC_X86, tm.getTargetTriple());
-  functions.registerPass([&] { return llvm::TargetLibraryAnalysis(library); });
+  // libmvec is bound call by call (vector_math.h), not through
+  // TargetLibraryInfo's vector-library table: that table would let the
+  // vectorizer mix libmvec's and libm's results for one value.
+  if (wants_vector_math(module) && load_vector_math_library()) bind_vector_math(module, tm);
   builder.registerModuleAnalyses(modules);
   builder.registerCGSCCAnalyses(cgscc);
   builder.registerFunctionAnalyses(functions);

@@ -27,10 +27,10 @@ void optimize_module(llvm::Module &module, llvm::TargetMachine &tm);
 // The JIT calls it before linking any kernel, cached objects included.
 bool load_vector_math_library();
 
-// Marks `module` so optimize_module lets the loop vectorizer call libmvec
-// (when it is loaded). Its results differ from scalar libm's by a few ulp,
-// and which elements take the vector path depends on loop bounds, so only
-// kernels that do not promise reproducible results may ask for it.
+// Marks `module` so optimize_module computes its exp/log/pow through
+// libmvec (when it is loaded), the same routine at every width
+// (vector_math.h). Its results differ from scalar libm's by a few ulp, so
+// only kernels that do not promise reproducible results may ask for it.
 void request_vector_math(llvm::Module &module);
 
 // `module` as text at `stage`: as given, after optimize_module, or as host

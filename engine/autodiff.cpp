@@ -93,12 +93,18 @@ Contributions mean_rule(const Step &s) {
 }
 
 // max routes the gradient to the arg-max; ties share it evenly (each of k
-// tied elements gets 1/k), so the gradient still sums to the incoming one.
+// tied elements gets 1/k), so the gradient still sums to the incoming one
+// (PyTorch's amax). The kernels that compute the mask recompute x, which
+// codegen makes bit for bit the x the max saw (codegen/vector_math.h), so
+// the mask holds the maximum. The count is kept at least 1 regardless: a
+// row whose max equals none of its elements (a NaN row) gets a zero
+// gradient rather than 0/0 spread over it.
 Contributions max_rule(const Step &s) {
   const NodeRef &x = s.arg(0);
   Shape keep = keepdim_shape(x->shape, s.out->dims);
   NodeRef mask = cmp(Op::Eq, x, reshape_to(s.out, keep));
-  NodeRef count = ir::reduce(Op::Sum, mask, s.out->dims, /*keepdim=*/true);
+  NodeRef count = ir::binary(Op::Maximum, ir::reduce(Op::Sum, mask, s.out->dims, /*keepdim=*/true),
+                             num(1, x));
   return {mul(mask, div(keepdim_grad(s), count))};
 }
 

@@ -22,8 +22,9 @@ namespace fusejit {
 // not in `wrt` get nothing.
 //
 // Non-smooth points (documented choices): relu'(0) = 0, abs'(0) = 0; ties of
-// maximum/minimum and of a max reduction share the gradient evenly; the
-// exponent's gradient of pow(a, b) is 0 where a == 0.
+// maximum/minimum and of a max reduction share the gradient evenly, and a
+// max over a row holding NaN gives that row zeros; the exponent's gradient
+// of pow(a, b) is 0 where a == 0.
 std::vector<NodeRef> gradients(const NodeRef &root, const std::vector<NodeRef> &wrt,
                                NodeRef seed = nullptr);
 

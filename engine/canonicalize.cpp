@@ -1,5 +1,7 @@
 #include "engine/canonicalize.h"
 
+#include <cmath>
+
 #include "engine/rewrite.h"
 #include "ir/graph.h"
 #include "runtime/reference_kernels.h"
@@ -9,6 +11,21 @@ namespace fusejit {
 namespace {
 
 bool is_const(const NodeRef &n, double v) { return n->is(Op::Const) && n->value == v; }
+
+// A zero constant of the given sign (0.0 == -0.0, so the sign is asked apart).
+bool is_zero(const NodeRef &n, bool negative) {
+  return is_const(n, 0.0) && std::signbit(n->value) == negative;
+}
+
+// x + z == x and x - z == x for every x, signed zeros and NaN included:
+// x + (-0) and x - (+0) are exact in IEEE arithmetic, but x + (+0) turns
+// -0 into +0 and so does x - (-0). Fast numerics ignore the sign of zero.
+bool add_identity(const NodeRef &z, Numerics numerics) {
+  return numerics == Numerics::Fast ? is_const(z, 0.0) : is_zero(z, true);
+}
+bool sub_identity(const NodeRef &z, Numerics numerics) {
+  return numerics == Numerics::Fast ? is_const(z, 0.0) : is_zero(z, false);
+}
 
 // The scalar constant behind a (possibly expanded) constant, or null.
 const Node *scalar_const(const NodeRef &n) {
@@ -36,8 +53,9 @@ bool is_identity_perm(const std::vector<int64_t> &perm) {
   return true;
 }
 
-// One rewrite of a node whose args are already canonical.
-NodeRef rewrite(const Node &n, std::vector<NodeRef> args) {
+// One rewrite of a node whose args are already canonical. x * 1, x / 1 and
+// neg(neg(x)) are exact for every x, so they hold in both numerics.
+NodeRef rewrite(const Node &n, std::vector<NodeRef> args, Numerics numerics) {
   switch (n.kind()) {
     case OpKind::Unary:
       if (const Node *c = scalar_const(args[0]))
@@ -50,9 +68,10 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args) {
       const NodeRef &a = args[0], &b = args[1];
       // x op identity -> x, only when x already has the result's shape.
       bool b_keeps = a->shape == n.shape;
-      if (b_keeps && ((n.is(Op::Add) || n.is(Op::Sub)) && is_const(b, 0.0))) return a;
+      if (b_keeps && n.is(Op::Add) && add_identity(b, numerics)) return a;
+      if (b_keeps && n.is(Op::Sub) && sub_identity(b, numerics)) return a;
       if (b_keeps && ((n.is(Op::Mul) || n.is(Op::Div)) && is_const(b, 1.0))) return a;
-      if (b->shape == n.shape && n.is(Op::Add) && is_const(a, 0.0)) return b;
+      if (b->shape == n.shape && n.is(Op::Add) && add_identity(a, numerics)) return b;
       if (b->shape == n.shape && n.is(Op::Mul) && is_const(a, 1.0)) return b;
       break;
     }
@@ -80,8 +99,10 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args) {
 
 }  // namespace
 
-std::vector<NodeRef> canonicalize(const std::vector<NodeRef> &roots) {
-  return rewrite_graph(roots, rewrite);
+std::vector<NodeRef> canonicalize(const std::vector<NodeRef> &roots, Numerics numerics) {
+  return rewrite_graph(roots, [numerics](const Node &n, std::vector<NodeRef> args) {
+    return rewrite(n, std::move(args), numerics);
+  });
 }
 
 }  // namespace fusejit

@@ -42,7 +42,7 @@ void bind_graph_names(const Program &p, const std::vector<NodeRef> &optimized, P
     named.push_back(node);
     used.insert(name);
   }
-  std::vector<NodeRef> same = optimize_graph(named);
+  std::vector<NodeRef> same = optimize_graph(named, current_numerics());
   std::unordered_map<const Node *, NodeRef> reachable = node_refs(optimized);
   std::unordered_map<const Node *, std::string> given;
   for (size_t i = 0; i < names.size(); ++i)
@@ -82,7 +82,7 @@ std::vector<std::pair<NodeRef, std::string>> named_values(const Program &p) {
 }
 
 Program optimized_program(const Program &p, std::vector<std::string> *notes) {
-  std::vector<NodeRef> roots = optimize_graph(p.output_nodes(), notes);
+  std::vector<NodeRef> roots = optimize_graph(p.output_nodes(), current_numerics(), notes);
   Program out;
   out.inputs = p.inputs;
   for (const NodeRef &in : p.inputs) out.bindings.push_back({in->name, in});

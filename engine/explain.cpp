@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "engine/canonicalize.h"
+#include "engine/pipeline.h"
 #include "engine/recognize_matmul.h"
 #include "ir/error.h"
 
@@ -169,8 +170,8 @@ std::vector<std::string> matmul_lines(const Program &p) {
   std::vector<std::pair<NodeRef, std::string>> named = named_values(p);
   std::vector<NodeRef> roots;
   for (const auto &[node, name] : named) roots.push_back(node);
-  std::vector<NodeRef> canon = canonicalize(roots);
-  std::vector<NodeRef> program = canonicalize(p.output_nodes());
+  std::vector<NodeRef> canon = canonicalize(roots, current_numerics());
+  std::vector<NodeRef> program = canonicalize(p.output_nodes(), current_numerics());
   std::unordered_set<const Node *> live;
   for (const Node *n : topo_order(program)) live.insert(n);
   Names names;

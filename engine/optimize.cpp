@@ -21,14 +21,15 @@ void after_pass(const char *pass, const std::vector<NodeRef> &roots) {
 
 }  // namespace
 
-std::vector<NodeRef> optimize_graph(const std::vector<NodeRef> &roots, std::vector<std::string> *notes) {
+std::vector<NodeRef> optimize_graph(const std::vector<NodeRef> &roots, Numerics numerics,
+                                    std::vector<std::string> *notes) {
   init_logging();
   after_pass("building", roots);
-  std::vector<NodeRef> g = canonicalize(roots);
+  std::vector<NodeRef> g = canonicalize(roots, numerics);
   after_pass("canonicalize", g);
   g = recognize_matmul(g, notes);
   after_pass("recognize_matmul", g);
-  g = canonicalize(g);
+  g = canonicalize(g, numerics);
   after_pass("canonicalize", g);
   return g;
 }

@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "codegen/jit.h"
 #include "ir/node.h"
 
 namespace fusejit {
 
 // `notes` (if given) receives one line per matmul recognized or missed.
-std::vector<NodeRef> optimize_graph(const std::vector<NodeRef> &roots,
+// `numerics` decides which identities canonicalize may apply.
+std::vector<NodeRef> optimize_graph(const std::vector<NodeRef> &roots, Numerics numerics,
                                     std::vector<std::string> *notes = nullptr);
 
 }  // namespace fusejit

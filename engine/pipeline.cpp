@@ -94,7 +94,7 @@ std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roo
                                                  FuseOptions fuse_options) {
   auto start = std::chrono::steady_clock::now();
   std::vector<std::string> notes;
-  std::vector<NodeRef> optimized = optimize_graph(roots, &notes);
+  std::vector<NodeRef> optimized = optimize_graph(roots, numerics, &notes);
   for (const std::string &note : notes) spdlog::debug("{}", note);
 
   auto compiled = std::make_shared<CompiledPlan>();

@@ -1,9 +1,23 @@
 #include "engine/realize.h"
 
+#include <mutex>
+#include <shared_mutex>
+
 #include "engine/pipeline.h"
 #include "runtime/interpreter.h"
 
 namespace fusejit {
+
+namespace {
+
+// The passes ask which nodes already hold values (is_value_leaf) several
+// times while they plan one graph, and hash-consing shares nodes between
+// threads: a result another thread attached halfway through would change
+// the graph under them. Planning holds this shared, attaching results
+// holds it exclusively, so each plan sees one state of the graph.
+std::shared_mutex values_mutex;
+
+}  // namespace
 
 std::vector<Buffer> leaf_values(const std::vector<const Node *> &leaves, const InputValues &given) {
   std::vector<Buffer> values;
@@ -26,6 +40,7 @@ std::vector<Buffer> realize(const std::vector<NodeRef> &roots) {
     if (!r->attached()) missing.push_back(r);
   if (!missing.empty()) {
     std::vector<Buffer> values = evaluate(missing, {});
+    std::unique_lock<std::shared_mutex> lock(values_mutex);
     for (size_t i = 0; i < missing.size(); ++i) attach_buffer(*missing[i], values[i]);
   }
   std::vector<Buffer> out;
@@ -35,8 +50,14 @@ std::vector<Buffer> realize(const std::vector<NodeRef> &roots) {
 }
 
 std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs) {
-  PreparedGraph prepared = prepare(roots, current_numerics());
-  return run_compiled(*prepared.compiled, leaf_values(prepared.inputs, inputs));
+  PreparedGraph prepared;
+  std::vector<Buffer> leaves;
+  {
+    std::shared_lock<std::shared_mutex> lock(values_mutex);
+    prepared = prepare(roots, current_numerics());
+    leaves = leaf_values(prepared.inputs, inputs);
+  }
+  return run_compiled(*prepared.compiled, leaves);
 }
 
 std::vector<Buffer> evaluate_reference(const std::vector<NodeRef> &roots, const InputValues &inputs) {

@@ -19,7 +19,10 @@ using LeafList = std::vector<std::shared_ptr<TensorImpl>>;
 struct TensorImpl {
   NodeRef node;
   bool requires_grad = false;  // a flagged leaf
-  NodeRef grad;                // a leaf's accumulated gradient: an input node holding its value
+  // A leaf's accumulated gradient: an input node holding its value. Several
+  // threads may run backward() into one leaf at once; grad_mu guards grad.
+  std::mutex grad_mu;
+  NodeRef grad;
   // A result's flagged leaves; null for leaves. A flagged leaf is not in its
   // own list (that would be a reference cycle): see TensorOps::leaves.
   std::shared_ptr<const LeafList> history;
@@ -237,11 +240,16 @@ bool Tensor::needs_grad() const {
 bool Tensor::is_leaf() const { return !TensorOps::impl(*this).history; }
 
 Tensor Tensor::grad() const {
-  const TensorImpl &t = TensorOps::impl(*this);
+  TensorImpl &t = TensorOps::impl(*this);
+  std::lock_guard<std::mutex> lock(t.grad_mu);
   return t.grad ? Tensor(t.grad) : Tensor();
 }
 
-void Tensor::zero_grad() const { TensorOps::impl(*this).grad = nullptr; }
+void Tensor::zero_grad() const {
+  TensorImpl &t = TensorOps::impl(*this);
+  std::lock_guard<std::mutex> lock(t.grad_mu);
+  t.grad = nullptr;
+}
 
 Tensor Tensor::detach() const { return Tensor(value_node(fusejit::realize({node()})[0])); }
 
@@ -258,16 +266,38 @@ void Tensor::backward(const Tensor &seed) const {
   for (const auto &leaf : *leaves) wrt.push_back(leaf->node);
   std::vector<NodeRef> grads = gradients(node(), wrt, seed.defined() ? seed.node() : nullptr);
 
-  // The forward and every accumulated gradient in one realize call, so they
-  // are optimized together.
+  // The forward, every new gradient and its sum with the leaf's grad as it
+  // was read here, in one realize call, so they are optimized together.
+  size_t n = grads.size();
+  std::vector<NodeRef> seen(n);
+  std::vector<size_t> sum_at(n, 0);  // where old + new is among the roots (0: no old grad)
   std::vector<NodeRef> roots{node()};
-  for (size_t i = 0; i < grads.size(); ++i) {
-    const NodeRef &old = (*leaves)[i]->grad;
-    roots.push_back(old ? ir::binary(Op::Add, old, grads[i]) : grads[i]);
+  roots.insert(roots.end(), grads.begin(), grads.end());
+  for (size_t i = 0; i < n; ++i) {
+    TensorImpl &leaf = *(*leaves)[i];
+    {
+      std::lock_guard<std::mutex> lock(leaf.grad_mu);
+      seen[i] = leaf.grad;
+    }
+    if (!seen[i]) continue;
+    sum_at[i] = roots.size();
+    roots.push_back(ir::binary(Op::Add, seen[i], grads[i]));
   }
   std::vector<Buffer> values = fusejit::realize(roots);
-  // Stored as fresh input nodes: a grad keeps its value, not the graph behind it.
-  for (size_t i = 0; i < grads.size(); ++i) (*leaves)[i]->grad = value_node(values[i + 1]);
+  // Stored as fresh input nodes: a grad keeps its value, not the graph behind
+  // it. Each leaf's read-add-write is atomic: if another backward() changed
+  // the grad since it was read, the new gradient is added to what is there now.
+  for (size_t i = 0; i < n; ++i) {
+    TensorImpl &leaf = *(*leaves)[i];
+    std::lock_guard<std::mutex> lock(leaf.grad_mu);
+    if (leaf.grad == seen[i])
+      leaf.grad = value_node(sum_at[i] ? values[sum_at[i]] : values[1 + i]);
+    else if (!leaf.grad)  // zeroed meanwhile: this backward() counts as after it
+      leaf.grad = value_node(values[1 + i]);
+    else
+      leaf.grad = value_node(
+          fusejit::realize({ir::binary(Op::Add, leaf.grad, value_node(values[1 + i]))})[0]);
+  }
 }
 
 // ---- operators ----

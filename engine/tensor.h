@@ -24,6 +24,14 @@
 //     no history: sharing the node would let gradients flow through it.
 //   - Tensor(NodeRef) wraps a node as an untracked leaf; do not use it to
 //     alias a tensor that requires grad (gradients would flow through both).
+//
+// Threads (PyTorch's contract): tensors may be built, realized, read and
+// differentiated from several threads at once. backward() calls into a
+// shared leaf each add their whole gradient -- the read-add-write of a
+// leaf's grad is atomic, under a lock per leaf -- in an unspecified order;
+// grad() and zero_grad() see a whole gradient. Not safe: requires_grad() on
+// a tensor while another thread builds from it or runs backward() through
+// it (it replaces the leaf's node); flag leaves before sharing them.
 #pragma once
 
 #include <cstdint>

@@ -6,10 +6,34 @@
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "ir/error.h"
 
 namespace fusejit {
+
+namespace {
+
+// A node's attached value is guarded by one of a few striped mutexes rather
+// than std::atomic<shared_ptr>: libstdc++ 12 implements that with a lock bit
+// ThreadSanitizer cannot see, and a mutex per node would grow every node.
+std::mutex &attach_mutex(const Node *n) {
+  static std::mutex stripes[64];
+  return stripes[(reinterpret_cast<uintptr_t>(n) >> 6) % 64];
+}
+
+}  // namespace
+
+std::shared_ptr<const NodeValue> Node::attached() const {
+  std::lock_guard<std::mutex> lock(attach_mutex(this));
+  return attached_;
+}
+
+void Node::attach(std::shared_ptr<const NodeValue> v) const {
+  std::shared_ptr<const NodeValue> old;  // released outside the lock
+  std::lock_guard<std::mutex> lock(attach_mutex(this));
+  old = std::exchange(attached_, std::move(v));
+}
 
 namespace {
 
@@ -194,6 +218,14 @@ Shape matmul_shape(const NodeRef &a, const NodeRef &b) {
   }
   out.push_back(sa[sa.size() - 2]);
   out.push_back(sb.back());
+  // Operands with an empty inner dim may still make a result too large to
+  // count: [2, 0] @ [0, 2^63 - 1].
+  try {
+    numel(out);
+  } catch (const ShapeError &) {
+    throw ShapeError("matmul: the result " + shape_str(out) + " of " + describe(a) + " @ " +
+                     describe(b) + " has more elements than fit in int64");
+  }
   return out;
 }
 

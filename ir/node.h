@@ -82,11 +82,13 @@ struct Node {
 
   // The memoized value of this node (an input's data, or a realized result),
   // attached by the runtime. A cache, not part of the node's identity.
-  std::shared_ptr<const NodeValue> attached() const { return attached_.load(); }
-  void attach(std::shared_ptr<const NodeValue> v) const { attached_.store(std::move(v)); }
+  // Safe to call from several threads (hash-consing shares nodes between
+  // threads that realize the same graph).
+  std::shared_ptr<const NodeValue> attached() const;
+  void attach(std::shared_ptr<const NodeValue> v) const;
 
  private:
-  mutable std::atomic<std::shared_ptr<const NodeValue>> attached_;
+  mutable std::shared_ptr<const NodeValue> attached_;  // guarded by attach_mutex(this)
 };
 
 // Nodes reachable from `roots`, each once, every node after its args; the

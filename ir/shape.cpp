@@ -62,6 +62,13 @@ Shape shape_broadcast(const Shape &a, const Shape &b, const std::string &what) {
                        " vs " + std::to_string(db) + ")");
     }
   }
+  // Two countable shapes may broadcast to one that is not: [2, 1] and [1, 2^63 - 1].
+  try {
+    numel(out);
+  } catch (const ShapeError &) {
+    throw ShapeError(what + ": the broadcast of " + shape_str(a) + " and " + shape_str(b) + ", " +
+                     shape_str(out) + ", has more elements than fit in int64");
+  }
   return out;
 }
 

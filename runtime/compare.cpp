@@ -6,25 +6,27 @@
 
 namespace fusejit {
 
-double default_tolerance(DType dtype, int64_t reduction_length) {
+double max_tolerance(DType dtype) { return dtype == DType::F32 ? 1e-2 : 1e-8; }
+
+double default_tolerance(DType dtype, double reduction_length) {
   double base = dtype == DType::F32 ? 1e-5 : 1e-12;
-  return base * std::sqrt(static_cast<double>(std::max<int64_t>(reduction_length, 1)));
+  return std::min(max_tolerance(dtype), base * std::sqrt(std::max(reduction_length, 1.0)));
 }
 
 double tolerance_for(const NodeRef &root) {
-  int64_t longest = 1, count = 0;
+  double longest = 1, count = 0;
   for (const Node *n : topo_order({root})) {
-    int64_t len = 1;
+    double len = 1;
     if (n->kind() == OpKind::Reduce)
-      for (int64_t d : n->dims) len *= n->args[0]->shape[d];
+      for (int64_t d : n->dims) len *= static_cast<double>(n->args[0]->shape[d]);
     else if (n->kind() == OpKind::Matmul)
-      len = n->args[0]->shape.back();
+      len = static_cast<double>(n->args[0]->shape.back());
     else
       continue;
     longest = std::max(longest, len);
     ++count;
   }
-  return default_tolerance(root->dtype, longest * std::max<int64_t>(count, 1));
+  return default_tolerance(root->dtype, longest * std::max(count, 1.0));
 }
 
 Comparison compare_values(const Buffer &got, const Buffer &want, double tolerance) {

@@ -12,8 +12,14 @@
 namespace fusejit {
 
 // Relative tolerance for a value of `dtype` computed through reductions of
-// at most `reduction_length` terms: 1e-5 (f32) or 1e-12 (f64), times sqrt(K).
-double default_tolerance(DType dtype, int64_t reduction_length);
+// at most `reduction_length` terms: 1e-5 (f32) or 1e-12 (f64), times sqrt(K),
+// but never above max_tolerance: however long the sum, a result that far
+// off is wrong, not rounded (blocked sums keep the real error far below it).
+// The length is a double: an expanded input may make it overflow int64.
+double default_tolerance(DType dtype, double reduction_length);
+
+// The cap of default_tolerance: 1% for f32, 1e-8 for f64.
+double max_tolerance(DType dtype);
 
 // The tolerance for the value of `root` computed by the JIT, checked against
 // the interpreter: default_tolerance scaled by the longest reduction (or
@@ -29,7 +35,8 @@ struct Comparison {
   std::string describe() const;
 };
 
-// Elementwise: |got - want| <= tolerance * (1 + |want|); NaN must meet NaN,
+// Elementwise: |got - want| <= tolerance * (1 + |want|), an absolute
+// tolerance near 0 and a relative one for larger values; NaN must meet NaN,
 // and an infinity the same infinity. Shapes and dtypes must be equal.
 Comparison compare_values(const Buffer &got, const Buffer &want, double tolerance);
 

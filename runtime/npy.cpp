@@ -1,5 +1,9 @@
 #include "runtime/npy.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -30,26 +34,36 @@ uint32_t read_le(std::string_view bytes, size_t at, size_t n) {
   return v;
 }
 
-// Returns the header text and sets `data_at` to where the array data starts.
-std::string_view split_header(std::string_view bytes, const std::string &what, size_t &data_at) {
-  if (bytes.substr(0, kMagic.size()) != kMagic)
-    fail(what, "not a .npy file: bad magic " + quote_bytes(bytes.substr(0, kMagic.size())) +
+// The magic, version and header length: at most this many bytes.
+constexpr size_t kMaxPrefix = kMagic.size() + 2 + 4;
+
+// Where the header text lies, from the first min(kMaxPrefix, total) bytes of
+// a source of `total` bytes; the header must fit in the source.
+struct HeaderSpan {
+  size_t at = 0;
+  size_t length = 0;
+  size_t data_at() const { return at + length; }
+};
+
+HeaderSpan header_span(std::string_view head, uint64_t total, const std::string &what) {
+  if (head.substr(0, kMagic.size()) != kMagic)
+    fail(what, "not a .npy file: bad magic " + quote_bytes(head.substr(0, kMagic.size())) +
                    " (expected '\\x93NUMPY')");
-  if (bytes.size() < kMagic.size() + 2)
+  if (head.size() < kMagic.size() + 2)
     fail(what, "truncated header: file ends inside the version bytes");
-  int major = static_cast<unsigned char>(bytes[6]), minor = static_cast<unsigned char>(bytes[7]);
+  int major = static_cast<unsigned char>(head[6]), minor = static_cast<unsigned char>(head[7]);
   if (minor != 0 || major < 1 || major > 3)
     fail(what, "unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor) +
                    " (supported: 1.0, 2.0, 3.0)");
   size_t len_bytes = major == 1 ? 2 : 4;
-  size_t prefix = kMagic.size() + 2 + len_bytes;
-  if (bytes.size() < prefix) fail(what, "truncated header: file ends inside the header length");
-  size_t header_len = read_le(bytes, kMagic.size() + 2, len_bytes);
-  if (header_len > bytes.size() - prefix)
-    fail(what, "truncated header: header length is " + std::to_string(header_len) +
-                   " bytes, found " + std::to_string(bytes.size() - prefix));
-  data_at = prefix + header_len;
-  return bytes.substr(prefix, header_len);
+  HeaderSpan span;
+  span.at = kMagic.size() + 2 + len_bytes;
+  if (head.size() < span.at) fail(what, "truncated header: file ends inside the header length");
+  span.length = read_le(head, kMagic.size() + 2, len_bytes);
+  if (span.length > total - span.at)
+    fail(what, "truncated header: header length is " + std::to_string(span.length) +
+                   " bytes, found " + std::to_string(total - span.at));
+  return span;
 }
 
 // '<f4' and '<f8'; '=' (native) and '|' (no order) mean little-endian here.
@@ -83,14 +97,46 @@ int64_t checked_numel(const NpyHeader &h, const std::string &what) {
   return zero ? 0 : n;
 }
 
-// Copies `count` little-endian elements of `size` bytes into native order.
-void copy_from_little_endian(const char *src, void *dst, size_t count, size_t size) {
-  std::memcpy(dst, src, count * size);
+// What the header describes, checked against the `found` bytes of data that
+// follow it before anything is allocated, so a lying header cannot cause a
+// huge allocation or a long read.
+struct ArrayLayout {
+  DType dtype;
+  Shape shape;
+  int64_t numel;
+  size_t bytes;
+};
+
+ArrayLayout array_layout(std::string_view header, uint64_t found, const std::string &what) {
+  NpyHeader h = parse_npy_header(header, what);
+  DType dtype = parse_descr(h.descr, what);
+  if (h.fortran_order) fail(what, "fortran_order is True: only C order is supported");
+  int64_t n = checked_numel(h, what);
+  size_t size = dtype_size(dtype);
+  if (static_cast<uint64_t>(n) > INT64_MAX / size)
+    fail(what, "shape " + h.shape_text + " needs more bytes than fit in int64");
+  size_t need = static_cast<size_t>(n) * size;
+  if (found < need)
+    fail(what, "truncated: expected " + std::to_string(need) + " bytes of data, found " +
+                   std::to_string(found));
+  // Bytes after the array are ignored, as numpy's np.load ignores them.
+  return {dtype, h.shape, n, need};
+}
+
+// In place: element order of little-endian data to the host's.
+void to_native_order(void *data, size_t count, size_t size) {
   if constexpr (!kLittleHost) {
-    auto *p = static_cast<unsigned char *>(dst);
+    auto *p = static_cast<unsigned char *>(data);
     for (size_t i = 0; i < count; ++i)
       for (size_t j = 0; j < size / 2; ++j) std::swap(p[i * size + j], p[i * size + size - 1 - j]);
   }
+}
+
+// Copies `count` little-endian elements of `size` bytes into native order.
+void copy_from_little_endian(const char *src, void *dst, size_t count, size_t size) {
+  if (count == 0) return;
+  std::memcpy(dst, src, count * size);
+  to_native_order(dst, count, size);
 }
 
 std::string errno_text() { return std::strerror(errno); }
@@ -100,26 +146,51 @@ struct FileCloser {
 };
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  ~Descriptor() { ::close(fd_); }
+  Descriptor(const Descriptor &) = delete;
+  Descriptor &operator=(const Descriptor &) = delete;
+
+ private:
+  int fd_;
+};
+
+// What a non-regular file is, for the message refusing it.
+const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+// Reads exactly `n` bytes into `dst`; a file that ends sooner (it shrank
+// since fstat) is truncated.
+void read_exact(int fd, char *dst, size_t n, const std::string &path) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t got = ::read(fd, dst + done, n - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) fail(path, "read error: " + errno_text());
+    if (got == 0)
+      fail(path, "truncated: the file ended after " + std::to_string(done) + " of " +
+                     std::to_string(n) + " bytes");
+    done += static_cast<size_t>(got);
+  }
+}
+
 }  // namespace
 
 Buffer parse_npy(std::string_view bytes, const std::string &what) {
-  size_t data_at = 0;
-  NpyHeader h = parse_npy_header(split_header(bytes, what, data_at), what);
-  DType dtype = parse_descr(h.descr, what);
-  if (h.fortran_order) fail(what, "fortran_order is True: only C order is supported");
-  int64_t n = checked_numel(h, what);
-  size_t size = dtype_size(dtype);
-  size_t found = bytes.size() - data_at;
-  if (static_cast<uint64_t>(n) > INT64_MAX / size)
-    fail(what, "shape " + h.shape_text + " needs more bytes than fit in int64");
-  size_t need = static_cast<size_t>(n) * size;
-  // Checked before allocating, so a lying header cannot cause a huge allocation.
-  if (found < need)
-    fail(what, "truncated: expected " + std::to_string(need) + " bytes of data, found " +
-                   std::to_string(found));
-  // Bytes after the array are ignored, as numpy's np.load ignores them.
-  Buffer b(dtype, h.shape);
-  copy_from_little_endian(bytes.data() + data_at, b.raw(), static_cast<size_t>(n), size);
+  HeaderSpan span = header_span(bytes.substr(0, kMaxPrefix), bytes.size(), what);
+  ArrayLayout a =
+      array_layout(bytes.substr(span.at, span.length), bytes.size() - span.data_at(), what);
+  Buffer b(a.dtype, a.shape);
+  copy_from_little_endian(bytes.data() + span.data_at(), b.raw(), static_cast<size_t>(a.numel),
+                          dtype_size(a.dtype));
   return b;
 }
 
@@ -154,15 +225,38 @@ std::string encode_npy(const Buffer &b) {
   return out;
 }
 
+// Only a regular file has a size to check the header against before reading:
+// a device or pipe could stream without end (/dev/zero) or block. The open
+// does not block on a FIFO that has no writer, so it can be refused.
 Buffer read_npy(const std::string &path) {
-  File f(std::fopen(path.c_str(), "rb"));
-  if (!f) fail(path, "cannot open for reading: " + errno_text());
-  std::string bytes;
-  char chunk[1 << 16];
-  size_t got;
-  while ((got = std::fread(chunk, 1, sizeof chunk, f.get())) > 0) bytes.append(chunk, got);
-  if (std::ferror(f.get())) fail(path, "read error: " + errno_text());
-  return parse_npy(bytes, path);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) fail(path, "cannot open for reading: " + errno_text());
+  Descriptor closer(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) fail(path, "cannot stat: " + errno_text());
+  if (!S_ISREG(st.st_mode))
+    fail(path, std::string("is ") + file_kind(st.st_mode) +
+                   ", not a regular file: a .npy input must be a file of known size");
+  uint64_t total = static_cast<uint64_t>(st.st_size);
+
+  std::string head(std::min<uint64_t>(total, kMaxPrefix), '\0');
+  read_exact(fd, head.data(), head.size(), path);
+  HeaderSpan span = header_span(head, total, path);
+  std::string header(span.length, '\0');
+  size_t in_head = head.size() - span.at;  // header (and data) bytes already read
+  size_t header_in_head = std::min(in_head, span.length);
+  header.replace(0, header_in_head, head, span.at, header_in_head);
+  read_exact(fd, header.data() + header_in_head, span.length - header_in_head, path);
+
+  ArrayLayout a = array_layout(header, total - span.data_at(), path);
+  Buffer b(a.dtype, a.shape);
+  // The data may start inside the bytes already read, when the header is short.
+  size_t from_head = std::min(in_head - header_in_head, a.bytes);
+  if (from_head > 0) std::memcpy(b.raw(), head.data() + span.data_at(), from_head);
+  if (a.bytes > from_head)
+    read_exact(fd, static_cast<char *>(b.raw()) + from_head, a.bytes - from_head, path);
+  to_native_order(b.raw(), static_cast<size_t>(a.numel), dtype_size(a.dtype));
+  return b;
 }
 
 void write_npy(const std::string &path, const Buffer &b) {

@@ -10,7 +10,9 @@
 
 namespace fusejit {
 
-// Reads a `.npy` file of format version 1.0, 2.0 or 3.0.
+// Reads a `.npy` file of format version 1.0, 2.0 or 3.0. Only a regular file
+// (not a pipe or device: an IOError naming what it is), and only as many
+// bytes as its header describes, once the file's size shows it holds them.
 Buffer read_npy(const std::string &path);
 // Writes `b` as a version 1.0 file (2.0 if the header needs it), as numpy does.
 void write_npy(const std::string &path, const Buffer &b);

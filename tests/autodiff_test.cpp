@@ -15,6 +15,9 @@
 #include "engine/tensor.h"
 #include "examples/mlp.h"
 #include "ir/graph.h"
+#include "engine/pipeline.h"
+#include "engine/realize.h"
+#include "runtime/compare.h"
 #include "runtime/interpreter.h"
 #include "runtime/random.h"
 
@@ -290,6 +293,14 @@ TEST(Autodiff, TiesShareTheGradientEvenly) {
   EXPECT_EQ(g[0].to_vector<double>(), (std::vector<double>{0, 0.5, 1, 0.5}));
 }
 
+// NaN equals nothing, so no element of a NaN row matches its max: the
+// tie count is kept at 1 and the row gets zeros, not 0/0 over every element.
+TEST(Autodiff, MaxOverARowHoldingNanGivesThatRowZeros) {
+  NodeRef x = ir::input(DType::F64, {2, 3});
+  Buffer v = Buffer::from_vector<double>({1, NAN, 2, 1, 3, 2}, {2, 3});
+  EXPECT_EQ(grad_values(ir::reduce(Op::Max, x, {1}), x, v), (std::vector<double>{0, 0, 0, 0, 1, 0}));
+}
+
 TEST(Autodiff, KinksAtZeroGiveZero) {
   NodeRef x = ir::input(DType::F64, {3});
   Buffer v = Buffer::from_vector<double>({-1, 0, 2}, {3});
@@ -396,6 +407,39 @@ TEST(TensorGrad, SeedGivesAVectorJacobianProduct) {
   EXPECT_EQ(values(w.grad()), (std::vector<double>{2, 40, 600}));
   EXPECT_THROW((w * w).backward(Tensor::ones({3})), ShapeError) << "f32 seed for an f64 tensor";
   EXPECT_THROW((w * w).backward(Tensor::ones({1, 3}, DType::F64)), ShapeError);
+}
+
+// max's backward recomputes f(x) and looks for the max among the results;
+// in fast numerics (libmvec for exp and log) over rows with a vector body
+// and a scalar tail, it must still find it: finite gradients, the
+// interpreter's, for f32 and f64. A softmax after the max, weighted so the
+// gradient is not ~0.
+TEST(TensorGrad, MaxOfExpSigmoidOrLogOverRowsOfFiveToThirteenInFast) {
+  set_numerics(Numerics::Fast);
+  for (DType dtype : {DType::F32, DType::F64})
+    for (int64_t n = 5; n <= 13; ++n)
+      for (Op op : {Op::Exp, Op::Sigmoid, Op::Log}) {
+        NodeRef x = ir::input(dtype, {6, n}, "x"), w = ir::input(dtype, {6, n}, "w");
+        NodeRef fx = op == Op::Log ? un(Op::Log, bin(Op::Add, un(Op::Abs, x), ir::constant(0.5, dtype)))
+                                   : un(op, x);
+        NodeRef e = un(Op::Exp, bin(Op::Sub, fx, ir::reduce(Op::Max, fx, {1}, true)));
+        NodeRef softmax = bin(Op::Div, e, ir::reduce(Op::Sum, e, {1}, true));
+        NodeRef roots[] = {ir::reduce(Op::Max, fx, {1}), ir::reduce(Op::Sum, bin(Op::Mul, softmax, w), {})};
+        for (const NodeRef &root : roots)
+          for (uint64_t seed = 0; seed < 3; ++seed) {
+            Generator g(seed);
+            InputValues inputs{{x.get(), random_uniform(dtype, x->shape, g, -1, 1)},
+                               {w.get(), random_uniform(dtype, w->shape, g, -1, 1)}};
+            NodeRef grad = gradients(root, {x})[0];
+            Buffer got = evaluate({grad}, inputs)[0], want = evaluate_reference({grad}, inputs)[0];
+            std::string what = std::string(op_name(root->op)) + " of " + op_name(op) + "(x) over " +
+                               dtype_name(dtype) + "[6, " + std::to_string(n) + "], seed " + std::to_string(seed);
+            for (int64_t i = 0; i < got.numel(); ++i)
+              ASSERT_TRUE(std::isfinite(got.get(i))) << what << ": element " << i << " is " << got.get(i);
+            Comparison c = compare_values(got, want, tolerance_for(grad));
+            EXPECT_TRUE(c.ok) << what << ": " << c.describe();
+          }
+      }
 }
 
 TEST(TensorGrad, MatmulThroughTheApi) {

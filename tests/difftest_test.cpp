@@ -54,6 +54,24 @@ TEST(RandomProgram, CoversEveryOp) {
   EXPECT_TRUE(zero_extent && f32 && f64);
 }
 
+// The pattern behind wrong fast-numerics gradients: a max over a row of 5
+// to 13 (a vector body and a tail) of exp, sigmoid or log.
+TEST(RandomProgram, DrawsMaxesOfTranscendentalsOverRowsWithATail) {
+  int found = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    bool has = false;
+    Program p = random_program(seed);
+    for (const Node *n : topo_order(p.output_nodes())) {
+      if (!n->is(Op::Max) || n->args[0]->rank() == 0) continue;
+      const NodeRef &f = n->args[0];
+      int64_t row = f->shape.back();
+      has |= (f->is(Op::Exp) || f->is(Op::Sigmoid) || f->is(Op::Log)) && row >= 5 && row <= 13;
+    }
+    found += has;
+  }
+  EXPECT_GE(found, 15) << "of 300 seeds";
+}
+
 // A stand-in bug: "any program with an exp in it fails". The reducer must
 // strip everything else away and shrink the shapes to ones.
 TEST(ReduceProgram, ShrinksToTheFailingOp) {

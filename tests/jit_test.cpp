@@ -16,8 +16,15 @@
 #include "codegen/cache_file.h"
 #include "codegen/jit.h"
 #include "codegen/jit_engine.h"
+#include "codegen/optimize.h"
 #include "codegen/sample_kernels.h"
+#include "engine/dump.h"
+#include "engine/pipeline.h"
+#include "engine/realize.h"
 #include "ir/error.h"
+#include "ir/graph.h"
+#include "ir/parser.h"
+#include "runtime/random.h"
 
 namespace fusejit {
 namespace {
@@ -374,6 +381,58 @@ TEST(JitHost, DescriptionNamesCpuAndFeatures) {
   // Enabled features only.
   EXPECT_EQ(description.find(",-"), std::string::npos) << description;
   EXPECT_EQ(description.find(" -"), std::string::npos) << description;
+}
+
+
+// f(x) for the one-definition tests: exp, sigmoid, or log of a positive value.
+NodeRef transcendental(Op op, const NodeRef &x) {
+  if (op != Op::Log) return ir::unary(op, x);
+  return ir::unary(Op::Log, ir::binary(Op::Add, ir::unary(Op::Abs, x), ir::constant(0.5, x->dtype)));
+}
+
+// In fast numerics exp and log run through libmvec. A value must have the
+// same bits wherever it is computed: in the max kernel's vector body and
+// its scalar tail (rows of 5 to 13 have both for f32 and f64), and in the
+// elementwise kernel that recomputes f(x) to find each row's maximum again
+// (vectorized over the whole flattened domain, so its lanes and tail fall
+// elsewhere). A miss leaves a row with no element equal to its max, as
+// max's backward sees it.
+TEST(JitNumerics, FastMathComputesAValueAlikeInEveryKernelAndLane) {
+  set_numerics(Numerics::Fast);
+  for (DType dtype : {DType::F32, DType::F64})
+    for (int64_t rows : {1, 5})
+      for (int64_t n : {5, 6, 7, 9, 11, 13, 100})
+        for (Op op : {Op::Exp, Op::Sigmoid, Op::Log}) {
+          NodeRef x = ir::input(dtype, {rows, n}, "x");
+          NodeRef fx = transcendental(op, x);
+          NodeRef is_max = ir::binary(Op::Eq, fx, ir::reduce(Op::Max, fx, {1}, true));
+          for (uint64_t seed = 0; seed < 3; ++seed) {
+            Generator g(seed);
+            InputValues inputs{{x.get(), random_uniform(dtype, x->shape, g, -1, 1)}};
+            Buffer found = evaluate({is_max}, inputs)[0];
+            for (int64_t r = 0; r < rows; ++r) {
+              double count = 0;
+              for (int64_t c = 0; c < n; ++c) count += found.get(r * n + c);
+              ASSERT_GE(count, 1) << op_name(op) << "(x) over " << dtype_name(dtype) << "[" << rows << ", " << n
+                                  << "], seed " << seed << ": row " << r << " has no element equal to its max";
+            }
+          }
+        }
+}
+
+// The same, seen in the optimized IR: no scalar libm exp beside libmvec's
+// (or, without libmvec, libm's alone).
+TEST(JitDump, FastExpHasOneDefinition) {
+  set_numerics(Numerics::Fast);
+  Program p = parse_program("x = input f32[4, 13]\nm = max(exp(x), 1)\nout m\n", "<test>");
+  std::string llvm = dump(p, Stage::Llvm);
+  if (load_vector_math_library()) {
+    EXPECT_NE(llvm.find("_ZGV"), std::string::npos) << llvm;
+    EXPECT_EQ(llvm.find("@llvm.exp."), std::string::npos) << llvm;
+    EXPECT_EQ(llvm.find("@expf("), std::string::npos) << llvm;
+  } else {
+    EXPECT_EQ(llvm.find("_ZGV"), std::string::npos) << llvm;
+  }
 }
 
 }  // namespace

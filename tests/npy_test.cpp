@@ -1,6 +1,7 @@
 #include "runtime/npy.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -333,6 +334,60 @@ TEST(NpyErrors, UnreadableAndUnwritablePaths) {
   msg = io_error_of([&] { write_npy(unwritable, iota(DType::F32, {2})); });
   EXPECT_MENTIONS(msg, unwritable);
   EXPECT_MENTIONS(msg, "No such file or directory");
+}
+
+// A pipe or device has no size to check the header against, and may stream
+// without end (/dev/zero) or block (a FIFO with no writer): refused, naming
+// what it is, before anything is read.
+TEST(NpyErrors, FifosAndDevicesAreRefusedBeforeReading) {
+  TempDir dir;
+  std::string fifo = dir.file("fifo.npy");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string msg = io_error_of([&] { read_npy(fifo); });
+  EXPECT_MENTIONS(msg, fifo);
+  EXPECT_MENTIONS(msg, "is a FIFO (pipe), not a regular file");
+  msg = io_error_of([] { read_npy("/dev/zero"); });
+  EXPECT_MENTIONS(msg, "/dev/zero: is a character device, not a regular file");
+  msg = io_error_of([&] { read_npy(dir.file("")); });
+  EXPECT_MENTIONS(msg, "is a directory, not a regular file");
+}
+
+// A header claiming more data than the file holds is refused from the file's
+// size, before the data is allocated or read.
+TEST(NpyErrors, FileClaimingMoreThanItHoldsIsRefusedBeforeAllocating) {
+  TempDir dir;
+  std::string path = dir.file("claim.npy");
+  std::ofstream(path, std::ios::binary)
+      << npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,)}",
+                   raw_f64({1, 2}));
+  std::string msg = io_error_of([&] { read_npy(path); });
+  EXPECT_MENTIONS(msg, path);
+  EXPECT_MENTIONS(msg, "truncated: expected 8000000000000 bytes of data, found 16");
+}
+
+// Read from a file, every prefix of a valid file (and the file with bytes
+// after its data) gives what the same bytes give in memory.
+TEST(NpyErrors, FileReadsAgreeWithParsingInMemory) {
+  TempDir dir;
+  std::string path = dir.file("x.npy");
+  std::string good = encode_npy(iota(DType::F64, {2, 3}));
+  auto outcome = [&](auto read) {
+    try {
+      Buffer b = read();
+      return "values " + std::to_string(b.numel()) + " " + std::to_string(b.get(b.numel() - 1));
+    } catch (const IOError &e) {
+      return std::string(e.what());
+    }
+  };
+  std::ofstream(path, std::ios::binary) << good + "trailing bytes";
+  EXPECT_EQ(outcome([&] { return read_npy(path); }), "values 6 " + std::to_string(-0.75));
+  for (size_t n = 0; n <= good.size(); ++n) {
+    std::string bytes = good.substr(0, n);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    EXPECT_EQ(outcome([&] { return read_npy(path); }),
+              outcome([&] { return parse_npy(bytes, path); }))
+        << "prefix of " << n << " bytes";
+  }
 }
 
 // Every prefix and many random corruptions of a valid file either parse or

@@ -1,6 +1,7 @@
 // fusejit: dump every stage of what fusejit does with a `.fj` program, or run it.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <new>
 
 #include "ir/error.h"
 #include "tools/commands.h"
@@ -52,7 +53,8 @@ CLI::App *add_dump(CLI::App &app, DumpOptions &dump) {
   cmd->add_flag("--llvm-before-opt", dump.llvm_before_opt,
                 "with --stage llvm: the IR as lowered, before the O3 pipeline (default: after)");
   cmd->add_option("--numerics", dump.numerics,
-                  "fast|strict, for --stage llvm and asm (default: FUSEJIT_NUMERICS, else fast)")
+                  "fast|strict: which identities the optimized graph folds (strict: only IEEE-exact ones) and how "
+                  "llvm and asm compile (default: FUSEJIT_NUMERICS, else fast)")
       ->check(CLI::IsMember({"fast", "strict"}))
       ->type_name("NUMERICS");
   cmd->footer(std::string("\n") + kExitCodes +
@@ -106,12 +108,22 @@ CLI::App *add_run(CLI::App &app, RunOptions &run) {
   return cmd;
 }
 
+// Every diagnostic reads as the LLVM tools' do: `FILE:LINE:COL: error: ...`
+// where there is a line to point at (a parse error carries its own), else
+// `fusejit: error: ...`.
+void report(const std::string &message) { std::cerr << "fusejit: error: " << message << "\n"; }
+
+std::string command_line_error(const CLI::App *app, const CLI::Error &e) {
+  return "fusejit: error: " + std::string(e.what()) + "\nRun with --help for more information.\n";
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
   CLI::App app{"fusejit: a JIT-compiling expression-fusion engine for tensors.\n"
                "Runs `.fj` programs and shows the IR at every stage. `fusejit SUBCOMMAND --help`\n"
                "describes each subcommand."};
+  app.failure_message(command_line_error);  // before the subcommands, which copy it
   app.require_subcommand(1);
   app.footer(std::string("\n") + kExitCodes);
 
@@ -137,10 +149,21 @@ int main(int argc, char **argv) {
     if (*fuzz_cmd) return fuzz_command(fuzz);
     return run_command(run);
   } catch (const fusejit::InternalError &e) {
-    std::cerr << "fusejit: " << e.what() << "\n";
+    report(e.what());
     return 3;
-  } catch (const fusejit::Error &e) {
+  } catch (const fusejit::ParseError &e) {
     std::cerr << e.what() << "\n";
     return 2;
+  } catch (const fusejit::Error &e) {
+    report(e.what());
+    return 2;
+  } catch (const std::bad_alloc &) {
+    // Allocations of tensor data name their size (a ValueError above); this is
+    // any other that failed.
+    report("out of memory");
+    return 2;
+  } catch (const std::exception &e) {
+    report(std::string("internal error: ") + e.what());
+    return 3;
   }
 }

@@ -31,6 +31,9 @@ void format_values(const Buffer &b, size_t dim, int64_t &i, std::ostringstream &
 }  // namespace
 
 std::string format_buffer(const Buffer &b) {
+  // numpy prints any empty array as [] (the shape is printed beside it);
+  // a bracket pair per empty row would be as long as the leading extents.
+  if (b.numel() == 0) return "[]";
   if (b.numel() > kPrintLimit)
     return "(" + std::to_string(b.numel()) + " elements; use --out to write them)";
   std::ostringstream os;

@@ -13,7 +13,8 @@ namespace fusejit::tool {
 // Outputs with at most this many elements are printed in full.
 constexpr int64_t kPrintLimit = 256;
 
-// numpy-style nested brackets, or a count for large buffers.
+// numpy-style nested brackets, `[]` for an empty buffer of any shape, or a
+// count for large buffers.
 std::string format_buffer(const Buffer &b);
 // name, dtype, shape, and the values when small.
 nlohmann::json buffer_json(const std::string &name, const Buffer &b);

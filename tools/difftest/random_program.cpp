@@ -60,6 +60,8 @@ class ProgramGenerator {
   Value compare(const Value &a);
   Value where(const Value &a);
   Value reduce(const Value &a);
+  Value transcendental(const Value &a);
+  Value row_max(const Value &a);
   Value view(const Value &a);
   Value reshape(const Value &a);
   Value expand(const Value &a);
@@ -72,10 +74,13 @@ class ProgramGenerator {
   std::vector<NodeRef> inputs_;
 };
 
-// Small and odd extents, and sometimes 0 or past a vector width.
+// Small and odd extents, and sometimes 0 or past a vector width. Rows of
+// 5 to 13 have a vector body and a scalar tail in f32 and f64 alike: the
+// place where two ways of computing one value part.
 int64_t ProgramGenerator::extent() {
   static const std::vector<int64_t> common = {1, 1, 2, 3, 3, 4, 5, 7};
   static const std::vector<int64_t> rare = {0, 9, 16, 17, 33};
+  if (rng_.percent(20)) return 5 + static_cast<int64_t>(rng_.below(9));
   return rng_.percent(8) ? rng_.pick(rare) : rng_.pick(common);
 }
 
@@ -237,6 +242,34 @@ Value ProgramGenerator::reduce(const Value &a) {
   return {r, a.bound, op == Op::Max && a.exact};
 }
 
+// exp, sigmoid or log of `a`: the ops fast numerics computes through a
+// vector math library.
+Value ProgramGenerator::transcendental(const Value &a) {
+  int kind = static_cast<int>(rng_.below(3));
+  if (kind == 0) {
+    Value x = a.bound <= 2 ? a : Value{ir::unary(Op::Tanh, a.node), 1, false};
+    return {ir::unary(Op::Exp, x.node), std::exp(x.bound), false};
+  }
+  if (kind == 1) return {ir::unary(Op::Sigmoid, a.node), 1, false};
+  Value p = positive(a);
+  return {ir::unary(Op::Log, p.node), std::max(1.0, std::log(p.bound)), false};
+}
+
+// max over the last dim (and sometimes others) of f(a), f from
+// transcendental: max's backward recomputes f(a) in other kernels and must
+// find the maximum among the results again. Half the time the softmax
+// exp(f - max) / sum(...) built on it, as a model computes it.
+Value ProgramGenerator::row_max(const Value &a) {
+  if (a.node->rank() == 0) return unary(a);
+  Value f = squash(transcendental(a));
+  int64_t last = static_cast<int64_t>(a.node->rank()) - 1;
+  std::vector<int64_t> dims = {rng_.percent(50) ? last : -1};
+  if (last > 0 && rng_.percent(25)) dims.insert(dims.begin(), static_cast<int64_t>(rng_.below(uint64_t(last))));
+  if (rng_.percent(50)) return {ir::reduce(Op::Max, f.node, dims, rng_.percent(50)), f.bound, false};
+  NodeRef e = ir::unary(Op::Exp, ir::binary(Op::Sub, f.node, ir::reduce(Op::Max, f.node, dims, true)));
+  return {ir::binary(Op::Div, e, ir::reduce(Op::Sum, e, dims, true)), 1, false};
+}
+
 // Merge two adjacent dims, split one, insert or drop a 1, or flatten; half
 // the time of a permuted view, which strides cannot express.
 Value ProgramGenerator::reshape(const Value &a) {
@@ -323,11 +356,12 @@ Value ProgramGenerator::matmul(const Value &a) {
 
 Value ProgramGenerator::step(const Value &a) {
   int roll = static_cast<int>(rng_.below(100));
-  if (roll < 25) return unary(a);
-  if (roll < 50) return binary(a);
-  if (roll < 55) return compare(a);
-  if (roll < 60) return where(a);
-  if (roll < 75) return reduce(a);
+  if (roll < 22) return unary(a);
+  if (roll < 45) return binary(a);
+  if (roll < 50) return compare(a);
+  if (roll < 55) return where(a);
+  if (roll < 68) return reduce(a);
+  if (roll < 76) return row_max(a);
   if (roll < 90) return view(a);
   return matmul(a);
 }

@@ -1,8 +1,10 @@
 // Random well-typed `.fj` programs for differential testing of the JIT
 // against the reference interpreter: elementwise chains over every op,
 // broadcasts, views (permutes of inputs, reshapes of permuted views,
-// expands), reductions with dims and keepdim, matmuls written with `@` and as
-// zip-then-reduce, shapes with extents 0, 1 and odd sizes, f32 and f64.
+// expands), reductions with dims and keepdim, max and softmax over rows of
+// exp/sigmoid/log (whose backward finds the max again by recomputing it),
+// matmuls written with `@` and as zip-then-reduce, shapes with extents 0, 1,
+// odd sizes and rows of 5 to 13 (a vector body and a tail), f32 and f64.
 //
 // Values stay finite and well conditioned on inputs in [-1, 1], so that
 // the interpreter and a correct JIT agree within default_tolerance: ops
