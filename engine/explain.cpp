@@ -46,7 +46,10 @@ class BoundaryExplainer {
 
   std::vector<std::string> lines() {
     std::vector<std::string> out;
-    for (size_t k = 0; k < v_.plan.kernels.size(); ++k) out.push_back(kernel_line(k));
+    for (size_t k = 0; k < v_.plan.kernels.size(); ++k) {
+      for (size_t o = 0; o < v_.plan.kernels[k].outputs.size(); ++o) out.push_back(kernel_line(k, o));
+      if (v_.plan.kernels[k].outputs.size() > 1) out.push_back(shared_kernel_line(k));
+    }
     for (std::string &line : recomputed_lines()) out.push_back(std::move(line));
     return out;
   }
@@ -54,8 +57,9 @@ class BoundaryExplainer {
  private:
   std::string label(const Node *n) const { return value_label(v_.value_names, *n); }
 
-  std::vector<size_t> readers(size_t k) const {
-    int buffer = v_.plan.kernels[k].outputs[0].buffer;
+  // The kernels that read output `o` of kernel `k`.
+  std::vector<size_t> readers(size_t k, size_t o) const {
+    int buffer = v_.plan.kernels[k].outputs[o].buffer;
     std::vector<size_t> out;
     for (size_t j = 0; j < v_.plan.kernels.size(); ++j)
       for (const KernelInput &in : v_.plan.kernels[j].inputs)
@@ -74,14 +78,25 @@ class BoundaryExplainer {
     return "another kernel";
   }
 
-  std::string kernel_line(size_t k) const {
-    const Node *top = v_.trace.kernels[k].top;
+  // Where kernel k's output o ends, one line per value the kernel writes.
+  std::string kernel_line(size_t k, size_t o) const {
+    const Node *top = v_.trace.kernels[k].tops.at(o);
     const FuseTrace::Materialized &m = *why_.at(top);
-    std::vector<size_t> to = readers(k);
+    std::vector<size_t> to = readers(k, o);
     std::string line = v_.plan.kernels[k].name + " -> " + (to.empty() ? "output" : join_kernels(to, v_.plan)) +
                        " at " + label(top);
     if (m.anchor && m.anchor != top) line += ", the epilogue of " + label(m.anchor);
     return line + " [" + reason_tag(m.reason) + "]: " + reason(m, to);
+  }
+
+  // Why several values share kernel k (fuse.h, rule 8).
+  std::string shared_kernel_line(size_t k) const {
+    const Kernel &kernel = v_.plan.kernels[k];
+    std::string values;
+    for (const Node *top : v_.trace.kernels[k].tops) values += (values.empty() ? "" : ", ") + label(top);
+    return kernel.name + " [multi-output]: one loop over domain " + shape_str(kernel.domain) + " writes " +
+           std::to_string(kernel.outputs.size()) + " values, " + values +
+           ": they have one shape and dtype, and none reads a buffer another writes";
   }
 
   std::string reason(const FuseTrace::Materialized &m, const std::vector<size_t> &to) const {

@@ -13,9 +13,9 @@
 
 namespace fusejit {
 
-// One line per kernel (what it writes, who reads it, and the fusion rule
-// that stopped it there, as a [tag]), then one per recomputed value, then
-// one per matmul or near miss. Deterministic: kernel order, then print order.
+// One line per value a kernel writes (who reads it, and the fusion rule
+// that stopped it there, as a [tag]) and one per kernel writing several, then
+// one per recomputed value, then one per matmul or near miss. Deterministic: kernel order, then print order.
 std::vector<std::string> explain_fusion(const Program &p);
 
 // The same, for a view already built from `p`.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -70,8 +71,7 @@ class Fuser {
     } else {
       materialize_every_op();
     }
-    for (const Node *n : order_)
-      if (materialized_.count(n)) build_kernel(n);
+    for (const std::vector<const Node *> &tops : group_kernels()) build_kernel(tops);
     for (const NodeRef &r : roots_) plan_.root_buffers.push_back(buffer_.at(r.get()));
     count_bytes();
     return std::move(plan_);
@@ -195,33 +195,115 @@ class Fuser {
     buffer_[n] = add_buffer(is_root_.count(n) ? PlanBuffer::Role::Output : PlanBuffer::Role::Temp, *n);
   }
 
+  // ---- which values share a kernel ----
+
+  // Rule 8: the materialized values each kernel writes, in execution order.
+  // A kernel's position is when its first value came (in topological order),
+  // and a value joins only a kernel after every kernel it reads from, so the
+  // order stays valid and no two kernels wait on each other.
+  std::vector<std::vector<const Node *>> group_kernels() {
+    struct Group {
+      std::vector<const Node *> tops;
+      int64_t ops = 0;
+    };
+    std::vector<Group> groups;
+    std::unordered_map<const Node *, int> group_of;
+    // Kernels that may still take values, by domain and dtype, in execution order.
+    std::map<std::pair<Shape, DType>, std::vector<int>> open;
+    for (const Node *n : order_) {
+      if (!materialized_.count(n)) continue;
+      int after = -1;  // the last kernel whose buffer n's kernel reads
+      for (const Node *read : stored_reads(n)) after = std::max(after, group_of.at(read));
+      int chosen = -1;
+      bool shares = options_.fusion && !anchor_of_.count(n);
+      int64_t ops = shares ? own_ops(n) : 0;
+      std::vector<int> *candidates = shares ? &open[{n->shape, n->dtype}] : nullptr;
+      if (shares) {
+        auto it = std::upper_bound(candidates->begin(), candidates->end(), after);
+        for (; it != candidates->end() && chosen < 0; ++it)
+          if (groups[*it].ops + ops <= kMaxKernelOps && groups[*it].tops.size() < kMaxKernelOutputs)
+            chosen = *it;
+      }
+      if (chosen < 0) {
+        chosen = static_cast<int>(groups.size());
+        groups.emplace_back();
+        if (shares) candidates->push_back(chosen);
+      }
+      groups[chosen].tops.push_back(n);
+      groups[chosen].ops += ops;
+      group_of[n] = chosen;
+    }
+    std::vector<std::vector<const Node *>> out;
+    for (Group &g : groups) out.push_back(std::move(g.tops));
+    return out;
+  }
+
+  // The materialized values (not leaves) whose buffers top's kernel loads.
+  std::vector<const Node *> stored_reads(const Node *top) const {
+    std::vector<const Node *> reads, stack{top};
+    std::unordered_set<const Node *> seen{top};
+    while (!stack.empty()) {
+      const Node *n = stack.back();
+      stack.pop_back();
+      for (const NodeRef &a : n->args) {
+        if (is_leaf(*a) || !seen.insert(a.get()).second) continue;
+        if (materialized_.count(a.get())) reads.push_back(a.get());
+        else stack.push_back(a.get());
+      }
+    }
+    return reads;
+  }
+
+  // The ops top's kernel would emit on its own, at most: each use of a value
+  // counted (so shared subexpressions count once per use).
+  int64_t own_ops(const Node *top) {
+    int64_t ops = is_elementwise(*top) ? 1 : 0;
+    for (const NodeRef &a : top->args) ops += inline_ops(a.get());
+    return ops;
+  }
+  int64_t inline_ops(const Node *n) {
+    if (is_leaf(*n) || materialized_.count(n)) return 0;
+    auto it = inline_ops_.find(n);
+    if (it != inline_ops_.end()) return it->second;
+    int64_t ops = is_elementwise(*n) ? 1 : 0;
+    for (const NodeRef &a : n->args) ops += inline_ops(a.get());
+    return inline_ops_[n] = ops;
+  }
+
   // ---- building one kernel ----
 
-  void build_kernel(const Node *top) {
+  // One kernel writing `tops`: one value of a reduction or matmul (with its
+  // epilogue), or elementwise values over one domain, in one loop.
+  void build_kernel(const std::vector<const Node *> &tops) {
     Kernel k;
     k.name = "k" + std::to_string(plan_.kernels.size());
-    k.dtype = top->dtype;
+    k.dtype = tops[0]->dtype;
     kernel_ = &k;
-    top_ = top;
     memo_.clear();
     inputs_.clear();
     traced_.clear();
-    if (trace_) trace_->kernels.push_back({top, {}});
-    auto anchor = anchor_of_.find(top);
+    if (trace_) trace_->kernels.push_back({tops, {}});
+    auto anchor = anchor_of_.find(tops[0]);
     anchor_ = anchor == anchor_of_.end() ? nullptr : anchor->second;
-    int value;
     if (!anchor_) {
-      k.domain = top->shape;
-      value = emit(top, {}, false);
+      k.domain = tops[0]->shape;
+      // The memo carries over from one value to the next: what they share is
+      // computed once.
+      for (const Node *top : tops) {
+        top_ = top;
+        k.outputs.push_back({buffer_.at(top), emit(top, {}, false)});
+      }
     } else {
+      FUSEJIT_INTERNAL_CHECK(tops.size() == 1, "fuse: reduce kernel ", k.name, " given ", tops.size(),
+                             " values to write");
+      top_ = tops[0];
       Path outer_path = build_reduction(k, *anchor_);
       // The epilogue may end in another shape (reshapes in the chain); the
       // kernel still walks the reduction's output in row-major order.
-      if (top->shape != anchor_->shape)
+      if (top_->shape != anchor_->shape)
         outer_path.push_back(ViewStep{ViewStep::Reshape, anchor_->shape, {}, {}});
-      value = emit(top, outer_path, true);
+      k.outputs.push_back({buffer_.at(top_), emit(top_, outer_path, true)});
     }
-    k.outputs.push_back({buffer_.at(top), value});
     verify_kernel(k);
     plan_.kernels.push_back(std::move(k));
   }
@@ -359,6 +441,7 @@ class Fuser {
   std::unordered_set<const Node *> is_root_, materialized_, claimed_;
   std::unordered_map<const Node *, const Node *> anchor_of_;  // kernel top -> its reduction
   std::unordered_map<const Node *, int> buffer_;
+  std::unordered_map<const Node *, int64_t> inline_ops_;  // own_ops of values computed in place
   Plan plan_;
 
   // The kernel being built.

@@ -16,6 +16,15 @@
 //    most kRecomputeOps ops, and materialized otherwise.
 // 6. A reduction or matmul feeding another's prologue is materialized.
 // 7. Roots are materialized. No kernel folds more than kMaxKernelOps ops.
+// 8. Materialized elementwise values (roots, and values rules 5 and 7
+//    materialize) of one shape and dtype share a kernel, one loop writing
+//    several outputs, when none of them reads a buffer another one writes:
+//    each joins the first such kernel that runs after every kernel it reads
+//    from and still has room: for its ops (counted as if nothing were shared,
+//    so rule 7 holds), and for one more of at most kMaxKernelOutputs outputs
+//    (LLVM's time on a loop grows faster than the buffers it writes).
+//    Subexpressions they share are computed once. Reductions and matmuls
+//    keep a kernel each.
 // Leaves (inputs and values realized earlier) are read from their buffers.
 #pragma once
 
@@ -28,6 +37,7 @@ namespace fusejit {
 
 constexpr int kRecomputeOps = 8;
 constexpr int kMaxKernelOps = 256;
+constexpr size_t kMaxKernelOutputs = 32;
 
 struct FuseOptions {
   // Off: every op (but views) is its own kernel and writes its own buffer,
@@ -61,7 +71,7 @@ struct FuseTrace {
     int64_t cost = 0;                // SharedExpensive, SizeLimit: ops to recompute
   };
   struct KernelNodes {
-    const Node *top;                 // the value the kernel writes
+    std::vector<const Node *> tops;  // the values the kernel writes, one per Kernel::outputs entry
     std::vector<const Node *> nodes; // graph ops it computes, each once, in emission order
   };
   std::vector<Materialized> materialized;  // in the order fusion decided

@@ -40,7 +40,8 @@ class KernelsDot {
     const Plan &plan = v_.plan;
     for (size_t i = 0; i < plan.input_nodes.size(); ++i) buffer_of_[plan.input_nodes[i]] = plan.input_buffers[i];
     for (size_t k = 0; k < plan.kernels.size(); ++k)
-      buffer_of_[v_.trace.kernels[k].top] = plan.kernels[k].outputs[0].buffer;
+      for (size_t o = 0; o < plan.kernels[k].outputs.size(); ++o)
+        buffer_of_[v_.trace.kernels[k].tops[o]] = plan.kernels[k].outputs[o].buffer;
   }
 
   std::string run(const std::vector<std::string> &comments) {
@@ -68,8 +69,9 @@ class KernelsDot {
     const char *style = "";
     if (pb.role == PlanBuffer::Role::Temp) {
       for (size_t k = 0; k < v_.plan.kernels.size(); ++k)
-        if (v_.plan.kernels[k].outputs[0].buffer == static_cast<int>(b))
-          label += " = " + name_of(v_.trace.kernels[k].top);
+        for (size_t o = 0; o < v_.plan.kernels[k].outputs.size(); ++o)
+          if (v_.plan.kernels[k].outputs[o].buffer == static_cast<int>(b))
+            label += " = " + name_of(v_.trace.kernels[k].tops[o]);
       style = ", style=dashed";
     } else if (pb.role == PlanBuffer::Role::Output) {
       style = ", peripheries=2";
@@ -92,8 +94,9 @@ class KernelsDot {
     const Kernel &kernel = v_.plan.kernels[k];
     const FuseTrace::KernelNodes &kn = v_.trace.kernels[k];
     std::vector<const Node *> nodes = kn.nodes;
-    // A kernel that only copies through a view computes no op of its own.
-    if (std::find(nodes.begin(), nodes.end(), kn.top) == nodes.end()) nodes.push_back(kn.top);
+    // A value that only copies through a view computes no op of its own.
+    for (const Node *top : kn.tops)
+      if (std::find(nodes.begin(), nodes.end(), top) == nodes.end()) nodes.push_back(top);
     index_.clear();
     for (size_t i = 0; i < nodes.size(); ++i) index_[nodes[i]] = i;
 
@@ -117,7 +120,8 @@ class KernelsDot {
                            (s.views.empty() ? "" : " [label=" + dot_quote(s.views) + "]") + ";\n";
         if (edges.insert(edge).second) os_ << edge;
       }
-    os_ << "  " << op_id(k, kn.top) << " -> " << buffer_id(kernel.outputs[0].buffer) << ";\n";
+    for (size_t o = 0; o < kernel.outputs.size(); ++o)
+      os_ << "  " << op_id(k, kn.tops[o]) << " -> " << buffer_id(kernel.outputs[o].buffer) << ";\n";
   }
 
   const KernelsView &v_;
