@@ -79,7 +79,10 @@ class MatmulRecognizer {
       if (static_cast<int64_t>(d) == k || x.shape[d] == 1) continue;
       if (ps[d] == x.shape[d] && qs[d] == x.shape[d]) batch.push_back(d);
       else if (ps[d] == x.shape[d]) rows.push_back(d);
-      else cols.push_back(d);
+      else if (qs[d] == x.shape[d]) cols.push_back(d);
+      // Both sources lack it: only the expands made it, so it is no
+      // operand's dim (a matmul would repeat nothing but a broadcast).
+      else return miss(r, "dim " + std::to_string(d) + " is broadcast in both operands");
     }
     if (rows.empty() && cols.empty())
       return miss(r, "every dim belongs to both operands: a batched dot product, not a matmul");

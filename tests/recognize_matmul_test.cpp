@@ -85,6 +85,11 @@ TEST(RecognizeMatmul, NearMissesStayReductionsAndSayWhy) {
   EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, c, b), {1}), 0), "broadcast in one operand"));
   NodeRef u = input(DType::F64, {4, 3}), v = input(DType::F64, {4, 3});
   EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, u, v), {1}), 0), "dot product"));
+  // A dim only expands made, in both operands (the backward of a product of
+  // broadcasts): it belongs to neither, so there is no matmul to form.
+  NodeRef e = input(DType::F64, {1, 3}), f = input(DType::F64, {1, 3});
+  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, ir::expand(e, {2, 3}), ir::expand(f, {2, 3})), {1}), 0),
+                  "broadcast in both operands"));
 }
 
 }  // namespace
