@@ -6,23 +6,27 @@ namespace fusejit::fj {
 
 namespace {
 
-// The call form of an op; leaves and infix operators have none.
+// How a call of the op reads its arguments; leaves and infix operators have no call.
 std::optional<Fn> call_form(Op op) {
-  switch (op_kind(op)) {
-    case OpKind::Leaf:
+  if (!has_call_form(op)) return std::nullopt;
+  switch (op) {
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       return std::nullopt;
-    case OpKind::Unary:
-      return Fn::Elementwise;
-    case OpKind::Binary:
-      if (is_infix(op)) return std::nullopt;
-      return Fn::Elementwise;
-    case OpKind::Ternary:
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      return Fn::Unary;
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      return Fn::Binary;
+    case Op::Where:
       return Fn::Where;
-    case OpKind::Reduce:
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       return Fn::Reduce;
-    case OpKind::View:
-      return op == Op::Reshape ? Fn::Reshape : op == Op::Permute ? Fn::Permute : Fn::Expand;
-    case OpKind::Matmul:
+    case Op::Reshape:
+      return Fn::Reshape;
+    case Op::Permute:
+      return Fn::Permute;
+    case Op::Expand:
+      return Fn::Expand;
+    case Op::Matmul:
       return Fn::Matmul;
   }
   return std::nullopt;
@@ -34,17 +38,24 @@ std::optional<Callee> lookup_function(std::string_view name) {
   // Built once; never destroyed, so lookups are safe during static teardown.
   static const auto *table = [] {
     auto *t = new std::unordered_map<std::string_view, Callee>;
-    const Op all[] = {
-#define FUSEJIT_OP_LIST(name, spelling, kind) Op::name,
-        FUSEJIT_OPS(FUSEJIT_OP_LIST)
-#undef FUSEJIT_OP_LIST
-    };
-    for (Op op : all)
+    for (Op op : kAllOps)
       if (std::optional<Fn> fn = call_form(op)) t->emplace(op_name(op), Callee{*fn, op});
     t->emplace("transpose", Callee{Fn::Transpose, Op::Permute});
     return t;
   }();
   auto it = table->find(name);
+  if (it == table->end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Op> lookup_infix(std::string_view op) {
+  static const auto *table = [] {
+    auto *t = new std::unordered_map<std::string_view, Op>;
+    for (Op o : kAllOps)
+      if (is_infix(o)) t->emplace(op_infix(o), o);
+    return t;
+  }();
+  auto it = table->find(op);
   if (it == table->end()) return std::nullopt;
   return it->second;
 }

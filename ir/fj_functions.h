@@ -1,5 +1,5 @@
 // The call names of `.fj` (`exp(x)`, `sum(x, 1)`, `reshape(x, [2, 3])`, ...)
-// and what each builds. Derived from the op list in ir/node.h, plus
+// and its infix operators, and what each builds. Derived from the op list in ir/node.h, plus
 // `transpose`, which is spelled as a call but builds a permute.
 #pragma once
 
@@ -11,7 +11,7 @@
 namespace fusejit::fj {
 
 // How a call's arguments are read; `op` says which node it builds.
-enum class Fn { Elementwise, Where, Reduce, Reshape, Permute, Expand, Transpose, Matmul };
+enum class Fn { Unary, Binary, Where, Reduce, Reshape, Permute, Expand, Transpose, Matmul };
 
 struct Callee {
   Fn fn;
@@ -19,5 +19,8 @@ struct Callee {
 };
 
 std::optional<Callee> lookup_function(std::string_view name);
+
+// The op an infix operator (`+`, `<`, `@`, ...) builds.
+std::optional<Op> lookup_infix(std::string_view op);
 
 }  // namespace fusejit::fj

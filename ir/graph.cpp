@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -40,13 +41,31 @@ namespace {
 struct OpInfo {
   const char *name;
   OpKind kind;
+  size_t arity;
+  const char *infix;
 };
 
 constexpr OpInfo kOpInfo[] = {
-#define FUSEJIT_OP_INFO(name, spelling, kind) {spelling, OpKind::kind},
+#define FUSEJIT_OP_INFO(name, spelling, kind, arity, infix) {spelling, OpKind::kind, arity, infix},
     FUSEJIT_OPS(FUSEJIT_OP_INFO)
 #undef FUSEJIT_OP_INFO
 };
+
+// Each row sits in the list of its kind, where the switches look for it.
+#define FUSEJIT_OP_KIND(name, spelling, kind, ...) OpKind::kind,
+constexpr bool all_of_kind(OpKind want, std::initializer_list<OpKind> kinds) {
+  for (OpKind k : kinds)
+    if (k != want) return false;
+  return true;
+}
+static_assert(all_of_kind(OpKind::Leaf, {FUSEJIT_LEAF_OPS(FUSEJIT_OP_KIND)}));
+static_assert(all_of_kind(OpKind::Unary, {FUSEJIT_UNARY_OPS(FUSEJIT_OP_KIND)}));
+static_assert(all_of_kind(OpKind::Binary, {FUSEJIT_BINARY_OPS(FUSEJIT_OP_KIND)}));
+static_assert(all_of_kind(OpKind::Ternary, {FUSEJIT_TERNARY_OPS(FUSEJIT_OP_KIND)}));
+static_assert(all_of_kind(OpKind::Reduce, {FUSEJIT_REDUCE_OPS(FUSEJIT_OP_KIND)}));
+static_assert(all_of_kind(OpKind::View, {FUSEJIT_VIEW_OPS(FUSEJIT_OP_KIND)}));
+static_assert(all_of_kind(OpKind::Matmul, {FUSEJIT_MATMUL_OPS(FUSEJIT_OP_KIND)}));
+#undef FUSEJIT_OP_KIND
 
 size_t hash_combine(size_t seed, size_t v) {
   return seed ^ (v + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
@@ -233,6 +252,11 @@ Shape matmul_shape(const NodeRef &a, const NodeRef &b) {
 
 const char *op_name(Op op) { return kOpInfo[static_cast<int>(op)].name; }
 OpKind op_kind(Op op) { return kOpInfo[static_cast<int>(op)].kind; }
+size_t op_arity(Op op) { return kOpInfo[static_cast<int>(op)].arity; }
+const char *op_infix(Op op) { return kOpInfo[static_cast<int>(op)].infix; }
+bool has_call_form(Op op) {
+  return op_kind(op) != OpKind::Leaf && std::strcmp(op_name(op), op_infix(op)) != 0;
+}
 
 namespace {
 
@@ -413,24 +437,28 @@ NodeRef matmul(NodeRef a, NodeRef b) {
 }
 
 NodeRef with_args(const Node &n, std::vector<NodeRef> args) {
-  switch (n.kind()) {
-    case OpKind::Leaf:
+  switch (n.op) {
+    case Op::Input:  // an input is one of a kind: there is no other like it to build
       FUSEJIT_INTERNAL_CHECK(args.empty(), "leaf with args");
-      if (n.op == Op::Const) return constant(n.value, n.dtype);
       break;
-    case OpKind::Unary:
+    case Op::Const:
+      FUSEJIT_INTERNAL_CHECK(args.empty(), "leaf with args");
+      return constant(n.value, n.dtype);
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       return unary(n.op, args.at(0));
-    case OpKind::Binary:
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       return binary(n.op, args.at(0), args.at(1));
-    case OpKind::Ternary:
+    case Op::Where:
       return where(args.at(0), args.at(1), args.at(2));
-    case OpKind::Reduce:
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       return reduce(n.op, args.at(0), n.dims, n.keepdim);
-    case OpKind::View:
-      if (n.op == Op::Reshape) return reshape(args.at(0), n.shape);
-      if (n.op == Op::Permute) return permute(args.at(0), n.dims);
+    case Op::Reshape:
+      return reshape(args.at(0), n.shape);
+    case Op::Permute:
+      return permute(args.at(0), n.dims);
+    case Op::Expand:
       return expand(args.at(0), n.shape);
-    case OpKind::Matmul:
+    case Op::Matmul:
       return matmul(args.at(0), args.at(1));
   }
   throw InternalError(std::string("with_args: cannot rebuild ") + op_name(n.op));
@@ -438,24 +466,28 @@ NodeRef with_args(const Node &n, std::vector<NodeRef> args) {
 
 Shape infer_shape(const Node &n) {
   const auto &a = n.args;
-  switch (n.kind()) {
-    case OpKind::Leaf:
-      return n.op == Op::Const ? Shape{} : n.shape;
-    case OpKind::Unary:
+  switch (n.op) {
+    case Op::Input:
+      return n.shape;
+    case Op::Const:
+      return Shape{};
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       return a.at(0)->shape;
-    case OpKind::Binary:
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       return shape_broadcast(a.at(0)->shape, a.at(1)->shape, op_name(n.op));
-    case OpKind::Ternary:
+    case Op::Where:
       return shape_broadcast(shape_broadcast(a.at(0)->shape, a.at(1)->shape), a.at(2)->shape);
-    case OpKind::Reduce:
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       return reduce_shape(a.at(0)->shape, n.dims, n.keepdim);
-    case OpKind::View:
-      if (n.op == Op::Permute) return permute_shape(a.at(0)->shape, n.dims);
-      if (n.op == Op::Expand) return expand_shape(a.at(0), n.shape);
+    case Op::Reshape:
       FUSEJIT_USER_CHECK(numel(n.shape) == a.at(0)->numel(), ShapeError, "reshape: ",
                          describe(a.at(0)), " to ", shape_str(n.shape));
       return n.shape;
-    case OpKind::Matmul:
+    case Op::Permute:
+      return permute_shape(a.at(0)->shape, n.dims);
+    case Op::Expand:
+      return expand_shape(a.at(0), n.shape);
+    case Op::Matmul:
       return matmul_shape(a.at(0), a.at(1));
   }
   throw InternalError("infer_shape: unknown op");

@@ -33,7 +33,7 @@ std::string instr_str(const Instr &in, const Kernel &k) {
     case InstrKind::Unary:
       return std::string(op_name(in.op)) + " " + v(in.args[0]);
     case InstrKind::Binary:
-      if (is_infix(in.op)) return v(in.args[0]) + " " + op_name(in.op) + " " + v(in.args[1]);
+      if (is_infix(in.op)) return v(in.args[0]) + " " + op_infix(in.op) + " " + v(in.args[1]);
       return std::string(op_name(in.op)) + " " + v(in.args[0]) + ", " + v(in.args[1]);
     case InstrKind::Where:
       return "where " + v(in.args[0]) + ", " + v(in.args[1]) + ", " + v(in.args[2]);

@@ -16,48 +16,94 @@ namespace fusejit {
 
 enum class OpKind { Leaf, Unary, Binary, Ternary, Reduce, View, Matmul };
 
-// The one list of ops: X(Enum, spelling in .fj, kind). Adding an op touches
-// this list, its shape rule in graph.cpp, and each pass's table.
-#define FUSEJIT_OPS(X)             \
-  X(Input, "input", Leaf)          \
-  X(Const, "const", Leaf)          \
-  X(Neg, "neg", Unary)             \
-  X(Exp, "exp", Unary)             \
-  X(Log, "log", Unary)             \
-  X(Relu, "relu", Unary)           \
-  X(Sigmoid, "sigmoid", Unary)     \
-  X(Tanh, "tanh", Unary)           \
-  X(Sqrt, "sqrt", Unary)           \
-  X(Abs, "abs", Unary)             \
-  X(Inv, "inv", Unary)             \
-  X(Add, "+", Binary)              \
-  X(Sub, "-", Binary)              \
-  X(Mul, "*", Binary)              \
-  X(Div, "/", Binary)              \
-  X(Lt, "<", Binary)               \
-  X(Gt, ">", Binary)               \
-  X(Eq, "==", Binary)              \
-  X(Maximum, "maximum", Binary)    \
-  X(Minimum, "minimum", Binary)    \
-  X(Pow, "pow", Binary)            \
-  X(Where, "where", Ternary)       \
-  X(Sum, "sum", Reduce)            \
-  X(Max, "max", Reduce)            \
-  X(Mean, "mean", Reduce)          \
-  X(Reshape, "reshape", View)      \
-  X(Permute, "permute", View)      \
-  X(Expand, "expand", View)        \
-  X(Matmul, "matmul", Matmul)
+// The one list of ops, one row per op: X(Enum, spelling, kind, arity, infix).
+//   spelling  its name in dumps and, unless it is the infix operator, the
+//             call that builds it in .fj (`exp(x)`, `sum(x, 1)`);
+//   arity     the number of args of its node;
+//   infix     the operator .fj writes between its two operands and prints it
+//             with ("+", "@"), or "" for an op written only as a call.
+// Rows are grouped by kind so that a switch can take a whole kind at once,
+// `FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)`; the enum follows the rows' order.
+// Adding an op is one row; then the compiler (-Wswitch, an error in CI) asks
+// for its case in every switch that does not take its kind whole: the shape
+// rule (ir::infer_shape and a constructor in ir/graph.cpp), the reference
+// semantics (runtime/reference_kernels.cpp), the LLVM emission
+// (codegen/lower_scalar.cpp), the derivative (engine/autodiff.cpp), and for
+// a view its printing, parsing, interpretation and access (ir/printer.cpp,
+// ir/parser.cpp, runtime/interpreter.cpp, engine/fuse.cpp).
+#define FUSEJIT_LEAF_OPS(X)      \
+  X(Input, "input", Leaf, 0, "") \
+  X(Const, "const", Leaf, 0, "")
+
+#define FUSEJIT_UNARY_OPS(X)          \
+  X(Neg, "neg", Unary, 1, "")         \
+  X(Exp, "exp", Unary, 1, "")         \
+  X(Log, "log", Unary, 1, "")         \
+  X(Relu, "relu", Unary, 1, "")       \
+  X(Sigmoid, "sigmoid", Unary, 1, "") \
+  X(Tanh, "tanh", Unary, 1, "")       \
+  X(Sqrt, "sqrt", Unary, 1, "")       \
+  X(Abs, "abs", Unary, 1, "")         \
+  X(Inv, "inv", Unary, 1, "")
+
+#define FUSEJIT_BINARY_OPS(X)           \
+  X(Add, "+", Binary, 2, "+")           \
+  X(Sub, "-", Binary, 2, "-")           \
+  X(Mul, "*", Binary, 2, "*")           \
+  X(Div, "/", Binary, 2, "/")           \
+  X(Lt, "<", Binary, 2, "<")            \
+  X(Gt, ">", Binary, 2, ">")            \
+  X(Eq, "==", Binary, 2, "==")          \
+  X(Maximum, "maximum", Binary, 2, "")  \
+  X(Minimum, "minimum", Binary, 2, "")  \
+  X(Pow, "pow", Binary, 2, "")
+
+#define FUSEJIT_TERNARY_OPS(X) X(Where, "where", Ternary, 3, "")
+
+#define FUSEJIT_REDUCE_OPS(X)     \
+  X(Sum, "sum", Reduce, 1, "")    \
+  X(Max, "max", Reduce, 1, "")    \
+  X(Mean, "mean", Reduce, 1, "")
+
+#define FUSEJIT_VIEW_OPS(X)              \
+  X(Reshape, "reshape", View, 1, "")     \
+  X(Permute, "permute", View, 1, "")     \
+  X(Expand, "expand", View, 1, "")
+
+#define FUSEJIT_MATMUL_OPS(X) X(Matmul, "matmul", Matmul, 2, "@")
+
+#define FUSEJIT_OPS(X)    \
+  FUSEJIT_LEAF_OPS(X)     \
+  FUSEJIT_UNARY_OPS(X)    \
+  FUSEJIT_BINARY_OPS(X)   \
+  FUSEJIT_TERNARY_OPS(X)  \
+  FUSEJIT_REDUCE_OPS(X)   \
+  FUSEJIT_VIEW_OPS(X)     \
+  FUSEJIT_MATMUL_OPS(X)
+
+// The case label of one row: `FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)` labels every view.
+#define FUSEJIT_OP_CASE(name, ...) case Op::name:
 
 enum class Op {
-#define FUSEJIT_OP_ENUM(name, spelling, kind) name,
+#define FUSEJIT_OP_ENUM(name, ...) name,
   FUSEJIT_OPS(FUSEJIT_OP_ENUM)
 #undef FUSEJIT_OP_ENUM
 };
 
-const char *op_name(Op op);  // the .fj spelling: "exp", "+", "sum", ...
+// Every op, in the enum's order.
+inline constexpr Op kAllOps[] = {
+#define FUSEJIT_OP_VALUE(name, ...) Op::name,
+    FUSEJIT_OPS(FUSEJIT_OP_VALUE)
+#undef FUSEJIT_OP_VALUE
+};
+
+const char *op_name(Op op);  // the spelling: "exp", "+", "sum", ...
 OpKind op_kind(Op op);
-inline bool is_infix(Op op) { return op_kind(op) == OpKind::Binary && op < Op::Maximum; }
+size_t op_arity(Op op);
+const char *op_infix(Op op);  // "+", "@", ...; "" if written as a call only
+inline bool is_infix(Op op) { return *op_infix(op) != '\0'; }
+// Whether .fj has a call `op_name(op)(...)` that builds the op.
+bool has_call_form(Op op);
 
 struct Node;
 using NodeRef = std::shared_ptr<const Node>;

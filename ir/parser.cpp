@@ -100,6 +100,8 @@ class Parser {
   Arg call_arg();
   Value apply_call(const Token &name, Callee callee, std::vector<Arg> &args);
   Value reduction(const Token &name, Op op, std::vector<Arg> &args);
+  using ViewBuild = NodeRef (*)(NodeRef, std::vector<int64_t>);
+  Value view(const Token &name, std::vector<Arg> &args, ViewBuild build);
 
   // Pieces.
   std::vector<int64_t> int_list();
@@ -110,6 +112,7 @@ class Parser {
   const std::vector<int64_t> &ints_arg(const Arg &a);
 
   Value apply(Loc at, const std::vector<Value> &operands, size_t dtype_from, const Build &build);
+  Value infix(const Token &op_tok, const Value &a, const Value &b);
   Value binary(const Token &op_tok, Op op, const Value &a, const Value &b);
 
   struct Nesting {
@@ -220,16 +223,16 @@ void Parser::out_statement() {
 
 // ---- expressions ----
 
+// The grammar fixes each operator's precedence; the op it builds is the
+// one the op list spells with it.
 Value Parser::expr() {
   Value lhs = additive();
-  static const std::unordered_map<Tok, Op> kCompare = {
-      {Tok::Lt, Op::Lt}, {Tok::Gt, Op::Gt}, {Tok::EqEq, Op::Eq}};
-  auto it = kCompare.find(lex_.peek().kind);
-  if (it == kCompare.end()) return lhs;
+  auto is_compare = [](Tok k) { return k == Tok::Lt || k == Tok::Gt || k == Tok::EqEq; };
+  if (!is_compare(lex_.peek().kind)) return lhs;
   Token op = lex_.next();
-  Value result = binary(op, it->second, lhs, additive());
+  Value result = infix(op, lhs, additive());
   // `a < b < c` means something else in every language that allows it.
-  if (kCompare.count(lex_.peek().kind))
+  if (is_compare(lex_.peek().kind))
     src_.fail(lex_.peek().loc, "comparisons do not chain; add parentheses");
   return result;
 }
@@ -238,7 +241,7 @@ Value Parser::additive() {
   Value v = term();
   while (lex_.peek().kind == Tok::Plus || lex_.peek().kind == Tok::Minus) {
     Token op = lex_.next();
-    v = binary(op, op.kind == Tok::Plus ? Op::Add : Op::Sub, v, term());
+    v = infix(op, v, term());
   }
   return v;
 }
@@ -249,11 +252,7 @@ Value Parser::term() {
     Tok k = lex_.peek().kind;
     if (k != Tok::Star && k != Tok::Slash && k != Tok::At) return v;
     Token op = lex_.next();
-    Value rhs = unary();
-    if (k == Tok::At)
-      v = apply(op.loc, {v, rhs}, 0, [](const auto &a) { return ir::matmul(a[0], a[1]); });
-    else
-      v = binary(op, k == Tok::Star ? Op::Mul : Op::Div, v, rhs);
+    v = infix(op, v, unary());
   }
 }
 
@@ -380,11 +379,10 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
   auto arity = [&](size_t n) { check_arity(name, args, n, n); };
   auto value = [&](size_t i) { return value_arg(name, args[i]); };
   switch (c.fn) {
-    case Fn::Elementwise:
-      if (op_kind(c.op) == OpKind::Unary) {
-        arity(1);
-        return apply(name.loc, {value(0)}, 0, [&](const auto &a) { return ir::unary(c.op, a[0]); });
-      }
+    case Fn::Unary:
+      arity(1);
+      return apply(name.loc, {value(0)}, 0, [&](const auto &a) { return ir::unary(c.op, a[0]); });
+    case Fn::Binary:
       arity(2);
       return binary(name, c.op, value(0), value(1));
     case Fn::Where:
@@ -402,19 +400,21 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
       return apply(name.loc, {value(0), value(1)}, 0,
                    [](const auto &a) { return ir::matmul(a[0], a[1]); });
     case Fn::Reshape:
+      return view(name, args, &ir::reshape);
     case Fn::Permute:
-    case Fn::Expand: {
-      arity(2);
-      Value x = value(0);
-      std::vector<int64_t> ints = ints_arg(args[1]);
-      return apply(name.loc, {x}, 0, [&](const auto &a) {
-        if (c.fn == Fn::Reshape) return ir::reshape(a[0], ints);
-        if (c.fn == Fn::Permute) return ir::permute(a[0], ints);
-        return ir::expand(a[0], ints);
-      });
-    }
+      return view(name, args, &ir::permute);
+    case Fn::Expand:
+      return view(name, args, &ir::expand);
   }
   src_.fail(name.loc, "unknown function '" + std::string(name.text) + "'");
+}
+
+// reshape(x, [2, 3]), permute(x, [1, 0]), expand(x, [4, 2, 3]).
+Value Parser::view(const Token &name, std::vector<Arg> &args, ViewBuild build) {
+  check_arity(name, args, 2, 2);
+  Value x = value_arg(name, args[0]);
+  std::vector<int64_t> ints = ints_arg(args[1]);
+  return apply(name.loc, {x}, 0, [&](const auto &a) { return build(a[0], ints); });
 }
 
 // sum(x), sum(x, 1), sum(x, [0, 2]), each with an optional trailing keepdim=.
@@ -446,6 +446,24 @@ Value Parser::reduction(const Token &name, Op op, std::vector<Arg> &args) {
 }
 
 // ---- pieces ----
+
+Value Parser::infix(const Token &op_tok, const Value &a, const Value &b) {
+  std::optional<Op> op = fj::lookup_infix(op_tok.text);
+  FUSEJIT_INTERNAL_CHECK(op, "no op is written '", op_tok.text, "'");
+  switch (op_kind(*op)) {
+    case OpKind::Binary:
+      return binary(op_tok, *op, a, b);
+    case OpKind::Matmul:
+      return apply(op_tok.loc, {a, b}, 0, [](const auto &x) { return ir::matmul(x[0], x[1]); });
+    case OpKind::Leaf:
+    case OpKind::Unary:
+    case OpKind::Ternary:
+    case OpKind::Reduce:
+    case OpKind::View:
+      break;
+  }
+  throw InternalError(std::string("parse: no infix form for ") + op_name(*op));
+}
 
 Value Parser::binary(const Token &op_tok, Op op, const Value &a, const Value &b) {
   return apply(op_tok.loc, {a, b}, 0, [op](const auto &x) { return ir::binary(op, x[0], x[1]); });

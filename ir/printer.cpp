@@ -109,31 +109,34 @@ std::string Printer::operand(const NodeRef &n, bool infix) const {
   return infix && s[0] == '-' ? "(" + s + ")" : s;
 }
 
-std::string Printer::rhs(const Node &n) const {
-  auto arg = [&](size_t i, bool infix = false) { return operand(n.args[i], infix); };
-  switch (n.kind()) {
-    case OpKind::Leaf:
-      if (n.is(Op::Input)) return "input " + type_str(n.dtype, n.shape);
-      return literal(n.value);
-    case OpKind::Unary:
-      return std::string(op_name(n.op)) + "(" + arg(0) + ")";
-    case OpKind::Binary:
-      if (is_infix(n.op)) return arg(0, true) + " " + op_name(n.op) + " " + arg(1, true);
-      return std::string(op_name(n.op)) + "(" + arg(0) + ", " + arg(1) + ")";
-    case OpKind::Ternary:
-      return "where(" + arg(0) + ", " + arg(1) + ", " + arg(2) + ")";
-    case OpKind::Reduce: {
-      std::string s = std::string(op_name(n.op)) + "(" + arg(0);
-      if (!n.dims.empty()) s += ", " + shape_str(n.dims);
-      return s + (n.keepdim ? ", keepdim=true)" : ")");
-    }
-    case OpKind::View:
-      return std::string(op_name(n.op)) + "(" + arg(0) + ", " +
-             shape_str(n.is(Op::Permute) ? n.dims : n.shape) + ")";
-    case OpKind::Matmul:
-      return arg(0, true) + " @ " + arg(1, true);
+// What a call prints after its operands: the op's attributes.
+std::string call_attributes(const Node &n) {
+  switch (n.op) {
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      return "";
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      return (n.dims.empty() ? "" : ", " + shape_str(n.dims)) + (n.keepdim ? ", keepdim=true" : "");
+    case Op::Reshape:
+    case Op::Expand:
+      return ", " + shape_str(n.shape);
+    case Op::Permute:
+      return ", " + shape_str(n.dims);
   }
-  return "?";
+  return "";
+}
+
+std::string Printer::rhs(const Node &n) const {
+  if (n.is(Op::Input)) return "input " + type_str(n.dtype, n.shape);
+  if (n.is(Op::Const)) return literal(n.value);
+  if (is_infix(n.op))
+    return operand(n.args[0], true) + " " + op_infix(n.op) + " " + operand(n.args[1], true);
+  std::string s = std::string(op_name(n.op)) + "(";
+  for (size_t i = 0; i < n.args.size(); ++i) s += (i ? ", " : "") + operand(n.args[i], false);
+  return s + call_attributes(n) + ")";
 }
 
 std::string Printer::run() {

@@ -26,23 +26,6 @@ std::string describe(const Node &n) {
   throw InternalError("verify: " + describe(n) + ": " + what);
 }
 
-size_t arity(OpKind k) {
-  switch (k) {
-    case OpKind::Leaf:
-      return 0;
-    case OpKind::Unary:
-    case OpKind::Reduce:
-    case OpKind::View:
-      return 1;
-    case OpKind::Binary:
-    case OpKind::Matmul:
-      return 2;
-    case OpKind::Ternary:
-      return 3;
-  }
-  return 0;
-}
-
 // topo_order dereferences every arg, so nulls are found first, by a walk
 // that does not.
 void check_no_nulls(const std::vector<NodeRef> &roots) {
@@ -133,8 +116,8 @@ void check_shape(const Node &n) {
 void verify(const std::vector<NodeRef> &roots) {
   check_no_nulls(roots);
   for (const Node *n : topo_order(roots)) {
-    if (n->args.size() != arity(n->kind()))
-      broken(*n, "expected " + std::to_string(arity(n->kind())) + " args");
+    if (n->args.size() != op_arity(n->op))
+      broken(*n, "expected " + std::to_string(op_arity(n->op)) + " args");
     if (n->kind() == OpKind::Leaf) check_leaf(*n);
     check_attributes(*n);
     check_dtypes(*n);
