@@ -101,7 +101,13 @@ llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x) {
     case Op::Relu:
       // `x > 0 or unordered`: NaN passes through, -0.0 and negatives give +0.0.
       return b.CreateSelect(b.CreateFCmpUGT(x, fp(type, 0.0)), x, fp(type, 0.0));
-    default: break;
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
   }
   throw InternalError(std::string("lower: ") + op_name(op) + " is not a unary op");
 }
@@ -125,7 +131,13 @@ llvm::Value *emit_binary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Valu
     case Op::Maximum: return b.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x, y);
     case Op::Minimum: return b.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x, y);
     case Op::Pow: return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
-    default: break;
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
   }
   throw InternalError(std::string("lower: ") + op_name(op) + " is not a binary op");
 }
@@ -143,7 +155,10 @@ llvm::Value *emit_compute(llvm::IRBuilder<> &b, const Instr &in,
       llvm::Value *nonzero = b.CreateFCmpUNE(c, fp(c->getType(), 0.0));
       return b.CreateSelect(nonzero, args[1], args[2]);
     }
-    default: break;
+    case InstrKind::Load:
+    case InstrKind::Const:
+    case InstrKind::Reduced:
+      break;
   }
   throw InternalError("lower: emit_compute given a load, constant or reduced value");
 }

@@ -53,6 +53,26 @@ bool is_identity_perm(const std::vector<int64_t> &perm) {
   return true;
 }
 
+// Whether a view whose result has its arg's shape is its arg: a reshape or
+// expand to the same shape is; a permute need not be.
+bool keeps_shape_is_identity(Op view) {
+  switch (view) {
+    case Op::Reshape:
+    case Op::Expand:
+      return true;
+    case Op::Permute:
+      return false;
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
+  }
+  return false;
+}
+
 // One rewrite of a node whose args are already canonical. x * 1, x / 1 and
 // neg(neg(x)) are exact for every x, so they hold in both numerics.
 NodeRef rewrite(const Node &n, std::vector<NodeRef> args, Numerics numerics) {
@@ -77,7 +97,7 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args, Numerics numerics) {
     }
     case OpKind::View: {
       const NodeRef &x = args[0];
-      if (x->shape == n.shape && !n.is(Op::Permute)) return x;  // identity reshape or expand
+      if (x->shape == n.shape && keeps_shape_is_identity(n.op)) return x;
       if (n.is(Op::Reshape) && x->is(Op::Reshape) && x->args[0]->shape == n.shape) return x->args[0];
       if (n.is(Op::Permute) && is_identity_perm(n.dims)) return x;
       if (n.is(Op::Permute) && moves_only_unit_dims(n))
@@ -91,7 +111,10 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args, Numerics numerics) {
       if (n.is(Op::Expand) && x->is(Op::Expand)) return ir::expand(x->args[0], n.shape);
       break;
     }
-    default:
+    case OpKind::Leaf:
+    case OpKind::Ternary:
+    case OpKind::Reduce:
+    case OpKind::Matmul:
       break;
   }
   return ir::with_args(n, std::move(args));

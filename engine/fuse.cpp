@@ -34,6 +34,23 @@ struct ViewStep {
 // path[0] is nearest the domain; the last step is nearest the node.
 using Path = std::vector<ViewStep>;
 
+// The step a view node takes from its own index space to its arg's.
+ViewStep view_step(const Node &n) {
+  switch (n.op) {
+    case Op::Reshape: return ViewStep{ViewStep::Reshape, n.shape, {}, {}};
+    case Op::Permute: return ViewStep{ViewStep::Permute, {}, n.dims, {}};
+    case Op::Expand: return ViewStep{ViewStep::Expand, n.shape, {}, {}};
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
+  }
+  throw InternalError(std::string("fuse: ") + op_name(n.op) + " is not a view");
+}
+
 // The access that reads a contiguous value of `shape` at every domain point.
 Access access_through(const Shape &shape, const Path &path) {
   Access a = contiguous_access(shape);
@@ -404,10 +421,7 @@ class Fuser {
     if (stored) {
       value = push(Instr::load(input_index(buffer_.at(n)), std::move(access), n->dtype, outer));
     } else if (n->kind() == OpKind::View) {
-      ViewStep step{ViewStep::Reshape, n->shape, {}, {}};
-      if (n->is(Op::Permute)) step = ViewStep{ViewStep::Permute, {}, n->dims, {}};
-      if (n->is(Op::Expand)) step = ViewStep{ViewStep::Expand, n->shape, {}, {}};
-      value = emit(n->args[0].get(), extend(path, step), outer);
+      value = emit(n->args[0].get(), extend(path, view_step(*n)), outer);
     } else {
       FUSEJIT_INTERNAL_CHECK(is_elementwise(*n), "fuse: ", describe(*n), " reached inside kernel ",
                              kernel_->name, " without a buffer");

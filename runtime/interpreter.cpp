@@ -96,26 +96,29 @@ class Interpreter {
   const StridedView &arg(const Node &n, size_t i) const { return values_.at(n.args[i].get()); }
 
   StridedView compute(const Node &n) const {
-    switch (n.kind()) {
-      case OpKind::Leaf: {
-        FUSEJIT_INTERNAL_CHECK(n.is(Op::Const), describe(n), " reached compute");
+    switch (n.op) {
+      case Op::Input:  // has a value, or needs_computing threw
+        throw InternalError("interpret: " + describe(n) + " reached compute");
+      case Op::Const: {
         Buffer b(n.dtype, {});
         b.set(0, n.value);
         return view_of(b);
       }
-      case OpKind::Unary:
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
         return view_of(map_op(n.op, arg(n, 0), n.dtype, n.shape));
-      case OpKind::Binary:
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
         return view_of(zip_op(n.op, arg(n, 0), arg(n, 1), n.dtype, n.shape));
-      case OpKind::Ternary:
+      case Op::Where:
         return view_of(where_op(arg(n, 0), arg(n, 1), arg(n, 2), n.dtype, n.shape));
-      case OpKind::Reduce:
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
         return view_of(reduce_op(n.op, arg(n, 0), n.dims, n.keepdim, n.dtype, n.shape));
-      case OpKind::View:
-        if (n.is(Op::Permute)) return permute_view(arg(n, 0), n.dims);
-        if (n.is(Op::Expand)) return expand_view(arg(n, 0), n.shape);
+      case Op::Reshape:
         return reshape_view(arg(n, 0), n.shape);
-      case OpKind::Matmul:
+      case Op::Permute:
+        return permute_view(arg(n, 0), n.dims);
+      case Op::Expand:
+        return expand_view(arg(n, 0), n.shape);
+      case Op::Matmul:
         return view_of(matmul_op(arg(n, 0), arg(n, 1), n.dtype, n.shape));
     }
     throw InternalError("interpret: unknown op " + describe(n));

@@ -40,6 +40,33 @@ Buffer elementwise(const std::array<const StridedView *, N> &operands, DType dty
 double nan_max(double a, double b) { return std::isnan(a) || a > b ? a : b; }
 double nan_min(double a, double b) { return std::isnan(a) || a < b ? a : b; }
 
+// How a reduction folds its elements: from `init`, by nan_max or by +, and
+// a mean divides the sum by the count at the end.
+struct Fold {
+  double init;
+  bool max;
+  bool mean;
+};
+
+Fold fold_of(Op op) {
+  switch (op) {
+    case Op::Sum:
+      return {0.0, false, false};
+    case Op::Max:
+      return {-std::numeric_limits<double>::infinity(), true, false};
+    case Op::Mean:
+      return {0.0, false, true};
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
+  }
+  throw InternalError(std::string("reduce_op: ") + op_name(op) + " is not a reduction");
+}
+
 }  // namespace
 
 double apply_unary(Op op, double x) {
@@ -62,7 +89,12 @@ double apply_unary(Op op, double x) {
       return std::fabs(x);
     case Op::Inv:
       return 1.0 / x;
-    default:
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   throw InternalError(std::string("apply_unary: ") + op_name(op) + " is not unary");
@@ -90,7 +122,12 @@ double apply_binary(Op op, double a, double b) {
       return nan_min(a, b);
     case Op::Pow:
       return std::pow(a, b);
-    default:
+    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   throw InternalError(std::string("apply_binary: ") + op_name(op) + " is not binary");
@@ -123,6 +160,7 @@ Buffer reduce_op(Op op, const StridedView &x, const std::vector<int64_t> &dims, 
     reduced_shape.push_back(x.shape[d]);
   }
   const int64_t count = numel(reduced_shape);
+  const Fold fold = fold_of(op);
 
   Buffer out(dtype, shape);
   Index out_index(shape.size()), in_index(rank), reduced_index(dims.size());
@@ -134,15 +172,15 @@ Buffer reduce_op(Op op, const StridedView &x, const std::vector<int64_t> &dims, 
       if (!reduced[i]) in_index[i] = out_index[p];
       if (!reduced[i] || keepdim) ++p;
     }
-    double acc = op == Op::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+    double acc = fold.init;
     for (int64_t r = 0; r < count; ++r) {
       ordinal_to_index(r, reduced_shape, reduced_index.data());
       for (size_t k = 0; k < dims.size(); ++k) in_index[dims[k]] = reduced_index[k];
       double v = x.load(index_to_position(in_index.data(), x.strides, x.offset));
-      acc = op == Op::Max ? nan_max(acc, v) : acc + v;
+      acc = fold.max ? nan_max(acc, v) : acc + v;
     }
     // 0/0 makes the mean of nothing NaN, as numpy's is.
-    if (op == Op::Mean) acc /= static_cast<double>(count);
+    if (fold.mean) acc /= static_cast<double>(count);
     out.set(o, acc);
   }
   return out;
