@@ -13,7 +13,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
-#include <spdlog/spdlog.h>
+#include "ir/log.h"
 
 #include "codegen/host_target.h"
 #include "codegen/llvm_error.h"
@@ -114,9 +114,9 @@ void JitEngine::Impl::unload(const std::vector<orc::JITDylib *> &dylibs) {
   for (orc::JITDylib *dylib : dylibs) {
     std::string name = dylib->getName();
     if (llvm::Error removed = jit->getExecutionSession().removeJITDylib(*dylib))
-      spdlog::warn("jit: unloading {}: {}", name, llvm::toString(std::move(removed)));
+      logger().warn("jit: unloading {}: {}", name, llvm::toString(std::move(removed)));
     else
-      spdlog::debug("jit: unloaded {}", name);
+      logger().debug("jit: unloaded {}", name);
   }
 }
 
@@ -137,7 +137,7 @@ llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(
     if (!tm) return tm.takeError();
     Clock::time_point start = Clock::now();
     optimize_module(module, **tm);
-    spdlog::debug("jit: optimized {} in {:.1f} ms", key,
+    logger().debug("jit: optimized {} in {:.1f} ms", key,
                   milliseconds_since(start));
     return llvm::Error::success();
   });
@@ -168,7 +168,7 @@ void *JitEngine::Impl::materialize(std::unique_ptr<llvm::Module> module,
     // Drop the half-made dylib, and a cached object that may be at fault,
     // so a later request for the key starts clean.
     if (llvm::Error removed = jit->getExecutionSession().removeJITDylib(dylib))
-      spdlog::debug("jit: removing {}: {}", key,
+      logger().debug("jit: removing {}: {}", key,
                     llvm::toString(std::move(removed)));
     cache->evict(key);
   }
@@ -205,7 +205,7 @@ JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
       [&impl](orc::ThreadSafeModule tsm, orc::MaterializationResponsibility &) {
         return impl.transform(std::move(tsm));
       });
-  spdlog::debug("jit: host {}, disk cache {}", host_cpu_description(),
+  logger().debug("jit: host {}, disk cache {}", host_cpu_description(),
                 cache->dir() ? cache->dir()->string() : "off");
 }
 
@@ -244,7 +244,7 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
       std::lock_guard lock(impl.mutex);
       ++impl.memory_hits;
     }
-    spdlog::debug("jit: memory cache hit {}", cache_key);
+    logger().debug("jit: memory cache hit {}", cache_key);
     return {address, cache_key, CodeSource::MemoryCache, ms, std::move(owner)};
   }
 
@@ -280,7 +280,7 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
     victims = impl.take_unheld_past_capacity();
   }
   impl.unload(victims);
-  spdlog::debug("jit: {} {} in {:.1f} ms",
+  logger().debug("jit: {} {} in {:.1f} ms",
                 source == CodeSource::Compiled ? "compiled" : "loaded cached",
                 cache_key, ms);
   return {address, cache_key, source, ms, std::move(owner)};

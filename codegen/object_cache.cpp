@@ -6,7 +6,7 @@
 #include <llvm/Config/llvm-config.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/MemoryBuffer.h>
-#include <spdlog/spdlog.h>
+#include "ir/log.h"
 
 #include "codegen/jit.h"
 
@@ -23,9 +23,9 @@ enum class Trouble { Directory, Entry, Write, Count };
 void report(Trouble kind, const std::string &message) {
   static std::atomic<bool> warned[size_t(Trouble::Count)];
   if (warned[size_t(kind)].exchange(true)) {
-    spdlog::debug("{}", message);
+    logger().debug("{}", message);
   } else {
-    spdlog::warn("{} (further such problems are logged at FUSEJIT_LOG=debug)",
+    logger().warn("{} (further such problems are logged at FUSEJIT_LOG=debug)",
                  message);
   }
 }
@@ -34,7 +34,7 @@ std::unique_ptr<CacheDirectory> open_disk(std::optional<fs::path> dir,
                                           uint64_t max_bytes) {
   if (!dir) return nullptr;
   if (max_bytes == 0) {
-    spdlog::debug("jit: disk cache off: its size bound is 0");
+    logger().debug("jit: disk cache off: its size bound is 0");
     return nullptr;
   }
   OpenedCacheDirectory opened = CacheDirectory::open(*dir);
@@ -72,7 +72,7 @@ void KernelObjectCache::notifyObjectCompiled(const llvm::Module *module,
     }
     write_disk(key, bytes);
   } catch (const std::exception &e) {
-    spdlog::warn("jit: could not cache an object: {}", e.what());
+    logger().warn("jit: could not cache an object: {}", e.what());
   }
 }
 
@@ -84,7 +84,7 @@ std::unique_ptr<llvm::MemoryBuffer> KernelObjectCache::getObject(
     std::lock_guard lock(mutex_);
     return llvm::MemoryBuffer::getMemBufferCopy(objects_.at(key), key);
   } catch (const std::exception &e) {
-    spdlog::warn("jit: could not read the object cache: {}", e.what());
+    logger().warn("jit: could not read the object cache: {}", e.what());
     return nullptr;
   }
 }
@@ -132,13 +132,13 @@ std::optional<std::string> KernelObjectCache::read_disk(const std::string &key) 
     std::string message = "jit: ignoring corrupt cache file " +
                           file_for(key).string() + ": " + entry.error;
     // Entries of another LLVM or CPU are expected after an upgrade.
-    if (entry.foreign) spdlog::debug("{}", message);
+    if (entry.foreign) logger().debug("{}", message);
     else report(Trouble::Entry, message);
     disk_->remove(name);  // the recompiled object replaces it
     return std::nullopt;
   }
   ++disk_hits_;
-  spdlog::debug("jit: disk cache hit {}", key);
+  logger().debug("jit: disk cache hit {}", key);
   return std::move(entry.payload);
 }
 
@@ -153,7 +153,7 @@ void KernelObjectCache::write_disk(const std::string &key,
     return;
   }
   ++disk_writes_;
-  spdlog::debug("jit: wrote cache file {} ({} bytes)", file_for(key).string(),
+  logger().debug("jit: wrote cache file {} ({} bytes)", file_for(key).string(),
                 bytes.size());
   bound_disk(bytes.size());
 }
@@ -168,7 +168,7 @@ void KernelObjectCache::bound_disk(uint64_t written) {
   if (*disk_bytes_ <= max_bytes_) return;
   uint64_t before = *disk_bytes_;
   disk_bytes_ = disk_->evict_to(max_bytes_ / 4 * 3);
-  spdlog::debug("jit: disk cache held {} bytes, more than its bound of {}: "
+  logger().debug("jit: disk cache held {} bytes, more than its bound of {}: "
                 "evicted the least recently used down to {}",
                 before, max_bytes_, *disk_bytes_);
 }

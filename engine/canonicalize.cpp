@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/pass_stats.h"
 #include "engine/rewrite.h"
 #include "ir/graph.h"
 #include "runtime/reference_kernels.h"
@@ -123,6 +124,7 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args, Numerics numerics) {
 }  // namespace
 
 std::vector<NodeRef> canonicalize(const std::vector<NodeRef> &roots, Numerics numerics) {
+  count_pass_run(Pass::Canonicalize);
   return rewrite_graph(roots, [numerics](const Node &n, std::vector<NodeRef> args) {
     return rewrite(n, std::move(args), numerics);
   });

@@ -4,11 +4,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "engine/optimize.h"
 #include "codegen/compile_kernel.h"
-#include "engine/fuse.h"
 #include "engine/pipeline.h"
-#include "engine/plan_memory.h"
 #include "ir/kernel_printer.h"
 #include "ir/printer.h"
 
@@ -31,24 +28,43 @@ std::unordered_map<const Node *, NodeRef> node_refs(const std::vector<NodeRef> &
   return refs;
 }
 
-// Binds the optimized values to graph-stage names. The graph passes rewrite
-// each node from its args alone and nodes are hash-consed, so optimizing the
-// named values as roots yields the very nodes of the optimized graph.
-void bind_graph_names(const Program &p, const std::vector<NodeRef> &optimized, Program &out) {
-  std::vector<std::pair<NodeRef, std::string>> names = named_values(p);
-  std::vector<NodeRef> named;
+// What one run of the pipeline says about a program's named values too: the
+// graph-stage names, carried through the passes as extra roots.
+struct NamedRun {
+  std::vector<std::pair<NodeRef, std::string>> names;
+  PipelineArtifacts artifacts;
+};
+
+NamedRun run_named(const Program &p, const Options &options, bool plan) {
+  NamedRun run;
+  run.names = named_values(p);
+  PipelineRequest request;
+  for (const auto &[node, name] : run.names) request.also.push_back(node);
+  request.plan = plan;
+  run.artifacts = run_pipeline(p.output_nodes(), options, request);
+  return run;
+}
+
+// The optimized program, its values bound to graph-stage names: the image of
+// each named value (an extra root of the run) takes its name where the
+// optimized outputs still reach it.
+Program bind_graph_names(const Program &p, const NamedRun &run) {
+  const PipelineArtifacts &a = run.artifacts;
+  std::vector<NodeRef> roots(a.optimized.begin(), a.optimized.begin() + static_cast<std::ptrdiff_t>(a.num_roots));
+  Program out;
+  out.inputs = p.inputs;
+  for (const NodeRef &in : p.inputs) out.bindings.push_back({in->name, in});
+  for (size_t i = 0; i < roots.size(); ++i) out.outputs.push_back({p.outputs[i].first, roots[i]});
   std::unordered_set<std::string> used;
-  for (const auto &[node, name] : names) {
-    named.push_back(node);
-    used.insert(name);
-  }
-  std::vector<NodeRef> same = optimize_graph(named, current_numerics());
-  std::unordered_map<const Node *, NodeRef> reachable = node_refs(optimized);
+  for (const auto &[node, name] : run.names) used.insert(name);
+  std::unordered_map<const Node *, NodeRef> reachable = node_refs(roots);
   std::unordered_map<const Node *, std::string> given;
-  for (size_t i = 0; i < names.size(); ++i)
-    if (reachable.count(same[i].get())) given.emplace(same[i].get(), names[i].second);
+  for (size_t i = 0; i < run.names.size(); ++i) {
+    const Node *image = a.optimized[a.num_roots + i].get();
+    if (reachable.count(image)) given.emplace(image, run.names[i].second);
+  }
   int fresh = 0;
-  for (const Node *n : topo_order(optimized)) {
+  for (const Node *n : topo_order(roots)) {
     if (n->is(Op::Input) || n->is(Op::Const)) continue;
     auto it = given.find(n);
     std::string name;
@@ -61,6 +77,7 @@ void bind_graph_names(const Program &p, const std::vector<NodeRef> &optimized, P
     }
     out.bindings.push_back({name, reachable.at(n)});
   }
+  return out;
 }
 
 }  // namespace
@@ -81,27 +98,25 @@ std::vector<std::pair<NodeRef, std::string>> named_values(const Program &p) {
   return out;
 }
 
-Program optimized_program(const Program &p, std::vector<std::string> *notes) {
-  std::vector<NodeRef> roots = optimize_graph(p.output_nodes(), current_numerics(), notes);
-  Program out;
-  out.inputs = p.inputs;
-  for (const NodeRef &in : p.inputs) out.bindings.push_back({in->name, in});
-  for (size_t i = 0; i < roots.size(); ++i) out.outputs.push_back({p.outputs[i].first, roots[i]});
-  bind_graph_names(p, roots, out);
-  return out;
+Program optimized_program(const Program &p, const Options &options) {
+  return bind_graph_names(p, run_named(p, options, false));
 }
 
-KernelsView kernels_view(const Program &p) {
-  std::vector<std::string> matmul_notes;
+KernelsView kernels_view(const Program &p, const Options &options) {
+  NamedRun run = run_named(p, options, true);
+  PipelineArtifacts &a = run.artifacts;
   KernelsView view;
-  view.optimized = optimized_program(p, &matmul_notes);
+  view.optimized = bind_graph_names(p, run);
   const Program &opt = view.optimized;
   for (const auto &[node, name] : value_names(opt)) view.value_names.emplace(node, name);
-  view.plan = fuse(opt.output_nodes(), {}, &view.trace);
-  // Measured on the program as written: the product a matmul replaced counts.
-  view.plan.unfused_intermediate_bytes = unfused_intermediate_bytes(p.output_nodes());
-  view.plan.notes.insert(view.plan.notes.begin(), matmul_notes.begin(), matmul_notes.end());
-  plan_memory(view.plan);
+  view.numerics = options.numerics;
+  view.notes = pipeline_notes(a);
+  view.plan = std::move(a.plan);
+  view.trace = std::move(a.fusion);
+  view.matmuls = std::move(a.matmuls);
+  for (size_t i = 0; i < run.names.size(); ++i)
+    view.canonical_names.emplace_back(a.canonical[a.num_roots + i], run.names[i].second);
+  view.canonical_outputs.assign(a.canonical.begin(), a.canonical.begin() + static_cast<std::ptrdiff_t>(a.num_roots));
   const Plan &plan = view.plan;
   view.buffer_names.assign(plan.buffers.size(), "");
   int unnamed = 0, temps = 0;
@@ -132,30 +147,32 @@ std::string kernels_text(const KernelsView &view) {
     os << "\n";
   }
   for (const Kernel &k : plan.kernels) os << print_kernel(k);
-  for (const std::string &note : plan.notes) os << "# note: " << note << "\n";
+  for (const std::string &note : view.notes) os << "# note: " << note << "\n";
   return os.str();
 }
 
-std::string dump(const Program &p, Stage stage, bool llvm_before_opt) {
-  switch (stage) {
-    case Stage::Graph: return print_program(p);
-    case Stage::Optimized: return print_program(optimized_program(p));
-    case Stage::Kernels: return kernels_text(kernels_view(p));
-    case Stage::Llvm:
-    case Stage::Asm: break;
-  }
-  DumpStage what = stage == Stage::Asm ? DumpStage::Assembly
-                   : llvm_before_opt   ? DumpStage::LlvmIr
-                                       : DumpStage::OptimizedLlvmIr;
-  Numerics numerics = current_numerics();
+std::string kernels_code_text(const KernelsView &view, DumpStage what) {
   std::ostringstream os;
-  for (const Kernel &k : kernels_view(p).plan.kernels) {
-    const char *comment = stage == Stage::Asm ? "#" : ";";
+  for (const Kernel &k : view.plan.kernels) {
+    const char *comment = what == DumpStage::Assembly ? "#" : ";";
     os << comment << " kernel " << k.name << " (" << kernel_kind_name(k.kind) << ", "
-       << numerics_name(numerics) << " numerics)\n"
-       << dump_kernel(k, numerics, what) << "\n";
+       << numerics_name(view.numerics) << " numerics)\n"
+       << dump_kernel(k, view.numerics, what) << "\n";
   }
   return os.str();
+}
+
+std::string dump(const Program &p, Stage stage, bool llvm_before_opt, const Options &options) {
+  switch (stage) {
+    case Stage::Graph: return print_program(p);
+    case Stage::Optimized: return print_program(optimized_program(p, options));
+    case Stage::Kernels: return kernels_text(kernels_view(p, options));
+    case Stage::Llvm:
+      return kernels_code_text(kernels_view(p, options),
+                               llvm_before_opt ? DumpStage::LlvmIr : DumpStage::OptimizedLlvmIr);
+    case Stage::Asm: return kernels_code_text(kernels_view(p, options), DumpStage::Assembly);
+  }
+  return "";
 }
 
 std::string dump(const Tensor &t, Stage stage) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/pass_stats.h"
 #include "ir/access.h"
 #include "ir/error.h"
 #include "ir/kernel_printer.h"
@@ -132,7 +133,6 @@ class Fuser {
       while (!is_root_.count(top)) {
         const auto &users = consumers_[top];
         if (users.size() != 1) {
-          if (users.size() > 1) note(*n, top, "its value has " + std::to_string(users.size()) + " consumers");
           why.reason = FuseReason::ReduceShared;
           why.consumers = static_cast<int64_t>(users.size());
           break;
@@ -142,13 +142,11 @@ class Fuser {
         // elements in the same order, so the kernel writes the reshaped buffer.
         bool reshape = user->is(Op::Reshape);
         if ((!is_elementwise(*user) && !reshape) || claimed_.count(user)) {
-          note(*n, top, "its consumer " + describe(*user) + " is not an elementwise op it can take as epilogue");
           why.reason = epilogue_stop(*user);
           why.consumer = user;
           break;
         }
         if (!reshape && user->shape != top->shape) {
-          note(*n, top, "its consumer " + describe(*user) + " broadcasts it, so it needs the whole result first");
           why.reason = FuseReason::ReduceBroadcast;
           why.consumer = user;
           break;
@@ -177,25 +175,13 @@ class Fuser {
       cost[n] = c;
       size_t uses = consumers_[n].size();
       if (c > kMaxKernelOps) {
-        plan_.notes.push_back(describe(*n) + " is materialized: its expression has " +
-                              std::to_string(c) + " ops, more than one kernel folds (" +
-                              std::to_string(kMaxKernelOps) + ")");
         materialize(n, {n, FuseReason::SizeLimit, nullptr, nullptr, 0, c});
         cost[n] = 0;
       } else if (uses > 1 && c > kRecomputeOps && is_elementwise(*n)) {
-        plan_.notes.push_back(describe(*n) + " is materialized: it has " + std::to_string(uses) +
-                              " consumers and recomputing it would cost " + std::to_string(c) +
-                              " ops in each (limit " + std::to_string(kRecomputeOps) + ")");
         materialize(n, {n, FuseReason::SharedExpensive, nullptr, nullptr, static_cast<int64_t>(uses), c});
         cost[n] = 0;
       }
     }
-  }
-
-  void note(const Node &anchor, const Node *top, const std::string &why) {
-    if (is_root_.count(top)) return;
-    plan_.notes.push_back(describe(*top) + (top == &anchor ? "" : " (epilogue of " + describe(anchor) + ")") +
-                          " is materialized: " + why);
   }
 
   // Why an epilogue stopped at a consumer that is not elementwise or is taken.
@@ -480,6 +466,7 @@ int64_t unfused_intermediate_bytes(const std::vector<NodeRef> &roots) {
 }
 
 Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options, FuseTrace *trace) {
+  count_pass_run(Pass::Fuse);
   if (trace) *trace = {};
   return Fuser(roots, options, trace).run();
 }

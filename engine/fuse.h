@@ -59,8 +59,9 @@ enum class FuseReason {
   FusionOff,         // FuseOptions::fusion is off
 };
 
-// What fusion decided, for `dump --explain` and the kernels picture. The
-// pointers are into the graph given to fuse() and live as long as it does.
+// What fusion decided, as data: the kernels stage's notes, `dump --explain`
+// and the kernels picture render it (engine/pass_notes.h). The pointers are
+// into the graph given to fuse() and live as long as it does.
 struct FuseTrace {
   struct Materialized {
     const Node *value;

@@ -1,8 +1,7 @@
 #include "engine/optimize.h"
 
 #include "engine/canonicalize.h"
-#include "engine/log.h"
-#include "engine/recognize_matmul.h"
+#include "ir/log.h"
 #include "ir/printer.h"
 #include "ir/program.h"
 #include "ir/verifier.h"
@@ -13,25 +12,28 @@ namespace {
 
 void after_pass(const char *pass, const std::vector<NodeRef> &roots) {
   verify(roots);
-  if (!spdlog::should_log(spdlog::level::trace)) return;
+  if (!logger().should_log(spdlog::level::trace)) return;
   Program p;
   for (size_t i = 0; i < roots.size(); ++i) p.outputs.push_back({"r" + std::to_string(i), roots[i]});
-  spdlog::trace("after {}:\n{}", pass, print_program(p));
+  logger().trace("after {}:\n{}", pass, print_program(p));
 }
 
 }  // namespace
 
-std::vector<NodeRef> optimize_graph(const std::vector<NodeRef> &roots, Numerics numerics,
-                                    std::vector<std::string> *notes) {
-  init_logging();
+OptimizedGraph optimize_graph_stages(const std::vector<NodeRef> &roots, Numerics numerics) {
+  OptimizedGraph out;
   after_pass("building", roots);
-  std::vector<NodeRef> g = canonicalize(roots, numerics);
-  after_pass("canonicalize", g);
-  g = recognize_matmul(g, notes);
+  out.canonical = canonicalize(roots, numerics);
+  after_pass("canonicalize", out.canonical);
+  std::vector<NodeRef> g = recognize_matmul(out.canonical, &out.matmuls);
   after_pass("recognize_matmul", g);
-  g = canonicalize(g, numerics);
-  after_pass("canonicalize", g);
-  return g;
+  out.optimized = canonicalize(g, numerics);
+  after_pass("canonicalize", out.optimized);
+  return out;
+}
+
+std::vector<NodeRef> optimize_graph(const std::vector<NodeRef> &roots, Numerics numerics) {
+  return optimize_graph_stages(roots, numerics).optimized;
 }
 
 }  // namespace fusejit

@@ -4,17 +4,24 @@
 // optimized` shows and what fusion starts from.
 #pragma once
 
-#include <string>
 #include <vector>
 
 #include "codegen/jit.h"
+#include "engine/recognize_matmul.h"
 #include "ir/node.h"
 
 namespace fusejit {
 
-// `notes` (if given) receives one line per matmul recognized or missed.
+// Each stage's roots, in the order of the roots given.
+struct OptimizedGraph {
+  std::vector<NodeRef> canonical;  // after the first canonicalize
+  std::vector<NodeRef> optimized;  // after all of them
+  std::vector<MatmulDecision> matmuls;  // what recognize_matmul decided, about `canonical`
+};
+
 // `numerics` decides which identities canonicalize may apply.
-std::vector<NodeRef> optimize_graph(const std::vector<NodeRef> &roots, Numerics numerics,
-                                    std::vector<std::string> *notes = nullptr);
+OptimizedGraph optimize_graph_stages(const std::vector<NodeRef> &roots, Numerics numerics);
+// The optimized roots alone.
+std::vector<NodeRef> optimize_graph(const std::vector<NodeRef> &roots, Numerics numerics);
 
 }  // namespace fusejit

@@ -6,14 +6,16 @@
 #include <list>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
-#include "engine/optimize.h"
 #include "engine/execute.h"
 #include "engine/fuse.h"
-#include "engine/log.h"
+#include "engine/optimize.h"
+#include "engine/pass_notes.h"
 #include "engine/plan_memory.h"
 #include "engine/structural_key.h"
 #include "ir/kernel_printer.h"
+#include "ir/log.h"
 #include "runtime/parallel_for.h"
 
 namespace fusejit {
@@ -23,7 +25,6 @@ namespace {
 // Kernels with less work than this per thread run on one thread.
 constexpr int64_t kMinWorkPerThread = 1 << 15;
 
-std::atomic<int> numerics_override{-1};
 std::atomic<uint64_t> plan_hits{0}, plan_misses{0}, kernels_compiled{0};
 
 // An LRU map from structural key to compiled plan, bounded by
@@ -89,23 +90,24 @@ PlanCache &plan_cache() {
   return *cache;
 }
 
-std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roots,
-                                                 const GraphKey &key, Numerics numerics,
-                                                 FuseOptions fuse_options) {
+// The notes of the kernels stage, to the debug log.
+void log_notes(const PipelineArtifacts &artifacts) {
+  if (!logger().should_log(spdlog::level::debug)) return;
+  for (const std::string &note : pipeline_notes(artifacts)) logger().debug("{}", note);
+}
+
+std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roots, const GraphKey &key,
+                                                 const Options &options) {
   auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> notes;
-  std::vector<NodeRef> optimized = optimize_graph(roots, numerics, &notes);
-  for (const std::string &note : notes) spdlog::debug("{}", note);
+  PipelineArtifacts artifacts = run_pipeline(roots, options);
+  log_notes(artifacts);
 
   auto compiled = std::make_shared<CompiledPlan>();
-  compiled->numerics = numerics;
-  compiled->plan = fuse(optimized, fuse_options);
-  compiled->plan.unfused_intermediate_bytes = unfused_intermediate_bytes(roots);
-  plan_memory(compiled->plan);
-  for (const std::string &note : compiled->plan.notes) spdlog::debug("fuse: {}", note);
+  compiled->numerics = options.numerics;
+  compiled->plan = std::move(artifacts.plan);
   for (const Kernel &k : compiled->plan.kernels) {
-    SPDLOG_TRACE("kernel:\n{}", print_kernel(k));
-    compiled->kernels.push_back(compile_kernel(k, numerics));
+    if (logger().should_log(spdlog::level::trace)) logger().trace("kernel:\n{}", print_kernel(k));
+    compiled->kernels.push_back(compile_kernel(k, options.numerics));
     kernels_compiled.fetch_add(1);
   }
 
@@ -115,38 +117,83 @@ std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roo
   compiled->plan.input_nodes.clear();  // the cached plan must not point into this graph
 
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  spdlog::debug("plan: compiled {} kernel(s) in {:.2f} ms ({} -> {} intermediate bytes)",
-                compiled->kernels.size(), ms, compiled->plan.unfused_intermediate_bytes,
-                compiled->plan.intermediate_bytes);
+  logger().debug("plan: compiled {} kernel(s) in {:.2f} ms ({} -> {} intermediate bytes)",
+                 compiled->kernels.size(), ms, compiled->plan.unfused_intermediate_bytes,
+                 compiled->plan.intermediate_bytes);
   return compiled;
 }
 
 }  // namespace
 
-PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics,
-                      FuseOptions fuse_options) {
-  init_logging();
+PipelineArtifacts run_pipeline(const std::vector<NodeRef> &roots, const Options &options,
+                               const PipelineRequest &request) {
+  PipelineArtifacts out;
+  out.num_roots = roots.size();
+  out.graph = roots;
+  out.graph.insert(out.graph.end(), request.also.begin(), request.also.end());
+  OptimizedGraph g = optimize_graph_stages(out.graph, options.numerics);
+  out.canonical = std::move(g.canonical);
+  out.optimized = std::move(g.optimized);
+  out.matmuls = std::move(g.matmuls);
+  if (!request.plan) return out;
+  std::vector<NodeRef> optimized_roots(out.optimized.begin(), out.optimized.begin() + roots.size());
+  out.plan = fuse(optimized_roots, options.fuse, &out.fusion);
+  // Measured on the graph as given: the product a matmul replaced counts.
+  out.plan.unfused_intermediate_bytes = unfused_intermediate_bytes(roots);
+  plan_memory(out.plan);
+  if (logger().should_log(spdlog::level::debug)) {
+    PassStats runs = pass_stats();
+    logger().debug("pipeline: passes run in this process: canonicalize {}, recognize_matmul {}, fuse {}, "
+                   "plan_memory {}",
+                   runs.canonicalize, runs.recognize_matmul, runs.fuse, runs.plan_memory);
+  }
+  return out;
+}
+
+std::vector<std::string> pipeline_notes(const PipelineArtifacts &artifacts) {
+  // The `also` values may reach sums the roots no longer do; their decisions
+  // say nothing about what runs.
+  std::vector<NodeRef> live_roots(artifacts.canonical.begin(),
+                                  artifacts.canonical.begin() + static_cast<std::ptrdiff_t>(artifacts.num_roots));
+  std::unordered_set<const Node *> live;
+  for (const Node *n : topo_order_to_values(live_roots)) live.insert(n);
+  std::vector<std::string> notes;
+  for (const MatmulDecision &d : artifacts.matmuls)
+    if (live.count(d.sum)) notes.push_back(matmul_note(d));
+  for (std::string &note : fusion_notes(artifacts.fusion)) notes.push_back(std::move(note));
+  return notes;
+}
+
+PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse_options) {
+  Options options = default_options();
+  options.numerics = numerics;
+  options.fuse = fuse_options;
+  return prepare(roots, options);
+}
+
+PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options) {
   GraphKey key = structural_key(roots);
-  key.key.push_back(numerics == Numerics::Fast ? 'F' : 'S');
-  key.key.push_back(fuse_options.fusion ? '+' : '-');
+  key.key.push_back(options.numerics == Numerics::Fast ? 'F' : 'S');
+  key.key.push_back(options.fuse.fusion ? '+' : '-');
   PreparedGraph prepared;
   prepared.compiled = plan_cache().find(key.key);
   prepared.cache_hit = prepared.compiled != nullptr;
   if (prepared.cache_hit) {
     plan_hits.fetch_add(1);
-    spdlog::debug("plan cache: hit ({} kernel(s), nothing to compile)", prepared.compiled->kernels.size());
+    logger().debug("plan cache: hit ({} kernel(s), nothing to compile)", prepared.compiled->kernels.size());
   } else {
     plan_misses.fetch_add(1);
-    spdlog::debug("plan cache: miss, compiling a graph of {} leaves", key.leaves.size());
-    prepared.compiled = compile_plan(roots, key, numerics, fuse_options);
+    logger().debug("plan cache: miss, compiling a graph of {} leaves", key.leaves.size());
+    prepared.compiled = compile_plan(roots, key, options);
     plan_cache().insert(key.key, prepared.compiled);
   }
   for (int s : prepared.compiled->input_slots) prepared.inputs.push_back(key.leaves[s]);
   return prepared;
 }
 
-KernelRunner jit_runner(const CompiledPlan &compiled) {
-  return [&compiled](size_t index, const std::vector<const Buffer *> &inputs,
+KernelRunner jit_runner(const CompiledPlan &compiled, int threads) {
+  if (threads <= 0) threads = num_threads();
+  return [&compiled, threads](size_t index, const std::vector<const Buffer *> &inputs,
                      const std::vector<Buffer *> &outputs) {
     const CompiledKernel &ck = compiled.kernels[index];
     std::vector<void *> pointers;
@@ -158,23 +205,14 @@ KernelRunner jit_runner(const CompiledPlan &compiled) {
       if (numel(k.output_shape()) == 0) return;  // nothing to write
     }
     int64_t per_unit = std::max<int64_t>(1, work / std::max<int64_t>(ck.parallel_extent, 1));
-    parallel_for(ck.parallel_extent, std::max<int64_t>(1, kMinWorkPerThread / per_unit),
+    parallel_for(threads, ck.parallel_extent, std::max<int64_t>(1, kMinWorkPerThread / per_unit),
                  [&](int64_t begin, int64_t end) { ck.fn(pointers.data(), begin, end); });
   };
 }
 
-std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs) {
-  return execute_plan(compiled.plan, inputs, jit_runner(compiled));
+std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs, int threads) {
+  return execute_plan(compiled.plan, inputs, jit_runner(compiled, threads));
 }
-
-Numerics current_numerics() {
-  int o = numerics_override.load();
-  if (o >= 0) return static_cast<Numerics>(o);
-  static const Numerics from_env = numerics_from_env();
-  return from_env;
-}
-
-void set_numerics(Numerics numerics) { numerics_override.store(static_cast<int>(numerics)); }
 
 PipelineStats pipeline_stats() {
   return {plan_hits.load(), plan_misses.load(), kernels_compiled.load(), plan_cache().size()};

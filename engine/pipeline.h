@@ -1,7 +1,10 @@
-// The compile pipeline, run in a straight line: canonicalize, fuse, plan
-// memory, compile every kernel. Its result is cached by the graph's
-// structural key, so rebuilding the same graph compiles nothing and only
-// dispatches.
+// The compile pipeline, run in a straight line by run_pipeline: the graph
+// passes (canonicalize, recognize_matmul, canonicalize), fuse, plan_memory.
+// Everything that shows or runs a graph goes through it: realize() and
+// `fusejit run` compile its plan (prepare, cached by the graph's structural
+// key, so rebuilding the same graph compiles nothing and only dispatches);
+// `dump` and `--explain` print its artifacts. LLVM IR and assembly are made
+// on demand from the plan's kernels (codegen/compile_kernel.h dump_kernel).
 #pragma once
 
 #include <memory>
@@ -12,10 +15,46 @@
 #include "codegen/jit.h"
 #include "engine/execute.h"
 #include "engine/fuse.h"
+#include "engine/options.h"
+#include "engine/pass_stats.h"
 #include "engine/plan.h"
+#include "engine/recognize_matmul.h"
 #include "runtime/buffer.h"
 
 namespace fusejit {
+
+// What one run of the pipeline made, stage by stage. The vectors of values
+// hold the roots, then the `also` values of the request, in that order.
+struct PipelineArtifacts {
+  size_t num_roots = 0;
+  std::vector<NodeRef> graph;      // as given
+  std::vector<NodeRef> canonical;  // after the first canonicalize (what recognize_matmul saw)
+  std::vector<NodeRef> optimized;  // after the graph passes
+  // Every sum of a binary zip recognize_matmul looked at, in its order; each
+  // `sum` points into `canonical`'s graph.
+  std::vector<MatmulDecision> matmuls;
+  // Of the roots alone (not the `also` values): fused and memory-planned,
+  // with the unfused figure measured on `graph`.
+  Plan plan;
+  FuseTrace fusion;  // why each kernel ends where it does; points into `optimized`
+};
+
+struct PipelineRequest {
+  // Values (of the roots' graph) to carry through the graph passes too, so
+  // that a printer can name their images: optimizing them as roots yields
+  // the very nodes of the roots' optimized graph (the passes rewrite each node
+  // from its args alone, and nodes are hash-consed). They are not fused.
+  std::vector<NodeRef> also;
+  // false: stop after the graph passes (no plan).
+  bool plan = true;
+};
+
+PipelineArtifacts run_pipeline(const std::vector<NodeRef> &roots, const Options &options,
+                               const PipelineRequest &request = {});
+
+// The notes the kernels stage prints: one per matmul recognized or missed
+// among the roots' values, then one per value fusion materialized.
+std::vector<std::string> pipeline_notes(const PipelineArtifacts &artifacts);
 
 struct CompiledPlan {
   Plan plan;
@@ -41,18 +80,15 @@ struct PreparedGraph {
   std::vector<const Node *> inputs;
   bool cache_hit = false;
 };
-PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics,
-                      FuseOptions fuse_options = {});
+PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options);
+// The same with the default options but these numerics and fusion switch.
+PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse_options = {});
 
-// Runs the compiled kernels under parallel_for. `inputs` are the values of
-// PreparedGraph::inputs.
-std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs);
+// Runs the compiled kernels under parallel_for on `threads` threads (0: the
+// default, num_threads()). `inputs` are the values of PreparedGraph::inputs.
+std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs, int threads = 0);
 // The runner run_compiled uses, for callers that wrap it (timing).
-KernelRunner jit_runner(const CompiledPlan &compiled);
-
-// Numerics used by realize(): FUSEJIT_NUMERICS, unless set_numerics was called.
-Numerics current_numerics();
-void set_numerics(Numerics numerics);
+KernelRunner jit_runner(const CompiledPlan &compiled, int threads = 0);
 
 PipelineStats pipeline_stats();
 // Drops every cached plan (the JIT keeps its compiled kernels).

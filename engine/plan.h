@@ -32,8 +32,6 @@ struct Plan {
   std::vector<int> input_buffers;
   // The buffer holding each root (a root may be a leaf: then an input buffer).
   std::vector<int> root_buffers;
-  // One line per materialized intermediate: why it could not be fused away.
-  std::vector<std::string> notes;
   // Bytes of intermediates this plan allocates, and what executing the graph
   // op by op (as the reference interpreter does) would allocate.
   int64_t intermediate_bytes = 0;

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "engine/pass_stats.h"
+
 namespace fusejit {
 
 void plan_memory(Plan &plan) {
+  count_pass_run(Pass::PlanMemory);
   size_t n = plan.buffers.size();
   for (PlanBuffer &b : plan.buffers) b.slot = -1;
   std::vector<int> first(n, -1), last(n, -1);

@@ -34,12 +34,14 @@ std::vector<Buffer> leaf_values(const std::vector<const Node *> &leaves, const I
   return values;
 }
 
-std::vector<Buffer> realize(const std::vector<NodeRef> &roots) {
+std::vector<Buffer> realize(const std::vector<NodeRef> &roots) { return realize(roots, default_options()); }
+
+std::vector<Buffer> realize(const std::vector<NodeRef> &roots, const Options &options) {
   std::vector<NodeRef> missing;
   for (const NodeRef &r : roots)
     if (!r->attached()) missing.push_back(r);
   if (!missing.empty()) {
-    std::vector<Buffer> values = evaluate(missing, {});
+    std::vector<Buffer> values = evaluate(missing, {}, options);
     std::unique_lock<std::shared_mutex> lock(values_mutex);
     for (size_t i = 0; i < missing.size(); ++i) attach_buffer(*missing[i], values[i]);
   }
@@ -50,14 +52,18 @@ std::vector<Buffer> realize(const std::vector<NodeRef> &roots) {
 }
 
 std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs) {
+  return evaluate(roots, inputs, default_options());
+}
+
+std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs, const Options &options) {
   PreparedGraph prepared;
   std::vector<Buffer> leaves;
   {
     std::shared_lock<std::shared_mutex> lock(values_mutex);
-    prepared = prepare(roots, current_numerics());
+    prepared = prepare(roots, options);
     leaves = leaf_values(prepared.inputs, inputs);
   }
-  return run_compiled(*prepared.compiled, leaves);
+  return run_compiled(*prepared.compiled, leaves, options.threads);
 }
 
 std::vector<Buffer> evaluate_reference(const std::vector<NodeRef> &roots, const InputValues &inputs) {

@@ -5,14 +5,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/options.h"
 #include "ir/node.h"
 #include "runtime/buffer.h"
 
 namespace fusejit {
 
-// Values of `roots` (contiguous, in order). Roots already realized are not
-// recomputed; every computed root gets its value attached.
+// Values of `roots` (contiguous, in order), compiled and run by `options`
+// (default: default_options()). Roots already realized are not recomputed;
+// every computed root gets its value attached.
 std::vector<Buffer> realize(const std::vector<NodeRef> &roots);
+std::vector<Buffer> realize(const std::vector<NodeRef> &roots, const Options &options);
 
 }  // namespace fusejit
 
@@ -23,6 +26,7 @@ using InputValues = std::unordered_map<const Node *, Buffer>;
 // through the compiled pipeline; nothing is attached to the nodes. A leaf not
 // in `inputs` must have a value attached.
 std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs);
+std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs, const Options &options);
 
 // The value of each leaf: from `given`, else the value attached to it; a
 // ValueError names a leaf that has neither.

@@ -1,14 +1,14 @@
 #include "engine/recognize_matmul.h"
 
 #include <algorithm>
+
+#include "engine/pass_stats.h"
 #include "engine/rewrite.h"
 #include "ir/graph.h"
 
 namespace fusejit {
 
 namespace {
-
-std::string describe(const Node &n) { return std::string(op_name(n.op)) + " " + type_str(n.dtype, n.shape); }
 
 // Views that skip themselves when they would change nothing.
 NodeRef reshape_to(NodeRef x, const Shape &s) { return x->shape == s ? x : ir::reshape(x, s); }
@@ -56,15 +56,17 @@ NodeRef operand_view(const NodeRef &v, size_t rank, const std::vector<int64_t> &
 
 class MatmulRecognizer {
  public:
-  explicit MatmulRecognizer(std::vector<std::string> *notes) : notes_(notes) {}
+  explicit MatmulRecognizer(std::vector<MatmulDecision> *decisions) : decisions_(decisions) {}
 
-  // The matmul form of `r`, or null when `r` is not the pattern.
-  NodeRef match(const Node &r) {
+  // The matmul form of `r`, or null when `r` is not the pattern. `given` is
+  // r as the pass was given it (r has its args rewritten).
+  NodeRef match(const Node &r, const Node &given) {
     if (!r.is(Op::Sum) || r.args[0]->kind() != OpKind::Binary) return nullptr;
     const Node &x = *r.args[0];
-    if (!x.is(Op::Mul)) return miss(r, std::string("the zip is '") + op_name(x.op) + "', not '*'");
-    if (r.dims.size() != 1)
-      return miss(r, "it reduces " + std::to_string(r.dims.size()) + " dims; a matmul reduces one");
+    MatmulDecision d{&given, MatmulMiss::None, x.op,
+                     static_cast<int64_t>(r.dims.size())};
+    if (!x.is(Op::Mul)) return miss(d, MatmulMiss::ZipNotMul);
+    if (r.dims.size() != 1) return miss(d, MatmulMiss::SeveralReducedDims);
     // An expand only repeats its source, and the product broadcasts anyway:
     // the source says which dims an operand really has (the backward of a
     // broadcast product expands the gradient into every dim).
@@ -72,20 +74,18 @@ class MatmulRecognizer {
     size_t rank = x.rank();
     int64_t k = r.dims[0];
     Shape ps = padded(p->shape, rank), qs = padded(q->shape, rank);
-    if (ps[k] != x.shape[k] || qs[k] != x.shape[k])
-      return miss(r, "the reduced dim " + std::to_string(k) + " is broadcast in one operand");
+    if (ps[k] != x.shape[k] || qs[k] != x.shape[k]) return miss(d, MatmulMiss::ReducedDimBroadcast, k);
     std::vector<int64_t> batch, rows, cols;
-    for (size_t d = 0; d < rank; ++d) {
-      if (static_cast<int64_t>(d) == k || x.shape[d] == 1) continue;
-      if (ps[d] == x.shape[d] && qs[d] == x.shape[d]) batch.push_back(d);
-      else if (ps[d] == x.shape[d]) rows.push_back(d);
-      else if (qs[d] == x.shape[d]) cols.push_back(d);
+    for (size_t dim = 0; dim < rank; ++dim) {
+      if (static_cast<int64_t>(dim) == k || x.shape[dim] == 1) continue;
+      if (ps[dim] == x.shape[dim] && qs[dim] == x.shape[dim]) batch.push_back(dim);
+      else if (ps[dim] == x.shape[dim]) rows.push_back(dim);
+      else if (qs[dim] == x.shape[dim]) cols.push_back(dim);
       // Both sources lack it: only the expands made it, so it is no
       // operand's dim (a matmul would repeat nothing but a broadcast).
-      else return miss(r, "dim " + std::to_string(d) + " is broadcast in both operands");
+      else return miss(d, MatmulMiss::DimBroadcastInBoth, static_cast<int64_t>(dim));
     }
-    if (rows.empty() && cols.empty())
-      return miss(r, "every dim belongs to both operands: a batched dot product, not a matmul");
+    if (rows.empty() && cols.empty()) return miss(d, MatmulMiss::BatchedDot);
     // The matmul's output dims in X's order: swap operands when X has the
     // cols before the rows, so no transpose is needed after.
     bool swap = !rows.empty() && !cols.empty() && cols.front() < rows.front();
@@ -94,9 +94,12 @@ class MatmulRecognizer {
     const std::vector<int64_t> &m = swap ? cols : rows, &n = swap ? rows : cols;
     NodeRef mm = ir::matmul(operand_view(a, rank, batch, m, k, true, x.shape),
                             operand_view(b, rank, batch, n, k, false, x.shape));
-    note("matmul from " + describe(r) + " of " + describe(x) + ": M " + std::to_string(product(x.shape, m)) +
-         ", K " + std::to_string(x.shape[k]) + ", N " + std::to_string(product(x.shape, n)) +
-         (batch.empty() ? "" : ", batch " + std::to_string(product(x.shape, batch))));
+    d.m = product(x.shape, m);
+    d.k = x.shape[k];
+    d.n = product(x.shape, n);
+    d.batch = product(x.shape, batch);
+    d.has_batch = !batch.empty();
+    record(std::move(d));
     return restore_layout(mm, r, x.shape, batch, m, n);
   }
 
@@ -118,25 +121,29 @@ class MatmulRecognizer {
     return reshape_to(permute_to(v, perm), r.shape);
   }
 
-  NodeRef miss(const Node &r, const std::string &why) {
-    note("not a matmul: " + describe(r) + " of " + describe(*r.args[0]) + ": " + why);
+  NodeRef miss(MatmulDecision d, MatmulMiss why, int64_t dim = -1) {
+    d.miss = why;
+    d.dim = dim;
+    record(std::move(d));
     return nullptr;
   }
 
-  void note(const std::string &s) {
-    if (notes_) notes_->push_back(s);
+  void record(MatmulDecision d) {
+    if (decisions_) decisions_->push_back(std::move(d));
   }
 
-  std::vector<std::string> *notes_;
+  std::vector<MatmulDecision> *decisions_;
 };
 
 }  // namespace
 
-std::vector<NodeRef> recognize_matmul(const std::vector<NodeRef> &roots, std::vector<std::string> *notes) {
-  MatmulRecognizer recognizer(notes);
+std::vector<NodeRef> recognize_matmul(const std::vector<NodeRef> &roots,
+                                      std::vector<MatmulDecision> *decisions) {
+  count_pass_run(Pass::RecognizeMatmul);
+  MatmulRecognizer recognizer(decisions);
   return rewrite_graph(roots, [&](const Node &n, std::vector<NodeRef> args) {
     NodeRef current = ir::with_args(n, std::move(args));
-    NodeRef mm = recognizer.match(*current);
+    NodeRef mm = recognizer.match(*current, n);
     return mm ? mm : current;
   });
 }

@@ -15,6 +15,7 @@ namespace fusejit {
 
 namespace {
 
+// 0: not set, FUSEJIT_NUM_THREADS (else every core) decides.
 std::atomic<int> override_threads{0};
 
 // Chunks per thread in a parallel loop: enough to balance a thread slowed by
@@ -45,9 +46,14 @@ int num_threads() {
 void set_num_threads(int n) { override_threads.store(std::max(0, n)); }
 
 void parallel_for(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)> &body) {
+  parallel_for(num_threads(), n, min_chunk, body);
+}
+
+void parallel_for(int max_threads, int64_t n, int64_t min_chunk,
+                  const std::function<void(int64_t, int64_t)> &body) {
   if (n <= 0) return;
   min_chunk = std::max<int64_t>(min_chunk, 1);
-  int threads = static_cast<int>(std::min<int64_t>(num_threads(), n / min_chunk));
+  int threads = static_cast<int>(std::min<int64_t>(std::max(max_threads, 1), n / min_chunk));
   if (threads <= 1) {
     body(0, n);
     return;

@@ -20,6 +20,7 @@
 #include "runtime/compare.h"
 #include "runtime/interpreter.h"
 #include "runtime/random.h"
+#include "scoped_defaults.h"
 
 namespace fusejit {
 namespace {
@@ -415,7 +416,7 @@ TEST(TensorGrad, SeedGivesAVectorJacobianProduct) {
 // interpreter's, for f32 and f64. A softmax after the max, weighted so the
 // gradient is not ~0.
 TEST(TensorGrad, MaxOfExpSigmoidOrLogOverRowsOfFiveToThirteenInFast) {
-  set_numerics(Numerics::Fast);
+  ScopedDefaults fast(Numerics::Fast);
   for (DType dtype : {DType::F32, DType::F64})
     for (int64_t n = 5; n <= 13; ++n)
       for (Op op : {Op::Exp, Op::Sigmoid, Op::Log}) {

@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 
 #include <fusejit/fusejit.h>
 
 #include "engine/pipeline.h"
 #include "ir/graph.h"
+#include "scoped_defaults.h"
 
 namespace fusejit {
 namespace {
@@ -52,13 +54,13 @@ TEST(Canonicalize, FastIgnoresTheSignOfZero) {
 // Through realize(): -0.0 + 0 is +0.0 in strict numerics, as IEEE says, and
 // x + (-0.0) keeps -0.0.
 TEST(Canonicalize, StrictNegativeZeroPlusZeroIsPositiveZero) {
-  set_numerics(Numerics::Strict);
+  std::optional<ScopedDefaults> strict(std::in_place, Numerics::Strict);
   Tensor x = Tensor::from_vector<float>({-0.0f, 2.0f});
   std::vector<float> plus_zero = (x + 0.0).to_vector<float>();
   std::vector<float> zero_plus = (0.0 + x).to_vector<float>();
   std::vector<float> minus_neg_zero = (x - (-0.0)).to_vector<float>();
   std::vector<float> plus_neg_zero = (x + (-0.0)).to_vector<float>();
-  set_numerics(Numerics::Fast);
+  strict.reset();
   EXPECT_FALSE(std::signbit(plus_zero[0]));
   EXPECT_FALSE(std::signbit(zero_plus[0]));
   EXPECT_FALSE(std::signbit(minus_neg_zero[0]));

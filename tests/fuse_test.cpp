@@ -8,6 +8,7 @@
 
 #include "engine/execute.h"
 #include "engine/fuse.h"
+#include "engine/pass_notes.h"
 #include "engine/pipeline.h"
 #include "engine/plan_memory.h"
 #include "ir/graph.h"
@@ -113,9 +114,10 @@ TEST(Fuse, SoftmaxTakesThreeKernels) {
   for (DType t : {DType::F32, DType::F64}) {
     NodeRef x = input(t, {17, 33});
     NodeRef y = softmax(x);
-    Plan p = fuse({y});
+    FuseTrace trace;
+    Plan p = fuse({y}, {}, &trace);
     EXPECT_LE(p.kernels.size(), 3u) << kernels_text(p);
-    ASSERT_FALSE(p.notes.empty());
+    ASSERT_FALSE(fusion_notes(trace).empty());
     expect_matches_interpreter({y}, p);
   }
 }
@@ -125,11 +127,17 @@ TEST(Fuse, ExpensiveSharedValueIsMaterializedAndExplained) {
   NodeRef t = x;
   for (int i = 0; i <= kRecomputeOps; ++i) t = unary(Op::Tanh, t);
   NodeRef y = binary(Op::Add, reduce(Op::Sum, t, {1}, true), t);
-  Plan p = fuse({y});
+  FuseTrace trace;
+  Plan p = fuse({y}, {}, &trace);
   EXPECT_EQ(p.kernels.size(), 3u) << kernels_text(p);
   bool explained = false;
-  for (const std::string &n : p.notes) explained |= n.find("consumers") != std::string::npos;
+  for (const FuseTrace::Materialized &m : trace.materialized)
+    explained |= m.value == t.get() && m.reason == FuseReason::SharedExpensive && m.consumers == 2;
   EXPECT_TRUE(explained);
+  std::vector<std::string> notes = fusion_notes(trace);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[1], "tanh f32[5, 7] is materialized: it has 2 consumers and recomputing it would cost 9 ops in "
+                      "each (limit 8)");
   expect_matches_interpreter({y}, p);
 }
 

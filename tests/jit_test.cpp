@@ -25,6 +25,7 @@
 #include "ir/graph.h"
 #include "ir/parser.h"
 #include "runtime/random.h"
+#include "scoped_defaults.h"
 
 namespace fusejit {
 namespace {
@@ -398,7 +399,7 @@ NodeRef transcendental(Op op, const NodeRef &x) {
 // elsewhere). A miss leaves a row with no element equal to its max, as
 // max's backward sees it.
 TEST(JitNumerics, FastMathComputesAValueAlikeInEveryKernelAndLane) {
-  set_numerics(Numerics::Fast);
+  ScopedDefaults fast(Numerics::Fast);
   for (DType dtype : {DType::F32, DType::F64})
     for (int64_t rows : {1, 5})
       for (int64_t n : {5, 6, 7, 9, 11, 13, 100})
@@ -423,7 +424,7 @@ TEST(JitNumerics, FastMathComputesAValueAlikeInEveryKernelAndLane) {
 // The same, seen in the optimized IR: no scalar libm exp beside libmvec's
 // (or, without libmvec, libm's alone).
 TEST(JitDump, FastExpHasOneDefinition) {
-  set_numerics(Numerics::Fast);
+  ScopedDefaults fast(Numerics::Fast);
   Program p = parse_program("x = input f32[4, 13]\nm = max(exp(x), 1)\nout m\n", "<test>");
   std::string llvm = dump(p, Stage::Llvm);
   if (load_vector_math_library()) {

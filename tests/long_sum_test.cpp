@@ -17,6 +17,7 @@
 #include "runtime/compare.h"
 #include "runtime/parallel_for.h"
 #include "runtime/random.h"
+#include "scoped_defaults.h"
 
 namespace fusejit {
 namespace {
@@ -30,15 +31,8 @@ constexpr int64_t kBlock = 4096;       // the lowering's sum block (ir/README.md
 
 // Sets numerics and threads for one test and restores the defaults after.
 struct NumericsScope {
-  NumericsScope(Numerics numerics, int threads) {
-    set_numerics(numerics);
-    set_num_threads(threads);
-    clear_plan_cache();
-  }
-  ~NumericsScope() {
-    set_num_threads(0);
-    set_numerics(Numerics::Fast);
-  }
+  NumericsScope(Numerics numerics, int threads) : defaults(numerics, threads) { clear_plan_cache(); }
+  ScopedDefaults defaults;
 };
 
 Buffer filled(Shape shape, float value) {

@@ -6,6 +6,7 @@
 
 #include <fusejit/fusejit.h>
 
+#include "engine/explain.h"
 #include "engine/grad_program.h"
 #include "engine/pipeline.h"
 #include "ir/parser.h"
@@ -14,6 +15,8 @@
 #include "runtime/compare.h"
 #include "runtime/random.h"
 #include "runtime/parallel_for.h"
+#include "ir/log.h"
+#include "scoped_defaults.h"
 
 namespace fusejit {
 namespace {
@@ -49,16 +52,14 @@ TEST(Pipeline, ResultsMatchTheInterpreterThroughTheTensorApi) {
 }
 
 TEST(Pipeline, StrictResultsDoNotDependOnTheThreadCount) {
-  set_numerics(Numerics::Strict);
+  ScopedDefaults defaults(Numerics::Strict);
   Tensor x = Tensor::rand({129, 1000}, DType::F32, 5);
   std::vector<float> results[2];
   for (int t : {1, 2}) {
-    set_num_threads(t);
+    defaults.set_threads(t);
     clear_plan_cache();
     results[t - 1] = (x * 1.5f + 0.25f).sum({1}).to_vector<float>();
   }
-  set_num_threads(0);
-  set_numerics(Numerics::Fast);
   EXPECT_EQ(results[0], results[1]);
 }
 
@@ -67,9 +68,10 @@ TEST(Pipeline, StrictResultsDoNotDependOnTheThreadCount) {
 // numerics and both thread counts must all agree with the interpreter.
 TEST(Pipeline, RowReductionsMatchTheInterpreter) {
   for (Numerics numerics : {Numerics::Fast, Numerics::Strict}) {
-    set_numerics(numerics);
     for (int threads : {1, 2}) {
-      set_num_threads(threads);
+      Options options = default_options();
+      options.numerics = numerics;
+      options.threads = threads;
       NodeRef x = ir::input(DType::F32, {37, 2500}, "x");
       NodeRef y = ir::input(DType::F64, {5, 7, 1500}, "y");
       std::vector<NodeRef> roots = {
@@ -81,15 +83,13 @@ TEST(Pipeline, RowReductionsMatchTheInterpreter) {
       Generator g(9);
       InputValues inputs{{x.get(), random_uniform(DType::F32, x->shape, g, -1, 1)},
                          {y.get(), random_uniform(DType::F64, y->shape, g, -1, 1)}};
-      std::vector<Buffer> got = evaluate(roots, inputs), want = evaluate_reference(roots, inputs);
+      std::vector<Buffer> got = evaluate(roots, inputs, options), want = evaluate_reference(roots, inputs);
       for (size_t r = 0; r < roots.size(); ++r) {
         Comparison c = compare_values(got[r], want[r], default_tolerance(got[r].dtype(), 64));
         EXPECT_TRUE(c.ok) << "root " << r << " threads " << threads << ": " << c.describe();
       }
     }
   }
-  set_num_threads(0);
-  set_numerics(Numerics::Fast);
 }
 
 TEST(Pipeline, DumpShowsEveryStageOfATensor) {
@@ -124,6 +124,111 @@ TEST(Pipeline, GradientsOfTheSeedAreTwoMatmulsOnTransposedViews) {
 TEST(Pipeline, UnboundProgramInputIsAValueError) {
   NodeRef a = ir::input(DType::F32, {2}, "a");
   EXPECT_THROW(evaluate({ir::unary(Op::Exp, a)}, {}), ValueError);
+}
+
+}  // namespace
+}  // namespace fusejit
+
+namespace fusejit {
+namespace {
+
+PassStats runs_since(const PassStats &before) {
+  PassStats now = pass_stats();
+  return {now.canonicalize - before.canonicalize, now.recognize_matmul - before.recognize_matmul,
+          now.fuse - before.fuse, now.plan_memory - before.plan_memory};
+}
+
+void expect_one_pipeline(const PassStats &runs, const std::string &what) {
+  // canonicalize has two places in the pipeline, before and after recognize_matmul.
+  EXPECT_EQ(runs.canonicalize, 2u) << what;
+  EXPECT_EQ(runs.recognize_matmul, 1u) << what;
+  EXPECT_EQ(runs.fuse, 1u) << what;
+  EXPECT_EQ(runs.plan_memory, 1u) << what;
+}
+
+const char *kSoftmaxAndMatmul =
+    "x = input f32[8, 10]\nm = max(x, 1, keepdim=true)\ne = exp(x - m)\ny = e / sum(e, 1, keepdim=true)\n"
+    "a = input f32[2, 3, 1]\nb = input f32[3, 2]\nc = sum(a * b, 1)\nd = sum(a - b, 1)\nout y, c, d\n";
+
+// What `dump --stage kernels --explain` does: one view, printed and explained
+// (in text and in json alike, which read the same view).
+TEST(Pipeline, KernelsStageWithExplainRunsEachPassOnce) {
+  Program p = parse_program(kSoftmaxAndMatmul, "<test>");
+  PassStats before = pass_stats();
+  KernelsView view = kernels_view(p);
+  std::string text = kernels_text(view);
+  std::vector<std::string> explain = explain_fusion(view);
+  expect_one_pipeline(runs_since(before), "kernels stage with --explain");
+  EXPECT_NE(text.find("# note: matmul from sum"), std::string::npos) << text;
+  ASSERT_FALSE(explain.empty());
+  EXPECT_NE(explain.back().find("[near-miss]"), std::string::npos) << explain.back();
+}
+
+TEST(Pipeline, RealizeRunsEachPassOnceAndACacheHitNone) {
+  Program p = parse_program(kSoftmaxAndMatmul, "<test>");
+  Options options = default_options();
+  options.numerics = Numerics::Strict;  // a key no other test compiles this graph under
+  clear_plan_cache();
+  PassStats before = pass_stats();
+  PreparedGraph first = prepare(p.output_nodes(), options);
+  expect_one_pipeline(runs_since(before), "a plan cache miss");
+  EXPECT_FALSE(first.cache_hit);
+  before = pass_stats();
+  PreparedGraph again = prepare(p.output_nodes(), options);
+  EXPECT_TRUE(again.cache_hit);
+  PassStats none = runs_since(before);
+  EXPECT_EQ(none.canonicalize + none.recognize_matmul + none.fuse + none.plan_memory, 0u);
+}
+
+// dump shows the plan run executes: the same options give the same kernels,
+// the fusion switch included.
+TEST(Pipeline, DumpAndRunShareTheirOptions) {
+  Program p = parse_program(kSoftmaxAndMatmul, "<test>");
+  for (bool fusion : {true, false}) {
+    Options options = default_options();
+    options.fuse.fusion = fusion;
+    KernelsView view = kernels_view(p, options);
+    PreparedGraph prepared = prepare(p.output_nodes(), options);
+    ASSERT_EQ(view.plan.kernels.size(), prepared.compiled->plan.kernels.size()) << "fusion " << fusion;
+    for (size_t k = 0; k < view.plan.kernels.size(); ++k)
+      EXPECT_EQ(view.plan.kernels[k].ops, prepared.compiled->plan.kernels[k].ops);
+  }
+  Options off = default_options();
+  off.fuse.fusion = false;
+  EXPECT_GT(kernels_view(p, off).plan.kernels.size(), kernels_view(p).plan.kernels.size());
+}
+
+// An options value changes one call, never the process-wide defaults.
+TEST(Pipeline, OptionsApplyToOneCallOnly) {
+  Options before = default_options();
+  Options strict = before;
+  strict.numerics = before.numerics == Numerics::Strict ? Numerics::Fast : Numerics::Strict;
+  strict.threads = before.threads == 1 ? 2 : 1;
+  NodeRef x = ir::input(DType::F32, {3, 4}, "x");
+  Generator g(1);
+  InputValues inputs{{x.get(), random_uniform(DType::F32, x->shape, g, -1, 1)}};
+  evaluate({ir::reduce(Op::Sum, x, {1})}, inputs, strict);
+  EXPECT_EQ(default_options().numerics, before.numerics);
+  EXPECT_EQ(default_options().threads, before.threads);
+}
+
+TEST(Pipeline, SetDefaultsAreWhatOptionsStartFrom) {
+  ScopedDefaults defaults(Numerics::Strict, 3);
+  EXPECT_EQ(default_options().numerics, Numerics::Strict);
+  EXPECT_EQ(default_options().threads, 3);
+  defaults.set(Numerics::Fast, 1);
+  EXPECT_EQ(current_numerics(), Numerics::Fast);
+  EXPECT_EQ(default_options().threads, 1);
+}
+
+// The library logs to its own logger and leaves the application's default one alone.
+TEST(Pipeline, LogsGoToTheFusejitLoggerNotTheDefaultOne) {
+  std::shared_ptr<spdlog::logger> app = spdlog::default_logger();
+  Tensor t = (Tensor::rand({5, 3}) * 3.0).sum();
+  t.item<float>();
+  EXPECT_EQ(spdlog::default_logger(), app);
+  EXPECT_EQ(spdlog::get("fusejit").get(), &logger());
+  EXPECT_NE(&logger(), app.get());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // the same values; near misses stay reductions and say why.
 #include <gtest/gtest.h>
 
+#include "engine/pass_notes.h"
 #include "engine/recognize_matmul.h"
 #include "ir/graph.h"
 #include "ir/verifier.h"
@@ -24,8 +25,13 @@ int count(const std::vector<NodeRef> &roots, Op op) {
 
 // Recognizes, checks the matmul count, and compares values with the original.
 std::vector<std::string> expect_matmuls(NodeRef root, int matmuls) {
+  std::vector<MatmulDecision> decisions;
+  std::vector<NodeRef> out = recognize_matmul({root}, &decisions);
   std::vector<std::string> notes;
-  std::vector<NodeRef> out = recognize_matmul({root}, &notes);
+  for (const MatmulDecision &d : decisions) {
+    EXPECT_EQ(d.found(), matmuls > 0);
+    notes.push_back(matmul_note(d));
+  }
   verify(out);
   EXPECT_EQ(count(out, Op::Matmul), matmuls);
   if (matmuls > 0) {
@@ -47,6 +53,31 @@ TEST(RecognizeMatmul, TheSeed) {
   std::vector<std::string> notes = expect_matmuls(reduce(Op::Sum, binary(Op::Mul, a, b), {1}), 1);
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_EQ(notes[0], "matmul from sum f64[2, 2] of * f64[2, 3, 2]: M 2, K 3, N 2");
+}
+
+// A near miss is data: which rule broke, and the values it broke on.
+TEST(RecognizeMatmul, DecisionsAreData) {
+  NodeRef a = input(DType::F64, {2, 3, 1}), b = input(DType::F64, {3, 2});
+  NodeRef sum = reduce(Op::Sum, binary(Op::Mul, a, b), {0});
+  std::vector<MatmulDecision> decisions;
+  recognize_matmul({sum}, &decisions);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0].sum, sum.get());
+  EXPECT_EQ(decisions[0].miss, MatmulMiss::ReducedDimBroadcast);
+  EXPECT_EQ(decisions[0].dim, 0);
+  decisions.clear();
+  recognize_matmul({reduce(Op::Sum, binary(Op::Sub, a, b), {0, 1})}, &decisions);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0].miss, MatmulMiss::ZipNotMul);
+  EXPECT_EQ(decisions[0].zip_op, Op::Sub);
+  decisions.clear();
+  NodeRef p = input(DType::F64, {2, 4, 3, 1}), q = input(DType::F64, {2, 1, 3, 5});
+  recognize_matmul({reduce(Op::Sum, binary(Op::Mul, p, q), {2})}, &decisions);
+  ASSERT_EQ(decisions.size(), 1u);
+  ASSERT_TRUE(decisions[0].found());
+  EXPECT_EQ(std::vector<int64_t>({decisions[0].m, decisions[0].k, decisions[0].n, decisions[0].batch}),
+            std::vector<int64_t>({4, 3, 5, 2}));
+  EXPECT_EQ(matmul_detail(decisions[0]), "M 4, K 3, N 5, batch 2");
 }
 
 TEST(RecognizeMatmul, MinitorchForms) {

@@ -40,25 +40,21 @@ TEST(StoragePool, StaysWithinItsLimit) {
 
 TEST(ParallelFor, CoversTheRangeOnceInDisjointChunks) {
   for (int threads : {1, 2, 3}) {
-    set_num_threads(threads);
     for (int64_t n : {0, 1, 3, 17, 1000}) {
       std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
-      parallel_for(n, 1, [&](int64_t b, int64_t e) {
+      parallel_for(threads, n, 1, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) seen[i]++;
       });
       for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen[i].load(), 1) << "n=" << n << " i=" << i;
     }
   }
-  set_num_threads(0);
 }
 
 TEST(ParallelFor, PropagatesExceptions) {
-  set_num_threads(2);
-  EXPECT_THROW(parallel_for(100, 1, [](int64_t b, int64_t) {
+  EXPECT_THROW(parallel_for(2, 100, 1, [](int64_t b, int64_t) {
                  if (b == 0) throw ValueError("from a worker");
                }),
                ValueError);
-  set_num_threads(0);
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ nlohmann::json kernels_json(const KernelsView &view) {
   }
   j["intermediate_bytes"] = plan.intermediate_bytes;
   j["unfused_intermediate_bytes"] = plan.unfused_intermediate_bytes;
-  j["notes"] = plan.notes;
+  j["notes"] = view.notes;
   return j;
 }
 

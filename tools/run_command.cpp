@@ -11,7 +11,6 @@
 #include "ir/parser.h"
 #include "runtime/compare.h"
 #include "runtime/npy.h"
-#include "runtime/parallel_for.h"
 #include "runtime/random.h"
 #include "tools/commands.h"
 #include "tools/run_report.h"
@@ -63,9 +62,9 @@ std::vector<BoundInput> bind_inputs(const Program &p, const RunOptions &opts) {
 }
 
 std::vector<KernelTiming> time_kernels(const CompiledPlan &compiled, const std::vector<Buffer> &leaves,
-                                       int repeat) {
+                                       int repeat, int threads) {
   std::vector<KernelTiming> times(compiled.plan.kernels.size());
-  KernelRunner run = jit_runner(compiled);
+  KernelRunner run = jit_runner(compiled, threads);
   KernelRunner timed = [&](size_t i, const std::vector<const Buffer *> &in,
                            const std::vector<Buffer *> &out) {
     auto start = std::chrono::steady_clock::now();
@@ -84,18 +83,19 @@ int run_command(const RunOptions &opts) {
   // The gradients are more outputs of the same graph: one plan computes
   // forward and backward, and --check, --out and --repeat cover them too.
   if (opts.grad) p = with_gradients(p);
-  if (!opts.numerics.empty()) set_numerics(opts.numerics == "strict" ? Numerics::Strict : Numerics::Fast);
-  if (opts.threads > 0) set_num_threads(opts.threads);
+  Options options = default_options();
+  if (!opts.numerics.empty()) options.numerics = opts.numerics == "strict" ? Numerics::Strict : Numerics::Fast;
+  if (opts.threads > 0) options.threads = opts.threads;
   std::vector<BoundInput> inputs = bind_inputs(p, opts);
   InputValues values;
   for (const BoundInput &in : inputs) values.emplace(in.node.get(), in.value);
 
   std::vector<NodeRef> roots = p.output_nodes();
-  PreparedGraph prepared = prepare(roots, current_numerics());
+  PreparedGraph prepared = prepare(roots, options);
   std::vector<Buffer> leaves = leaf_values(prepared.inputs, values);
-  std::vector<Buffer> outputs = run_compiled(*prepared.compiled, leaves);
+  std::vector<Buffer> outputs = run_compiled(*prepared.compiled, leaves, options.threads);
   std::vector<KernelTiming> times;
-  if (opts.repeat > 0) times = time_kernels(*prepared.compiled, leaves, opts.repeat);
+  if (opts.repeat > 0) times = time_kernels(*prepared.compiled, leaves, opts.repeat, options.threads);
 
   std::vector<Comparison> checks;
   bool failed = false;
@@ -122,8 +122,8 @@ int run_command(const RunOptions &opts) {
   if (opts.format == "json") {
     nlohmann::json j = {{"program", opts.program},
                         {"seed", opts.seed},
-                        {"numerics", numerics_name(current_numerics())},
-                        {"threads", num_threads()},
+                        {"numerics", numerics_name(options.numerics)},
+                        {"threads", options.threads},
                         {"kernels", kernels.size()}};
     for (const BoundInput &in : inputs) {
       nlohmann::json ji = buffer_json(in.name, in.value);
@@ -156,8 +156,8 @@ int run_command(const RunOptions &opts) {
                 << checks[i].describe() << ")\n";
   }
   if (!times.empty()) {
-    std::cout << "timing over " << opts.repeat << " run(s), " << num_threads() << " thread(s), "
-              << numerics_name(current_numerics()) << " numerics:\n";
+    std::cout << "timing over " << opts.repeat << " run(s), " << options.threads << " thread(s), "
+              << numerics_name(options.numerics) << " numerics:\n";
     for (size_t i = 0; i < times.size(); ++i) std::cout << "  " << timing_text(kernels[i], times[i]) << "\n";
   }
   return failed ? 1 : 0;
