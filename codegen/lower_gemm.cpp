@@ -464,8 +464,9 @@ class GemmLowering {
 
 }  // namespace
 
-void lower_gemm(const Kernel &k, Numerics numerics, llvm::Module &module) {
-  GemmLowering(k, gemm_blocking(k), numerics, module).run();
+void lower_gemm(const Kernel &k, const GemmBlocking &blocking, Numerics numerics,
+                llvm::Module &module) {
+  GemmLowering(k, blocking, numerics, module).run();
 }
 
 }  // namespace fusejit

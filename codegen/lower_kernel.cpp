@@ -467,20 +467,27 @@ void define_abi_entry(llvm::Module &module, llvm::Function *body, size_t num_buf
   b.CreateRetVoid();
 }
 
-std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
-                                           llvm::LLVMContext &context) {
+LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext &context) {
   verify_kernel(k);
   check_layers(k);
-  auto module = std::make_unique<llvm::Module>("kernel " + k.name, context);
-  set_host_target(*module);
+  LoweredKernel out;
+  out.module = std::make_unique<llvm::Module>("kernel " + k.name, context);
+  llvm::Module &module = *out.module;
+  set_host_target(module);
   // Strict promises reproducible results; libmvec's differ from libm's.
-  if (numerics == Numerics::Fast) request_vector_math(*module);
-  if (k.kind == KernelKind::Matmul) lower_gemm(k, numerics, *module);
-  else KernelLowering(coalesce_dims(k), *module).run(numerics);
-  if (llvm::Error invalid = verify_llvm_module(*module))
+  if (numerics == Numerics::Fast) request_vector_math(module);
+  if (k.kind == KernelKind::Matmul) {
+    GemmBlocking blocking = gemm_blocking(k);
+    lower_gemm(k, blocking, numerics, module);
+    out.parallel_extent = blocking.parallel_extent();
+  } else {
+    KernelLowering(coalesce_dims(k), module).run(numerics);
+    out.parallel_extent = parallel_extent(k);
+  }
+  if (llvm::Error invalid = verify_llvm_module(module))
     throw InternalError("lower: " + k.name + ": " + llvm::toString(std::move(invalid)) + "\n" +
-                        first_lines(*module, 40));
-  return module;
+                        first_lines(module, 40));
+  return out;
 }
 
 int64_t parallel_extent(const Kernel &k) {

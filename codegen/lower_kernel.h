@@ -32,14 +32,21 @@ inline constexpr int kLoweringVersion = 3;
 // with it.
 void define_abi_entry(llvm::Module &module, llvm::Function *body, size_t num_buffers);
 
+// A kernel lowered: its module, and the extent of the range [begin, end)
+// its function splits on (see parallel_extent).
+struct LoweredKernel {
+  std::unique_ptr<llvm::Module> module;
+  int64_t parallel_extent = 1;
+};
+
 // The module defining `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`
 // with compile_kernel.h's ABI, owned by `context` and verified. Throws
 // InternalError if `k` is inconsistent or the module does not verify.
-std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
-                                           llvm::LLVMContext &context);
+LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext &context);
 
 // The extent of the range [begin, end) the compiled kernel splits on: the
 // first output dim's, or a Matmul kernel's units (gemm_blocking.h).
+// Requires a kernel verify_kernel accepts.
 int64_t parallel_extent(const Kernel &k);
 
 }  // namespace fusejit
