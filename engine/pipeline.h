@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "codegen/compile_kernel.h"
+#include "codegen/backend.h"
 #include "codegen/jit.h"
 #include "engine/execute.h"
 #include "engine/fuse.h"
@@ -19,7 +19,9 @@ namespace fusejit {
 
 struct CompiledPlan {
   Plan plan;
-  std::vector<CompiledKernel> kernels;
+  // The backend that compiled kernels[i] from plan.kernels[i] and runs them.
+  Backend *backend = &default_backend();
+  std::vector<std::shared_ptr<const Executable>> kernels;
   Numerics numerics = Numerics::Fast;
   // Input i of the plan is leaf input_slots[i] of the graph's structural key.
   // (The cached plan keeps no pointer into the graph it was made from, so it
@@ -44,10 +46,11 @@ struct PreparedGraph {
 PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics,
                       FuseOptions fuse_options = {});
 
-// Runs the compiled kernels under parallel_for. `inputs` are the values of
+// Runs the compiled kernels on their backend. `inputs` are the values of
 // PreparedGraph::inputs.
 std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs);
-// The runner run_compiled uses, for callers that wrap it (timing).
+// A runner that launches the compiled kernels on host buffers, for callers
+// that wrap it (timing); the plan's backend must run on the host.
 KernelRunner jit_runner(const CompiledPlan &compiled);
 
 // Numerics used by realize(): FUSEJIT_NUMERICS, unless set_numerics was called.
