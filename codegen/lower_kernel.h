@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "codegen/jit.h"
 #include "ir/kernel.h"
 
 namespace llvm {
 class Function;
+class Value;
 class LLVMContext;
 class Module;
 }  // namespace llvm
@@ -38,6 +40,19 @@ struct LoweredKernel {
   std::unique_ptr<llvm::Module> module;
   int64_t parallel_extent = 1;
 };
+
+// `void body(ptr in0, ..., ptr out0, ..., i64 begin, i64 end)` in `module`,
+// internal and always inlined into the ABI entry, with an empty entry
+// block: what every lowering of `k` fills. Every buffer is distinct
+// (inputs are deduplicated by buffer, outputs are fresh), hence noalias,
+// and dereferenceable for its whole size; inputs are read-only, outputs
+// write-only unless `reads_outputs` (GEMM keeps partial sums in one).
+struct KernelBody {
+  llvm::Function *fn = nullptr;
+  std::vector<llvm::Value *> buffers;  // the kernel's inputs, then its outputs
+  llvm::Value *begin = nullptr, *end = nullptr;
+};
+KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_outputs);
 
 // The module defining `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`
 // with compile_kernel.h's ABI, owned by `context` and verified. Throws
