@@ -34,6 +34,8 @@ std::vector<Buffer> run_plan(const Plan &plan, const std::vector<Buffer> &inputs
       buffers[b] = device.allocate(pb.dtype, pb.shape);
     } else {
       buffers[b] = slots.at(pb.slot);
+      FUSEJIT_INTERNAL_CHECK(buffers[b].bytes >= static_cast<size_t>(pb.bytes()), "slot ", pb.slot,
+                             " too small for ", type_str(pb.dtype, pb.shape));
       buffers[b].bytes = static_cast<size_t>(pb.bytes());
     }
   }
