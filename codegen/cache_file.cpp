@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "codegen/fnv1a.h"
+
 namespace fusejit {
 
 namespace {
@@ -71,15 +73,6 @@ bool is_plain_name(std::string_view key) {
 }
 
 }  // namespace
-
-uint64_t fnv1a64(std::string_view bytes) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  for (char c : bytes) {
-    hash ^= uint8_t(c);
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
 
 std::string encode_cache_entry(const CacheIdentity &identity,
                                std::string_view payload) {

@@ -9,7 +9,7 @@
 //   u32      length + bytes of host_cpu_description()
 //   u32      length + bytes of the cache key
 //   u64      payload length
-//   u64      FNV-1a 64 of the payload
+//   u64      FNV-1a 64 of the payload (codegen/fnv1a.h)
 //   payload  the relocatable object, exactly `payload length` bytes, then EOF
 #pragma once
 
@@ -30,8 +30,6 @@ struct CacheIdentity {
   std::string host_cpu;
   std::string key;
 };
-
-uint64_t fnv1a64(std::string_view bytes);
 
 std::string encode_cache_entry(const CacheIdentity &identity,
                                std::string_view payload);

@@ -22,9 +22,9 @@ struct CompiledKernel {
   CompiledFunction code;
 };
 
-// Lowers, optimizes and links `k` (or finds it in the engine's caches).
-// Throws InternalError for an inconsistent kernel, CompileError if LLVM
-// rejects it.
+// Lowers, optimizes and links `k`, or finds it in the engine's caches: a
+// hit in memory or on disk neither lowers nor verifies it. Throws
+// InternalError for an inconsistent kernel, CompileError if LLVM rejects it.
 CompiledKernel compile_kernel(const Kernel &k, Numerics numerics);  // uses jit_engine()
 CompiledKernel compile_kernel(JitEngine &jit, const Kernel &k, Numerics numerics);
 

@@ -60,6 +60,7 @@ struct CompiledFunction {
 // Counters of one engine since it was created.
 struct JitStats {
   uint64_t compiles = 0;      // modules optimized and compiled by LLVM
+  uint64_t lowerings = 0;     // modules built for a request both caches missed
   uint64_t memory_hits = 0;   // requests answered by an already loaded kernel
   uint64_t disk_hits = 0;     // objects loaded from valid disk entries
   uint64_t disk_rejects = 0;  // disk entries found invalid and discarded

@@ -13,12 +13,13 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
-#include "ir/log.h"
+#include <llvm/Support/MemoryBuffer.h>
 
 #include "codegen/host_target.h"
 #include "codegen/llvm_error.h"
 #include "codegen/object_cache.h"
 #include "codegen/optimize.h"
+#include "ir/log.h"
 
 namespace fusejit {
 
@@ -66,16 +67,13 @@ struct JitEngine::Impl {
   std::unordered_map<std::string, Loaded> kernels;
   std::list<std::string> recency;  // keys, most recently requested first
   size_t max_kernels = 0;
-  // Keys whose object came from the cache, as seen by the transform.
-  std::unordered_map<std::string, CodeSource> sources;
-  uint64_t memory_hits = 0, unloaded = 0, dylib_serial = 0;
+  uint64_t memory_hits = 0, lowerings = 0, unloaded = 0, dylib_serial = 0;
   double compile_milliseconds = 0;
 
   llvm::Expected<orc::ThreadSafeModule> transform(orc::ThreadSafeModule tsm);
-  void *materialize(std::unique_ptr<llvm::Module> module,
-                    std::unique_ptr<llvm::LLVMContext> context,
-                    const std::string &symbol, const std::string &key,
-                    orc::JITDylib *&dylib);
+  void *materialize(const std::string &key, const std::string &symbol,
+                    const std::function<LoweredModule()> &lower,
+                    CodeSource &source, orc::JITDylib *&dylib);
   std::shared_ptr<const void> hold(Loaded &kernel);
   std::vector<orc::JITDylib *> take_unheld_past_capacity();
   void unload(const std::vector<orc::JITDylib *> &dylibs);
@@ -100,8 +98,6 @@ std::vector<orc::JITDylib *> JitEngine::Impl::take_unheld_past_capacity() {
     auto k = kernels.find(*it);
     if (!k->second.owner.expired() || !k->second.dylib) continue;
     victims.push_back(k->second.dylib);
-    cache->forget(k->first);
-    sources.erase(k->first);
     kernels.erase(k);
     it = recency.erase(it);
     ++unloaded;
@@ -120,24 +116,17 @@ void JitEngine::Impl::unload(const std::vector<orc::JITDylib *> &dylibs) {
   }
 }
 
-// Runs before codegen on the materializing thread. A module whose object
-// is cached skips O3: ConcurrentIRCompiler will take the cached object.
+// Runs before codegen on the materializing thread. Only modules to be
+// compiled pass here: cached objects are linked without IR.
 llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(
     orc::ThreadSafeModule tsm) {
   llvm::Error error = tsm.withModuleDo([&](llvm::Module &module) -> llvm::Error {
-    const std::string &key = module.getModuleIdentifier();
-    bool cached = cache->load(key);
-    {
-      std::lock_guard lock(mutex);
-      sources[key] = cached ? CodeSource::DiskCache : CodeSource::Compiled;
-    }
-    if (cached) return llvm::Error::success();
     if (llvm::Error invalid = verify_llvm_module(module)) return invalid;
     auto tm = host_machine_builder().createTargetMachine();
     if (!tm) return tm.takeError();
     Clock::time_point start = Clock::now();
     optimize_module(module, **tm);
-    logger().debug("jit: optimized {} in {:.1f} ms", key,
+    logger().debug("jit: optimized {} in {:.1f} ms", module.getModuleIdentifier(),
                   milliseconds_since(start));
     return llvm::Error::success();
   });
@@ -145,23 +134,35 @@ llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(
   return tsm;
 }
 
-void *JitEngine::Impl::materialize(std::unique_ptr<llvm::Module> module,
-                                   std::unique_ptr<llvm::LLVMContext> context,
-                                   const std::string &symbol,
-                                   const std::string &key,
-                                   orc::JITDylib *&linked) {
+// Links the key's object from the disk cache, or else lowers, optimizes
+// and compiles its module, into a fresh dylib; `source` says which.
+void *JitEngine::Impl::materialize(const std::string &key, const std::string &symbol,
+                                   const std::function<LoweredModule()> &lower,
+                                   CodeSource &source, orc::JITDylib *&linked) {
   const std::string what = "jit: compiling " + key;
-  module->setModuleIdentifier(key);
+  std::unique_ptr<llvm::MemoryBuffer> object = cache->load(key);
+  LoweredModule lowered;
+  if (object) {
+    source = CodeSource::DiskCache;
+  } else {
+    source = CodeSource::Compiled;
+    lowered = lower();
+    FUSEJIT_INTERNAL_CHECK(lowered.module && lowered.context, "jit: no module for ", key);
+    lowered.module->setModuleIdentifier(key);
+  }
   uint64_t serial;
   {
     std::lock_guard lock(mutex);
     serial = ++dylib_serial;
+    if (!object) ++lowerings;
   }
   // A serial number: an unloaded dylib of the same key may still be going.
   orc::JITDylib &dylib = unwrap_llvm(
       jit->createJITDylib("kernel " + key + " #" + std::to_string(serial)), what);
-  llvm::Error added = jit->addIRModule(
-      dylib, orc::ThreadSafeModule(std::move(module), std::move(context)));
+  llvm::Error added =
+      object ? jit->addObjectFile(dylib, std::move(object))
+             : jit->addIRModule(dylib, orc::ThreadSafeModule(std::move(lowered.module),
+                                                             std::move(lowered.context)));
   auto address = added ? llvm::Expected<orc::ExecutorAddr>(std::move(added))
                        : jit->lookup(dylib, symbol);
   if (!address) {
@@ -211,11 +212,8 @@ JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
 
 JitEngine::~JitEngine() = default;
 
-CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
-                                    std::unique_ptr<llvm::LLVMContext> context,
-                                    const std::string &symbol,
-                                    const std::string &cache_key) {
-  FUSEJIT_INTERNAL_CHECK(module && context, "jit: no module for ", cache_key);
+CompiledFunction JitEngine::compile(const std::string &cache_key, const std::string &symbol,
+                                    const std::function<LoweredModule()> &lower) {
   Impl &impl = *impl_;
   Clock::time_point start = Clock::now();
   std::promise<void *> promise;
@@ -236,8 +234,6 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
     owner = impl.hold(kernel);
   }
   if (earlier.valid()) {
-    module.reset();  // before the context that owns it
-    context.reset();
     void *address = earlier.get();  // rethrows if that compile failed
     double ms = milliseconds_since(start);
     {
@@ -250,9 +246,9 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
 
   void *address = nullptr;
   orc::JITDylib *dylib = nullptr;
+  CodeSource source = CodeSource::Compiled;
   try {
-    address = impl.materialize(std::move(module), std::move(context), symbol,
-                               cache_key, dylib);
+    address = impl.materialize(cache_key, symbol, lower, source, dylib);
   } catch (...) {
     // Forget the key so a later request tries again; waiters see the error.
     {
@@ -267,14 +263,9 @@ CompiledFunction JitEngine::compile(std::unique_ptr<llvm::Module> module,
   promise.set_value(address);
 
   double ms = milliseconds_since(start);
-  CodeSource source;
   std::vector<orc::JITDylib *> victims;
   {
     std::lock_guard lock(impl.mutex);
-    auto it = impl.sources.find(cache_key);
-    FUSEJIT_INTERNAL_CHECK(it != impl.sources.end(), "jit: ", cache_key,
-                           " was linked without passing the transform");
-    source = it->second;
     if (source == CodeSource::Compiled) impl.compile_milliseconds += ms;
     impl.kernels.at(cache_key).dylib = dylib;
     victims = impl.take_unheld_past_capacity();
@@ -305,6 +296,7 @@ JitStats JitEngine::stats() const {
   stats.disk_writes = cache.disk_writes();
   std::lock_guard lock(impl_->mutex);
   stats.memory_hits = impl_->memory_hits;
+  stats.lowerings = impl_->lowerings;
   stats.compile_milliseconds = impl_->compile_milliseconds;
   stats.loaded = impl_->kernels.size();
   stats.unloaded = impl_->unloaded;

@@ -6,6 +6,7 @@
 // confined to jit_engine.cpp.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,13 @@ class Module;
 }  // namespace llvm
 
 namespace fusejit {
+
+// What a compile request builds when no cache holds its key: a module and
+// the context that owns it and nothing else (destroyed after the module).
+struct LoweredModule {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> module;
+};
 
 // One ORC LLJIT and its caches. Every kernel gets its own JITDylib named
 // after its cache key, so kernels may all use the same symbol name and
@@ -34,17 +42,15 @@ class JitEngine {
   JitEngine(const JitEngine &) = delete;
   JitEngine &operator=(const JitEngine &) = delete;
 
-  // The address of `symbol` in `module`, compiled for the host. `cache_key`
-  // must determine the module's code completely (its graph hash, Numerics,
-  // symbol name): a key this engine has seen returns the earlier kernel
-  // and drops `module`; a key with a valid disk entry skips optimization
-  // and codegen. The module becomes the key's (its identifier is set to
-  // it); `context` must own it and nothing else. Throws CompileError if
-  // LLVM rejects the module or the symbol is not defined in it.
-  CompiledFunction compile(std::unique_ptr<llvm::Module> module,
-                           std::unique_ptr<llvm::LLVMContext> context,
-                           const std::string &symbol,
-                           const std::string &cache_key);
+  // The address of `symbol` in the code of `cache_key`. `cache_key` must
+  // determine that code completely (its graph hash, Numerics, symbol name):
+  // a key this engine has loaded returns the earlier kernel, and a key with
+  // a valid disk entry links that object; only when both miss is `lower`
+  // called, to build the module, which is then optimized and compiled (its
+  // identifier becomes the key). Throws what `lower` throws, and
+  // CompileError if LLVM rejects the module or the symbol is not defined.
+  CompiledFunction compile(const std::string &cache_key, const std::string &symbol,
+                           const std::function<LoweredModule()> &lower);
 
   JitStats stats() const;
 

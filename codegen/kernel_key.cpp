@@ -10,6 +10,7 @@
 #include <llvm/Config/llvm-config.h>
 
 #include "codegen/compile_kernel.h"
+#include "codegen/fnv1a.h"
 #include "codegen/lower_kernel.h"
 #include "codegen/source_hash.h"
 #include "codegen/optimize.h"
@@ -74,12 +75,8 @@ std::string canonical_text(const Kernel &k) {
 
 // Two 64-bit FNV-1a passes from different offset bases, each finished with
 // splitmix64's mixer so that every input bit reaches every output bit.
-uint64_t fnv1a(std::string_view s, uint64_t basis) {
-  uint64_t h = basis;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
+uint64_t mixed_fnv1a(std::string_view s, uint64_t basis) {
+  uint64_t h = fnv1a64(s, basis);
   h ^= h >> 30;
   h *= 0xbf58476d1ce4e5b9ULL;
   h ^= h >> 27;
@@ -100,8 +97,8 @@ std::string kernel_cache_key(const Kernel &k, Numerics numerics) {
   std::string text = os.str();
   char key[40];
   std::snprintf(key, sizeof key, "k%016llx%016llx",
-                static_cast<unsigned long long>(fnv1a(text, 0xcbf29ce484222325ULL)),
-                static_cast<unsigned long long>(fnv1a(text, 0x84222325cbf29ce4ULL)));
+                static_cast<unsigned long long>(mixed_fnv1a(text, kFnv1aBasis)),
+                static_cast<unsigned long long>(mixed_fnv1a(text, 0x84222325cbf29ce4ULL)));
   return key;
 }
 

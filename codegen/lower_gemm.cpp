@@ -32,6 +32,7 @@
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
 
+#include "codegen/counted_loop.h"
 #include "codegen/fast_math.h"
 #include "codegen/gemm_blocking.h"
 #include "codegen/lower_kernel.h"
@@ -42,35 +43,6 @@
 namespace fusejit {
 
 namespace {
-
-// `for (i = lo; i < hi; i = next)`, the body emitted between the
-// constructor and close(next).
-class Loop {
- public:
-  Loop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, const std::string &name) : b_(&b), hi_(hi) {
-    llvm::Function *fn = b.GetInsertBlock()->getParent();
-    llvm::BasicBlock *preheader = b.GetInsertBlock();
-    body_ = llvm::BasicBlock::Create(b.getContext(), name + ".body", fn);
-    exit_ = llvm::BasicBlock::Create(b.getContext(), name + ".exit", fn);
-    b.CreateCondBr(b.CreateICmpSLT(lo, hi), body_, exit_);
-    b.SetInsertPoint(body_);
-    index_ = b.CreatePHI(b.getInt64Ty(), 2, name);
-    index_->addIncoming(lo, preheader);
-  }
-  llvm::Value *index() const { return index_; }
-  void close(llvm::Value *next) {
-    index_->addIncoming(next, b_->GetInsertBlock());
-    b_->CreateCondBr(b_->CreateICmpSLT(next, hi_), body_, exit_);
-    exit_->moveAfter(b_->GetInsertBlock());
-    b_->SetInsertPoint(exit_);
-  }
-
- private:
-  llvm::IRBuilder<> *b_;
-  llvm::Value *hi_;
-  llvm::PHINode *index_;
-  llvm::BasicBlock *body_, *exit_;
-};
 
 // The instructions `root` depends on, itself included.
 std::vector<bool> subtree(const Kernel &k, int root) {
@@ -145,29 +117,16 @@ class GemmLowering {
   size_t num_buffers() const { return k_.inputs.size() + k_.outputs.size(); }
   llvm::Value *output(size_t j) const { return buffers_[k_.inputs.size() + j]; }
 
-  // void body(ptr in0, ..., ptr out0, ..., i64 begin, i64 end), inlined
-  // into the wrapper; distinct buffers, hence noalias (as lower_kernel).
   llvm::Function *define_body() {
-    std::vector<llvm::Type *> params(num_buffers(), b_.getPtrTy());
-    params.insert(params.end(), {b_.getInt64Ty(), b_.getInt64Ty()});
-    auto *type = llvm::FunctionType::get(b_.getVoidTy(), params, false);
-    fn_ = llvm::Function::Create(type, llvm::Function::InternalLinkage, "body", module_);
-    fn_->addFnAttr(llvm::Attribute::AlwaysInline);
-    fn_->addFnAttr(llvm::Attribute::NoUnwind);
-    for (unsigned i = 0; i < num_buffers(); ++i) {
-      fn_->addParamAttr(i, llvm::Attribute::NoAlias);
-      fn_->addParamAttr(i, llvm::Attribute::NoCapture);
-      fn_->addParamAttr(i, i < k_.inputs.size() ? llvm::Attribute::ReadOnly : llvm::Attribute::NoFree);
-      buffers_.push_back(fn_->getArg(i));
-    }
-    begin_ = fn_->getArg(unsigned(num_buffers()));
-    end_ = fn_->getArg(unsigned(num_buffers() + 1));
-    b_.SetInsertPoint(llvm::BasicBlock::Create(module_.getContext(), "entry", fn_));
+    KernelBody body = define_kernel_body(module_, k_, true);
+    fn_ = body.fn;
+    buffers_ = std::move(body.buffers);
+    begin_ = body.begin;
+    end_ = body.end;
+    b_.SetInsertPoint(&fn_->getEntryBlock());
     for (int i = 0; i < g_.mr * vectors(); ++i) acc_.push_back(b_.CreateAlloca(vt_, nullptr, "acc"));
     return fn_;
   }
-
-
 
   // Scratch from libc's aligned_alloc (a process symbol the JIT resolves):
   // cache-line aligned, so packed vectors load aligned.
@@ -188,7 +147,7 @@ class GemmLowering {
   // Units [begin, end) as runs within one batch: row panels or column panels.
   void emit_units() {
     if (g_.packed) a_pack_ = allocate(g_.mc * g_.kc), b_pack_ = allocate(g_.kc * g_.nc);
-    Loop units(b_, begin_, end_, "unit");
+    CountedLoop units(b_, begin_, end_, "unit");
     llvm::Value *u = units.index(), *per = i64(g_.units_per_batch);
     llvm::Value *bl = b_.CreateUDiv(u, per, "batch");
     llvm::Value *base = b_.CreateMul(bl, per, "", true, true);
@@ -218,20 +177,20 @@ class GemmLowering {
   }
 
   void packed_rectangle(llvm::Value *r0, llvm::Value *r1, llvm::Value *c0, llvm::Value *c1) {
-    Loop jc(b_, c0, c1, "jc");
+    CountedLoop jc(b_, c0, c1, "jc");
     llvm::Value *nc = min(i64(g_.nc), b_.CreateSub(c1, jc.index()));
-    Loop kb(b_, i64(0), i64(g_.k_blocks()), "kb");
+    CountedLoop kb(b_, i64(0), i64(g_.k_blocks()), "kb");
     Tile t;
     t.pc = mul(kb.index(), g_.kc);
     t.kc = min(i64(g_.kc), b_.CreateSub(i64(g_.k), t.pc));
     t.first = b_.CreateICmpEQ(kb.index(), i64(0));
     t.last = b_.CreateICmpEQ(kb.index(), i64(g_.k_blocks() - 1));
     pack_b(jc.index(), nc, t.pc, t.kc);
-    Loop ic(b_, r0, r1, "ic");
+    CountedLoop ic(b_, r0, r1, "ic");
     llvm::Value *mc = min(i64(g_.mc), b_.CreateSub(r1, ic.index()));
     pack_a(ic.index(), mc, t.pc, t.kc);
-    Loop jr(b_, i64(0), nc, "jr");
-    Loop ir(b_, i64(0), mc, "ir");
+    CountedLoop jr(b_, i64(0), nc, "jr");
+    CountedLoop ir(b_, i64(0), mc, "ir");
     t.a_panel = elem(a_pack_, b_.CreateMul(ir.index(), t.kc, "", true, true));
     t.b_panel = elem(b_pack_, b_.CreateMul(jr.index(), t.kc, "", true, true));
     t.m0 = add(ic.index(), ir.index());
@@ -247,8 +206,8 @@ class GemmLowering {
   }
 
   void direct_rectangle(llvm::Value *r0, llvm::Value *r1, llvm::Value *c0, llvm::Value *c1) {
-    Loop jr(b_, c0, c1, "jr");
-    Loop ir(b_, r0, r1, "ir");
+    CountedLoop jr(b_, c0, c1, "jr");
+    CountedLoop ir(b_, r0, r1, "ir");
     Tile t;
     t.pc = i64(0), t.kc = i64(g_.k);
     t.first = t.last = b_.getTrue();
@@ -277,11 +236,11 @@ class GemmLowering {
   // Rows m of A's block, mr at a time, as [panel][p][i]; rows past M repeat
   // row M - 1 (their results are never stored).
   void pack_a(llvm::Value *ic, llvm::Value *mc, llvm::Value *pc, llvm::Value *kc) {
-    Loop ir(b_, i64(0), mc, "pack_a");
+    CountedLoop ir(b_, i64(0), mc, "pack_a");
     llvm::Value *panel = elem(a_pack_, b_.CreateMul(ir.index(), kc, "", true, true));
     std::vector<llvm::Value *> rows;
     for (int i = 0; i < g_.mr; ++i) rows.push_back(min(add(add(ic, ir.index()), i64(i)), i64(g_.m - 1)));
-    Loop p(b_, i64(0), kc, "pack_a.k");
+    CountedLoop p(b_, i64(0), kc, "pack_a.k");
     for (int i = 0; i < g_.mr; ++i) {
       llvm::Value *v = a_value(rows[i], add(pc, p.index()));
       b_.CreateAlignedStore(v, elem(panel, add(mul(p.index(), g_.mr), i64(i))), scalar_align());
@@ -292,12 +251,12 @@ class GemmLowering {
 
   // Columns of B's block, nr at a time, as [panel][p][j] in vectors.
   void pack_b(llvm::Value *jc, llvm::Value *nc, llvm::Value *pc, llvm::Value *kc) {
-    Loop jr(b_, i64(0), nc, "pack_b");
+    CountedLoop jr(b_, i64(0), nc, "pack_b");
     llvm::Value *n0 = add(jc, jr.index());
     llvm::Value *panel = elem(b_pack_, b_.CreateMul(jr.index(), kc, "", true, true));
     llvm::Value *full = b_.CreateICmpSLE(add(n0, i64(g_.nr)), i64(g_.n));
     branch(full, [&](bool edge) {
-      Loop p(b_, i64(0), kc, edge ? "pack_b.edge" : "pack_b.k");
+      CountedLoop p(b_, i64(0), kc, edge ? "pack_b.edge" : "pack_b.k");
       for (int v = 0; v < vectors(); ++v) {
         llvm::Value *x = b_vector(add(pc, p.index()), add(n0, i64(v * g_.lanes)), edge ? i64(g_.n) : nullptr);
         b_.CreateAlignedStore(x, elem(panel, add(mul(p.index(), g_.nr), i64(v * g_.lanes))), vector_align());
@@ -352,7 +311,7 @@ class GemmLowering {
   }
 
   void packed_micro_kernel(const Tile &t) {
-    Loop p(b_, i64(0), t.kc, "micro");
+    CountedLoop p(b_, i64(0), t.kc, "micro");
     std::vector<llvm::Value *> bv;
     for (int j = 0; j < vectors(); ++j)
       bv.push_back(b_.CreateAlignedLoad(vt_, elem(t.b_panel, add(mul(p.index(), g_.nr), i64(j * g_.lanes))),
@@ -369,7 +328,7 @@ class GemmLowering {
   void direct_micro_kernel(const Tile &t, bool edge) {
     std::vector<llvm::Value *> rows;
     for (int i = 0; i < g_.mr; ++i) rows.push_back(min(add(t.m0, i64(i)), i64(g_.m - 1)));
-    Loop p(b_, i64(0), t.kc, edge ? "direct.edge" : "direct");
+    CountedLoop p(b_, i64(0), t.kc, edge ? "direct.edge" : "direct");
     std::vector<llvm::Value *> bv;
     for (int j = 0; j < vectors(); ++j)
       bv.push_back(b_vector(p.index(), add(t.n0, i64(j * g_.lanes)), edge ? i64(g_.n) : nullptr));
@@ -464,8 +423,9 @@ class GemmLowering {
 
 }  // namespace
 
-void lower_gemm(const Kernel &k, Numerics numerics, llvm::Module &module) {
-  GemmLowering(k, gemm_blocking(k), numerics, module).run();
+void lower_gemm(const Kernel &k, const GemmBlocking &blocking, Numerics numerics,
+                llvm::Module &module) {
+  GemmLowering(k, blocking, numerics, module).run();
 }
 
 }  // namespace fusejit

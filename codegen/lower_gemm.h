@@ -7,6 +7,7 @@
 // stored. Small problems skip packing. See lower_gemm.cpp for numerics.
 #pragma once
 
+#include "codegen/gemm_blocking.h"
 #include "codegen/jit.h"
 #include "ir/kernel.h"
 
@@ -17,8 +18,10 @@ class Module;
 namespace fusejit {
 
 // Defines kKernelSymbol in `module` (which has the host's data layout) with
-// compile_kernel.h's ABI; [begin, end) are units of
-// gemm_blocking(k).parallel_extent(). Requires a verified Matmul kernel.
-void lower_gemm(const Kernel &k, Numerics numerics, llvm::Module &module);
+// compile_kernel.h's ABI, tiled by `blocking` (gemm_blocking(k)); [begin,
+// end) are units of blocking.parallel_extent(). Requires a verified Matmul
+// kernel.
+void lower_gemm(const Kernel &k, const GemmBlocking &blocking, Numerics numerics,
+                llvm::Module &module);
 
 }  // namespace fusejit

@@ -16,6 +16,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "codegen/coalesce_dims.h"
+#include "codegen/counted_loop.h"
 #include "codegen/fast_math.h"
 #include "codegen/gemm_blocking.h"
 #include "codegen/host_target.h"
@@ -40,43 +41,6 @@ constexpr int64_t kRowTile = 1024;
 // small, the error of a sum of n terms ~ log_4096(n) blocks deep.
 constexpr int64_t kSumBlock = 4096;
 
-// `for (i = lo; i < hi; ++i)` around a body the caller emits between the
-// constructor and close(); loops nest by opening one inside another.
-class CountedLoop {
- public:
-  CountedLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, const std::string &name)
-      : b_(&b), hi_(hi), name_(name) {
-    llvm::LLVMContext &ctx = b.getContext();
-    llvm::Function *fn = b.GetInsertBlock()->getParent();
-    llvm::BasicBlock *preheader = b.GetInsertBlock();
-    body_ = llvm::BasicBlock::Create(ctx, name + ".body", fn);
-    exit_ = llvm::BasicBlock::Create(ctx, name + ".exit", fn);
-    b.CreateCondBr(b.CreateICmpSLT(lo, hi), body_, exit_);
-    b.SetInsertPoint(body_);
-    index_ = b.CreatePHI(b.getInt64Ty(), 2, name);
-    index_->addIncoming(lo, preheader);
-  }
-
-  llvm::Value *index() const { return index_; }
-
-  // Ends the body at the builder's insert point; the builder continues after the loop.
-  void close() {
-    llvm::BasicBlock *latch = b_->GetInsertBlock();
-    llvm::Value *next = b_->CreateAdd(index_, b_->getInt64(1), name_ + ".next", true, true);
-    index_->addIncoming(next, latch);
-    b_->CreateCondBr(b_->CreateICmpSLT(next, hi_), body_, exit_);
-    exit_->moveAfter(latch);  // keeps the printed IR in nesting order
-    b_->SetInsertPoint(exit_);
-  }
-
- private:
-  llvm::IRBuilder<> *b_;
-  llvm::Value *hi_;
-  std::string name_;
-  llvm::PHINode *index_;
-  llvm::BasicBlock *body_, *exit_;
-};
-
 class KernelLowering {
  public:
   KernelLowering(const CoalescedKernel &c, llvm::Module &module)
@@ -99,41 +63,16 @@ class KernelLowering {
   llvm::Type *type_of(DType t) { return llvm_type(module_.getContext(), t); }
   size_t num_buffers() const { return k_.inputs.size() + k_.outputs.size(); }
 
-  // void body(ptr in0, ..., ptr out0, ..., i64 begin, i64 end): internal,
-  // inlined into the wrapper. Every buffer is distinct (inputs are
-  // deduplicated by buffer, outputs are fresh), hence noalias.
   llvm::Function *define_body() {
-    llvm::Type *ptr = b_.getPtrTy();
-    std::vector<llvm::Type *> params(num_buffers(), ptr);
-    params.insert(params.end(), {b_.getInt64Ty(), b_.getInt64Ty()});
-    auto *type = llvm::FunctionType::get(b_.getVoidTy(), params, false);
-    fn_ = llvm::Function::Create(type, llvm::Function::InternalLinkage, "body", module_);
-    fn_->addFnAttr(llvm::Attribute::AlwaysInline);
-    fn_->addFnAttr(llvm::Attribute::NoUnwind);
-    for (size_t i = 0; i < num_buffers(); ++i) {
-      bool is_input = i < k_.inputs.size();
-      int64_t bytes = is_input ? numel(k_.inputs[i].shape) * int64_t(dtype_size(k_.inputs[i].dtype))
-                               : numel(k_.output_shape()) *
-                                     int64_t(dtype_size(k_.body[k_.outputs[i - k_.inputs.size()].instr].dtype));
-      unsigned arg = static_cast<unsigned>(i);
-      fn_->addParamAttr(arg, llvm::Attribute::NoAlias);
-      fn_->addParamAttr(arg, llvm::Attribute::NoCapture);
-      fn_->addParamAttr(arg, is_input ? llvm::Attribute::ReadOnly : llvm::Attribute::WriteOnly);
-      if (bytes > 0) fn_->addDereferenceableParamAttr(arg, static_cast<uint64_t>(bytes));
-      buffers_.push_back(fn_->getArg(arg));
-      buffers_.back()->setName(is_input ? "in" + std::to_string(i)
-                                        : "out" + std::to_string(i - k_.inputs.size()));
-    }
-    begin_ = fn_->getArg(static_cast<unsigned>(num_buffers()));
-    end_ = fn_->getArg(static_cast<unsigned>(num_buffers() + 1));
-    begin_->setName("begin");
-    end_->setName("end");
-    b_.SetInsertPoint(llvm::BasicBlock::Create(module_.getContext(), "entry", fn_));
+    KernelBody body = define_kernel_body(module_, k_, false);
+    fn_ = body.fn;
+    buffers_ = std::move(body.buffers);
+    begin_ = body.begin;
+    end_ = body.end;
+    b_.SetInsertPoint(&fn_->getEntryBlock());
     index_.assign(k_.domain.size(), b_.getInt64(0));
     return fn_;
   }
-
-
 
   // Loops over the first `count` output dims (all by default), the first
   // over the caller's [begin, end) (scaled by the dims coalesced into it);
@@ -467,20 +406,61 @@ void define_abi_entry(llvm::Module &module, llvm::Function *body, size_t num_buf
   b.CreateRetVoid();
 }
 
-std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
-                                           llvm::LLVMContext &context) {
+KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_outputs) {
+  llvm::IRBuilder<> b(module.getContext());
+  size_t num_buffers = k.inputs.size() + k.outputs.size();
+  std::vector<llvm::Type *> params(num_buffers, b.getPtrTy());
+  params.insert(params.end(), {b.getInt64Ty(), b.getInt64Ty()});
+  auto *type = llvm::FunctionType::get(b.getVoidTy(), params, false);
+  KernelBody body;
+  body.fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, "body", module);
+  body.fn->addFnAttr(llvm::Attribute::AlwaysInline);
+  body.fn->addFnAttr(llvm::Attribute::NoUnwind);
+  const int64_t output_numel = numel(k.output_shape());
+  for (size_t i = 0; i < num_buffers; ++i) {
+    bool is_input = i < k.inputs.size();
+    size_t j = i - k.inputs.size();
+    int64_t bytes = is_input ? numel(k.inputs[i].shape) * int64_t(dtype_size(k.inputs[i].dtype))
+                             : output_numel * int64_t(dtype_size(k.body[k.outputs[j].instr].dtype));
+    unsigned arg = static_cast<unsigned>(i);
+    body.fn->addParamAttr(arg, llvm::Attribute::NoAlias);
+    body.fn->addParamAttr(arg, llvm::Attribute::NoCapture);
+    body.fn->addParamAttr(arg, llvm::Attribute::NoFree);
+    if (is_input) body.fn->addParamAttr(arg, llvm::Attribute::ReadOnly);
+    else if (!reads_outputs) body.fn->addParamAttr(arg, llvm::Attribute::WriteOnly);
+    if (bytes > 0) body.fn->addDereferenceableParamAttr(arg, static_cast<uint64_t>(bytes));
+    body.buffers.push_back(body.fn->getArg(arg));
+    body.buffers.back()->setName(is_input ? "in" + std::to_string(i) : "out" + std::to_string(j));
+  }
+  body.begin = body.fn->getArg(static_cast<unsigned>(num_buffers));
+  body.end = body.fn->getArg(static_cast<unsigned>(num_buffers + 1));
+  body.begin->setName("begin");
+  body.end->setName("end");
+  llvm::BasicBlock::Create(module.getContext(), "entry", body.fn);
+  return body;
+}
+
+LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext &context) {
   verify_kernel(k);
   check_layers(k);
-  auto module = std::make_unique<llvm::Module>("kernel " + k.name, context);
-  set_host_target(*module);
+  LoweredKernel out;
+  out.module = std::make_unique<llvm::Module>("kernel " + k.name, context);
+  llvm::Module &module = *out.module;
+  set_host_target(module);
   // Strict promises reproducible results; libmvec's differ from libm's.
-  if (numerics == Numerics::Fast) request_vector_math(*module);
-  if (k.kind == KernelKind::Matmul) lower_gemm(k, numerics, *module);
-  else KernelLowering(coalesce_dims(k), *module).run(numerics);
-  if (llvm::Error invalid = verify_llvm_module(*module))
+  if (numerics == Numerics::Fast) request_vector_math(module);
+  if (k.kind == KernelKind::Matmul) {
+    GemmBlocking blocking = gemm_blocking(k);
+    lower_gemm(k, blocking, numerics, module);
+    out.parallel_extent = blocking.parallel_extent();
+  } else {
+    KernelLowering(coalesce_dims(k), module).run(numerics);
+    out.parallel_extent = parallel_extent(k);
+  }
+  if (llvm::Error invalid = verify_llvm_module(module))
     throw InternalError("lower: " + k.name + ": " + llvm::toString(std::move(invalid)) + "\n" +
-                        first_lines(*module, 40));
-  return module;
+                        first_lines(module, 40));
+  return out;
 }
 
 int64_t parallel_extent(const Kernel &k) {

@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "codegen/jit.h"
 #include "ir/kernel.h"
 
 namespace llvm {
 class Function;
+class Value;
 class LLVMContext;
 class Module;
 }  // namespace llvm
@@ -32,14 +34,34 @@ inline constexpr int kLoweringVersion = 3;
 // with it.
 void define_abi_entry(llvm::Module &module, llvm::Function *body, size_t num_buffers);
 
+// A kernel lowered: its module, and the extent of the range [begin, end)
+// its function splits on (see parallel_extent).
+struct LoweredKernel {
+  std::unique_ptr<llvm::Module> module;
+  int64_t parallel_extent = 1;
+};
+
+// `void body(ptr in0, ..., ptr out0, ..., i64 begin, i64 end)` in `module`,
+// internal and always inlined into the ABI entry, with an empty entry
+// block: what every lowering of `k` fills. Every buffer is distinct
+// (inputs are deduplicated by buffer, outputs are fresh), hence noalias,
+// and dereferenceable for its whole size; inputs are read-only, outputs
+// write-only unless `reads_outputs` (GEMM keeps partial sums in one).
+struct KernelBody {
+  llvm::Function *fn = nullptr;
+  std::vector<llvm::Value *> buffers;  // the kernel's inputs, then its outputs
+  llvm::Value *begin = nullptr, *end = nullptr;
+};
+KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_outputs);
+
 // The module defining `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`
 // with compile_kernel.h's ABI, owned by `context` and verified. Throws
 // InternalError if `k` is inconsistent or the module does not verify.
-std::unique_ptr<llvm::Module> lower_kernel(const Kernel &k, Numerics numerics,
-                                           llvm::LLVMContext &context);
+LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext &context);
 
 // The extent of the range [begin, end) the compiled kernel splits on: the
 // first output dim's, or a Matmul kernel's units (gemm_blocking.h).
+// Requires a kernel verify_kernel accepts.
 int64_t parallel_extent(const Kernel &k);
 
 }  // namespace fusejit

@@ -64,54 +64,30 @@ void KernelObjectCache::notifyObjectCompiled(const llvm::Module *module,
                                              llvm::MemoryBufferRef object) {
   ++compiles_;
   try {
-    const std::string &key = module->getModuleIdentifier();
-    std::string_view bytes(object.getBufferStart(), object.getBufferSize());
-    {
-      std::lock_guard lock(mutex_);
-      objects_.insert_or_assign(key, std::string(bytes));
-    }
-    write_disk(key, bytes);
+    write_disk(module->getModuleIdentifier(),
+               std::string_view(object.getBufferStart(), object.getBufferSize()));
   } catch (const std::exception &e) {
     logger().warn("jit: could not cache an object: {}", e.what());
   }
 }
 
-std::unique_ptr<llvm::MemoryBuffer> KernelObjectCache::getObject(
-    const llvm::Module *module) {
+std::unique_ptr<llvm::MemoryBuffer> KernelObjectCache::getObject(const llvm::Module *) {
+  return nullptr;
+}
+
+std::unique_ptr<llvm::MemoryBuffer> KernelObjectCache::load(const std::string &key) {
   try {
-    const std::string &key = module->getModuleIdentifier();
-    if (!load(key)) return nullptr;
-    std::lock_guard lock(mutex_);
-    return llvm::MemoryBuffer::getMemBufferCopy(objects_.at(key), key);
+    std::optional<std::string> object = read_disk(key);
+    if (!object) return nullptr;
+    return llvm::MemoryBuffer::getMemBufferCopy(*object, key);
   } catch (const std::exception &e) {
     logger().warn("jit: could not read the object cache: {}", e.what());
     return nullptr;
   }
 }
 
-bool KernelObjectCache::load(const std::string &key) {
-  {
-    std::lock_guard lock(mutex_);
-    if (objects_.count(key)) return true;
-  }
-  std::optional<std::string> object = read_disk(key);
-  if (!object) return false;
-  std::lock_guard lock(mutex_);
-  objects_.try_emplace(key, std::move(*object));
-  return true;
-}
-
 void KernelObjectCache::evict(const std::string &key) {
-  {
-    std::lock_guard lock(mutex_);
-    objects_.erase(key);
-  }
   if (disk_) disk_->remove(cache_file_name(key));
-}
-
-void KernelObjectCache::forget(const std::string &key) {
-  std::lock_guard lock(mutex_);
-  objects_.erase(key);
 }
 
 std::optional<std::string> KernelObjectCache::read_disk(const std::string &key) {

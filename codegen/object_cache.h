@@ -1,6 +1,5 @@
-// Compiled kernel objects, kept in memory by module identifier (which the
-// JIT sets to the cache key) and, given a directory, on disk so that later
-// processes skip LLVM entirely. Disk entries are loaded only if trusted
+// Compiled kernel objects on disk, by module identifier (which the JIT
+// sets to the cache key), so that later processes skip LLVM entirely. Disk entries are loaded only if trusted
 // (cache_dir.h) and valid (cache_file.h); any other is deleted and the
 // kernel compiled afresh. The disk holds at most `max_bytes` of entries,
 // the least recently used evicted first.
@@ -13,7 +12,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include <llvm/ExecutionEngine/ObjectCache.h>
 
@@ -29,23 +27,21 @@ class KernelObjectCache final : public llvm::ObjectCache {
   KernelObjectCache(std::optional<std::filesystem::path> dir,
                     uint64_t max_bytes);
 
-  // Called by LLVM after codegen: keeps the object, writes it to disk.
+  // Called by LLVM after codegen: writes the object to disk.
   void notifyObjectCompiled(const llvm::Module *module,
                             llvm::MemoryBufferRef object) override;
 
-  // Called by LLVM before codegen: the object for the module's key, from
-  // memory or a valid disk entry, or null to make LLVM compile.
+  // Called by LLVM before codegen: always null. The JIT links cached
+  // objects itself (load) and only compiles modules no cache holds.
   std::unique_ptr<llvm::MemoryBuffer> getObject(
       const llvm::Module *module) override;
 
-  // True if an object for `key` is now in memory, loading it from disk if
-  // needed; lets the JIT skip the O3 pipeline for cached kernels.
-  bool load(const std::string &key);
+  // The object of `key` from a valid disk entry, or null. Kept nowhere
+  // else: once linked, the JIT's copy is the only one in memory.
+  std::unique_ptr<llvm::MemoryBuffer> load(const std::string &key);
 
-  // Forgets `key` in memory and on disk: its object did not link.
+  // Forgets `key` on disk: its object did not link.
   void evict(const std::string &key);
-  // Forgets `key` in memory only: its kernel was unloaded.
-  void forget(const std::string &key);
 
   // The directory in use; nullopt when disk caching is off.
   const std::optional<std::filesystem::path> &dir() const { return dir_; }
@@ -66,8 +62,6 @@ class KernelObjectCache final : public llvm::ObjectCache {
   std::unique_ptr<CacheDirectory> disk_;
   std::optional<std::filesystem::path> dir_;  // disk_'s path
   uint64_t max_bytes_;
-  std::mutex mutex_;  // guards objects_
-  std::unordered_map<std::string, std::string> objects_;
   std::mutex disk_mutex_;  // guards disk_bytes_
   // Bytes of entries on disk as last counted plus what this process wrote
   // since; unknown until this process first writes, which sweeps first.

@@ -13,13 +13,8 @@ namespace fusejit {
 
 namespace {
 
-struct ModuleAndContext {
-  std::unique_ptr<llvm::LLVMContext> context;
-  std::unique_ptr<llvm::Module> module;
-};
-
-ModuleAndContext new_module(const std::string &name) {
-  ModuleAndContext m;
+LoweredModule new_module(const std::string &name) {
+  LoweredModule m;
   m.context = std::make_unique<llvm::LLVMContext>();
   m.module = std::make_unique<llvm::Module>(name, *m.context);
   set_host_target(*m.module);
@@ -65,8 +60,8 @@ void build_saxpy(llvm::Module &module, Numerics numerics) {
   b.CreateRetVoid();
 }
 
-ModuleAndContext saxpy_module(Numerics numerics, const std::string &name) {
-  ModuleAndContext m = new_module(name);
+LoweredModule saxpy_module(Numerics numerics, const std::string &name) {
+  LoweredModule m = new_module(name);
   build_saxpy(*m.module, numerics);
   return m;
 }
@@ -76,9 +71,8 @@ ModuleAndContext saxpy_module(Numerics numerics, const std::string &name) {
 CompiledFunction compile_sample_saxpy(JitEngine &engine, Numerics numerics,
                                       const std::string &cache_key,
                                       const std::string &symbol) {
-  ModuleAndContext m = saxpy_module(numerics, cache_key);
-  return engine.compile(std::move(m.module), std::move(m.context), symbol,
-                        cache_key);
+  return engine.compile(cache_key, symbol,
+                        [&] { return saxpy_module(numerics, cache_key); });
 }
 
 void *compile_sample_saxpy(Numerics numerics, const std::string &cache_key) {
@@ -86,7 +80,7 @@ void *compile_sample_saxpy(Numerics numerics, const std::string &cache_key) {
 }
 
 std::string dump_sample_saxpy(Numerics numerics, DumpStage stage) {
-  ModuleAndContext m = saxpy_module(numerics, "saxpy");
+  LoweredModule m = saxpy_module(numerics, "saxpy");
   std::string text = dump_llvm_module(*m.module, stage);
   m.module.reset();  // before its context
   return text;
@@ -94,17 +88,18 @@ std::string dump_sample_saxpy(Numerics numerics, DumpStage stage) {
 
 CompiledFunction compile_sample_exp(JitEngine &engine,
                                     const std::string &cache_key) {
-  ModuleAndContext m = new_module(cache_key);
-  llvm::LLVMContext &ctx = *m.context;
-  llvm::Type *f64 = llvm::Type::getDoubleTy(ctx);
-  auto *type = llvm::FunctionType::get(f64, {f64}, false);
-  llvm::FunctionCallee exp = m.module->getOrInsertFunction("exp", type);
-  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
-                                    "sample_exp", *m.module);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
-  b.CreateRet(b.CreateCall(exp, {fn->getArg(0)}));
-  return engine.compile(std::move(m.module), std::move(m.context),
-                        "sample_exp", cache_key);
+  return engine.compile(cache_key, "sample_exp", [&] {
+    LoweredModule m = new_module(cache_key);
+    llvm::LLVMContext &ctx = *m.context;
+    llvm::Type *f64 = llvm::Type::getDoubleTy(ctx);
+    auto *type = llvm::FunctionType::get(f64, {f64}, false);
+    llvm::FunctionCallee exp = m.module->getOrInsertFunction("exp", type);
+    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
+                                      "sample_exp", *m.module);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+    b.CreateRet(b.CreateCall(exp, {fn->getArg(0)}));
+    return m;
+  });
 }
 
 }  // namespace fusejit

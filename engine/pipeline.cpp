@@ -16,14 +16,10 @@
 #include "engine/structural_key.h"
 #include "ir/kernel_printer.h"
 #include "ir/log.h"
-#include "runtime/parallel_for.h"
 
 namespace fusejit {
 
 namespace {
-
-// Kernels with less work than this per thread run on one thread.
-constexpr int64_t kMinWorkPerThread = 1 << 15;
 
 std::atomic<uint64_t> plan_hits{0}, plan_misses{0}, kernels_compiled{0};
 
@@ -107,7 +103,7 @@ std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roo
   compiled->plan = std::move(artifacts.plan);
   for (const Kernel &k : compiled->plan.kernels) {
     if (logger().should_log(spdlog::level::trace)) logger().trace("kernel:\n{}", print_kernel(k));
-    compiled->kernels.push_back(compile_kernel(k, options.numerics));
+    compiled->kernels.push_back(compiled->backend->compile(k, options.numerics));
     kernels_compiled.fetch_add(1);
   }
 
@@ -192,26 +188,20 @@ PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options)
 }
 
 KernelRunner jit_runner(const CompiledPlan &compiled, int threads) {
-  if (threads <= 0) threads = num_threads();
+  FUSEJIT_INTERNAL_CHECK(&compiled.backend->device() == &host_device(), "jit_runner: backend ",
+                         compiled.backend->name(), " does not run on the host");
   return [&compiled, threads](size_t index, const std::vector<const Buffer *> &inputs,
-                     const std::vector<Buffer *> &outputs) {
-    const CompiledKernel &ck = compiled.kernels[index];
-    std::vector<void *> pointers;
-    for (const Buffer *b : inputs) pointers.push_back(const_cast<void *>(b->raw()));
-    for (Buffer *b : outputs) pointers.push_back(b->raw());
-    const Kernel &k = compiled.plan.kernels[index];
-    int64_t work = numel(k.domain);
-    if (work == 0) {
-      if (numel(k.output_shape()) == 0) return;  // nothing to write
-    }
-    int64_t per_unit = std::max<int64_t>(1, work / std::max<int64_t>(ck.parallel_extent, 1));
-    parallel_for(threads, ck.parallel_extent, std::max<int64_t>(1, kMinWorkPerThread / per_unit),
-                 [&](int64_t begin, int64_t end) { ck.fn(pointers.data(), begin, end); });
+                              const std::vector<Buffer *> &outputs) {
+    std::vector<DeviceBuffer> buffers;
+    for (const Buffer *b : inputs) buffers.push_back(host_device().to_device(*b));
+    for (Buffer *b : outputs) buffers.push_back(host_device().to_device(*b));
+    compiled.backend->launch(*compiled.kernels[index], buffers, threads);
   };
 }
 
-std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs, int threads) {
-  return execute_plan(compiled.plan, inputs, jit_runner(compiled, threads));
+std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs,
+                                 int threads) {
+  return execute_plan(compiled.plan, inputs, *compiled.backend, compiled.kernels, threads);
 }
 
 PipelineStats pipeline_stats() {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "codegen/compile_kernel.h"
+#include "codegen/backend.h"
 #include "codegen/jit.h"
 #include "engine/execute.h"
 #include "engine/fuse.h"
@@ -58,7 +58,9 @@ std::vector<std::string> pipeline_notes(const PipelineArtifacts &artifacts);
 
 struct CompiledPlan {
   Plan plan;
-  std::vector<CompiledKernel> kernels;
+  // The backend that compiled kernels[i] from plan.kernels[i] and runs them.
+  Backend *backend = &default_backend();
+  std::vector<std::shared_ptr<const Executable>> kernels;
   Numerics numerics = Numerics::Fast;
   // Input i of the plan is leaf input_slots[i] of the graph's structural key.
   // (The cached plan keeps no pointer into the graph it was made from, so it
@@ -84,10 +86,12 @@ PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options)
 // The same with the default options but these numerics and fusion switch.
 PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse_options = {});
 
-// Runs the compiled kernels under parallel_for on `threads` threads (0: the
-// default, num_threads()). `inputs` are the values of PreparedGraph::inputs.
-std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs, int threads = 0);
-// The runner run_compiled uses, for callers that wrap it (timing).
+// Runs the compiled kernels on their backend, `threads` host threads per
+// launch (0: num_threads()). `inputs` are the values of PreparedGraph::inputs.
+std::vector<Buffer> run_compiled(const CompiledPlan &compiled, const std::vector<Buffer> &inputs,
+                                 int threads = 0);
+// A runner that launches the compiled kernels on host buffers, for callers
+// that wrap it (timing); the plan's backend must run on the host.
 KernelRunner jit_runner(const CompiledPlan &compiled, int threads = 0);
 
 PipelineStats pipeline_stats();

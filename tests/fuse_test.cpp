@@ -46,7 +46,7 @@ void expect_matches_interpreter(const std::vector<NodeRef> &roots, Plan plan, ui
   } else {
     CompiledPlan compiled;
     compiled.plan = plan;
-    for (const Kernel &k : plan.kernels) compiled.kernels.push_back(compile_kernel(k, Numerics::Strict));
+    for (const Kernel &k : plan.kernels) compiled.kernels.push_back(compiled.backend->compile(k, Numerics::Strict));
     fused = run_compiled(compiled, inputs);
   }
   std::vector<Buffer> want = interpret(roots, bindings);

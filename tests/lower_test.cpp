@@ -3,9 +3,11 @@
 // reproducibility; chunked runs; the kernel cache key; and what the
 // optimized code looks like. Uses codegen/ only through LLVM-free headers.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "codegen/compile_kernel.h"
 #include "engine/execute.h"
 #include "engine/fuse.h"
+#include "engine/optimize.h"
 #include "ir/error.h"
 #include "ir/graph.h"
 #include "ir/kernel_printer.h"
@@ -28,6 +31,7 @@ using ir::binary;
 using ir::input;
 using ir::reduce;
 using ir::unary;
+namespace fs = std::filesystem;
 
 // Runs each kernel of `plan` compiled by the JIT over [0, parallel_extent),
 // split into `chunks` calls.
@@ -376,6 +380,54 @@ TEST(Lower, SameKernelTwiceHitsTheMemoryCache) {
   JitStats stats = jit.stats();
   EXPECT_EQ(stats.compiles, 1u);
   EXPECT_EQ(stats.memory_hits, 1u);
+}
+
+// A hit in memory or on disk links the kernel without lowering (or
+// verifying) it again, and still knows how the kernel splits its work.
+TEST(Lower, CacheHitsNeitherLowerNorVerify) {
+  fs::path dir = fs::temp_directory_path() / ("fusejit-lazy-lowering-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  JitOptions options{dir.string()};
+  NodeRef a = input(DType::F32, {40, 33}), b = input(DType::F32, {33, 70});
+  Plan matmul = fuse(optimize_graph({ir::matmul(a, b)}, Numerics::Fast));
+  ASSERT_EQ(matmul.kernels.size(), 1u);
+  ASSERT_EQ(matmul.kernels[0].kind, KernelKind::Matmul);
+  std::vector<Kernel> kernels{single_kernel(unary(Op::Exp, input(DType::F32, {17, 3}))), matmul.kernels[0]};
+  std::vector<int64_t> extents;
+  {
+    JitEngine jit(options);
+    for (const Kernel &k : kernels) {
+      CompiledKernel cold = compile_kernel(jit, k, Numerics::Fast);
+      EXPECT_EQ(cold.code.source, CodeSource::Compiled);
+      extents.push_back(cold.parallel_extent);
+    }
+    EXPECT_EQ(jit.stats().lowerings, 2u);
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      CompiledKernel hit = compile_kernel(jit, kernels[i], Numerics::Fast);
+      EXPECT_EQ(hit.code.source, CodeSource::MemoryCache);
+      EXPECT_EQ(hit.parallel_extent, extents[i]);
+    }
+    EXPECT_EQ(jit.stats().lowerings, 2u);
+  }
+  JitEngine fresh(options);  // what a second process sees
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    CompiledKernel disk = compile_kernel(fresh, kernels[i], Numerics::Fast);
+    EXPECT_EQ(disk.code.source, CodeSource::DiskCache);
+    EXPECT_EQ(disk.parallel_extent, extents[i]);
+  }
+  EXPECT_EQ(fresh.stats().disk_hits, 2u);
+  EXPECT_EQ(fresh.stats().lowerings, 0u);
+  EXPECT_EQ(fresh.stats().compiles, 0u);
+  // The linked object computes the matmul.
+  Generator g(9);
+  Buffer x = random_uniform(DType::F32, a->shape, g, -1, 1), y = random_uniform(DType::F32, b->shape, g, -1, 1);
+  Buffer got(DType::F32, {40, 70}), want(DType::F32, {40, 70});
+  eval_kernel(kernels[1], {&x, &y}, {&want});
+  CompiledKernel c = compile_kernel(fresh, kernels[1], Numerics::Fast);
+  void *buffers[] = {x.raw(), y.raw(), got.raw()};
+  c.fn(buffers, 0, c.parallel_extent);
+  expect_close(got, want, 1e-5, "matmul from disk");
+  fs::remove_all(dir);
 }
 
 bool host_has(const std::string &feature) {

@@ -1,0 +1,29 @@
+// The CPU backend: kernels compiled by the process's JitEngine
+// (compile_kernel.h), launched under parallel_for on host memory.
+#pragma once
+
+#include "codegen/backend.h"
+#include "codegen/compile_kernel.h"
+
+namespace fusejit {
+
+// What the CPU backend's compile returns: the compiled kernel, and how much
+// work each of its parallel units does, which decides how many threads a
+// launch is worth.
+class CpuExecutable final : public Executable {
+ public:
+  CpuExecutable(CompiledKernel kernel, const Kernel &k);
+  const CompiledKernel &kernel() const { return kernel_; }
+  // Runs the kernel on host pointers (kernel inputs, then outputs), on up to
+  // `threads` threads (0: num_threads()).
+  void run(void *const *buffers, int threads = 0) const;
+
+ private:
+  CompiledKernel kernel_;
+  int64_t min_chunk_ = 1;  // units per thread at least
+  bool writes_nothing_ = false;
+};
+
+Backend &cpu_backend();
+
+}  // namespace fusejit
