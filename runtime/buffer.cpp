@@ -18,7 +18,13 @@ Storage::Storage(size_t bytes) : bytes_(bytes) {
   if (!data_) throw std::bad_alloc();
 }
 
-Storage::~Storage() { std::free(data_); }
+std::shared_ptr<Storage> Storage::borrow(void *data, size_t bytes) {
+  return std::shared_ptr<Storage>(new Storage(data, bytes));
+}
+
+Storage::~Storage() {
+  if (!borrowed_) std::free(data_);
+}
 
 Buffer::Buffer(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), numel_(fusejit::numel(shape_)) {
