@@ -72,7 +72,8 @@ void Buffer::set(int64_t i, double v) {
 
 Buffer Buffer::clone() const {
   Buffer b(dtype_, shape_);
-  std::memcpy(b.raw(), raw(), bytes());
+  // An empty from_blob buffer may hold a null pointer, which memcpy must not get.
+  if (bytes() != 0) std::memcpy(b.raw(), raw(), bytes());
   return b;
 }
 

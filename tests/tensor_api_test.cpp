@@ -175,7 +175,10 @@ TEST_P(TensorApi, FromBlobWrapsCallerMemoryWithoutACopy) {
   EXPECT_NE(flagged, p);
   EXPECT_EQ(values(w), values(x));
   // An empty blob needs no memory.
-  EXPECT_EQ(Tensor::from_blob(nullptr, {0, 3}, GetParam()).numel(), 0);
+  Tensor empty = Tensor::from_blob(nullptr, {0, 3}, GetParam());
+  EXPECT_EQ(empty.numel(), 0);
+  EXPECT_EQ(empty.clone().sizes(), (Shape{0, 3}));
+  EXPECT_EQ(empty.sum({0}).sizes(), (Shape{3}));
 }
 
 TEST(TensorApiRequiresGrad, GetterAndInPlaceSetter) {
