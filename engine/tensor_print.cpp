@@ -83,9 +83,7 @@ void print_matrix(std::ostream &os, const double *v, int64_t rows, int64_t cols,
     int64_t last = std::min(first + per_line, cols) - 1;
     if (per_line < cols) {
       if (first != 0) os << '\n';
-      os << "Columns " << first + 1;
-      if (first != last) os << " to " << last + 1;
-      os << pad;
+      os << "Columns " << first + 1 << " to " << last + 1 << pad;  // no line break, as torch
     }
     if (f.scale != 1) {
       print_scale(os, f.scale);

@@ -285,7 +285,10 @@ TEST(TensorApiPrint, ValuesAsLibtorchPrintsThem) {
 TEST(TensorApiPrint, WideMatricesSplitIntoColumnBlocks) {
   std::string s = printed(iota({2, 30}, DType::F32) + 100.0);  // width 4 and a space each: 16 a line
   EXPECT_EQ(s.rfind("Columns 1 to 16", 0), 0u) << s;
-  EXPECT_NE(s.find("\nColumns 17 to 30"), std::string::npos) << s;
+  EXPECT_NE(s.find("\nColumns 17 to 30 116  117"), std::string::npos) << s;
+  EXPECT_EQ(printed(iota({1, 17}, DType::F32)).find("Columns 17 to 17"), std::string::npos);
+  EXPECT_NE(printed(iota({1, 41}, DType::F32)).find("\nColumns 41 to 41 40\n"), std::string::npos)
+      << "a last block of one column still says 'to'";
 }
 
 }  // namespace
