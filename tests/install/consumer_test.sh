@@ -28,6 +28,11 @@ if grep -n 'Plan\b\|FuseTrace\|KernelsView' "$prefix"/include/fusejit/*.h; then
   echo "an installed header exposes an internal type" >&2
   exit 1
 fi
+# Each compiles on its own, in the compiler's default language standard.
+for h in "$prefix"/include/fusejit/*.h; do
+  echo "#include <fusejit/$(basename "$h")>" | "$cxx" -fsyntax-only -I "$prefix/include" -x c++ - ||
+    { echo "$h does not compile on its own" >&2; exit 1; }
+done
 # The library's private dependencies must not leak into what consumers link,
 # nor the source tree's folders into their include path.
 if grep -E 'LLVM|spdlog|OpenMP|Threads|fusejit_codegen|fusejit_internal' "$prefix/lib/cmake/fusejit/fusejitTargets.cmake"; then
