@@ -39,7 +39,7 @@ float fusejit_step(Params &p, const Tensor &x, const Tensor &y) {
   Tensor h = (x.matmul(p.w1) + p.b1).relu();
   Tensor loss = cross_entropy(h.matmul(p.w2) + p.b2, y);
   loss.backward();
-  for (Tensor *w : {&p.w1, &p.b1, &p.w2, &p.b2}) *w = (*w - kLr * w->grad()).detach().requires_grad();
+  for (Tensor *w : {&p.w1, &p.b1, &p.w2, &p.b2}) *w = (*w - kLr * w->grad()).detach().requires_grad_();
   return loss.item<float>();
 }
 
@@ -75,7 +75,7 @@ void training_step(int reps) {
   for (int64_t i = 0; i < kBatch; ++i) onehot[i * kOut + i % kOut] = 1.f;
   Tensor y = Tensor::from_vector(onehot, {kBatch, kOut});
   auto init = [](Shape s, uint64_t seed, double scale) {
-    return (Tensor::randn(s, DType::F32, seed) * scale).detach().requires_grad();
+    return (Tensor::randn(s, DType::F32, seed) * scale).detach().requires_grad_();
   };
   Params p{init({kIn, kHidden}, 2, 0.05), init({kHidden}, 3, 0.0), init({kHidden, kOut}, 4, 0.05),
            init({kOut}, 5, 0.0)};

@@ -9,16 +9,15 @@
 #include <optional>
 #include <string>
 
+#include <fusejit/settings.h>
+
 namespace fusejit {
 
-// Floating-point policy of compiled kernels. The lowering encodes it as
-// fast-math flags on each FP instruction (codegen/fast_math.h); the target
-// machine never enables unsafe FP math globally, so Strict code is exactly
-// the IEEE operations the kernel IR names, in its order.
-enum class Numerics {
-  Fast,    // `contract` (FMA) and `reassoc` (reordered reductions) allowed
-  Strict,  // neither: results reproducible run to run
-};
+// Floating-point policy of compiled kernels (Numerics, public in
+// fusejit/settings.h). The lowering encodes it as fast-math flags on each FP
+// instruction (codegen/fast_math.h); the target machine never enables unsafe
+// FP math globally, so Strict code is exactly the IEEE operations the kernel
+// IR names, in its order.
 
 const char *numerics_name(Numerics numerics);  // "fast" / "strict"
 

@@ -1,11 +1,14 @@
 // Text views of what fusejit does with a graph, stage by stage: the graph as
 // built, after canonicalization, the fused kernels, and (with the JIT) the
-// LLVM IR and assembly of each kernel.
+// LLVM IR and assembly of each kernel. Stage and dump(Tensor) are public
+// (fusejit/dump.h); the views behind them are fusejit's own.
 #pragma once
 
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <fusejit/dump.h>
 
 #include "engine/fuse.h"
 #include "engine/options.h"
@@ -15,12 +18,6 @@
 #include "ir/program.h"
 
 namespace fusejit {
-
-enum class Stage { Graph, Optimized, Kernels, Llvm, Asm };
-
-const char *stage_name(Stage s);
-// "graph" -> Stage::Graph, ...; a ValueError lists the valid names.
-Stage parse_stage(const std::string &name);
 
 // The program after the graph passes (same inputs and output names). Each
 // value is bound to the name the graph stage prints for the value it came
@@ -63,7 +60,5 @@ std::string kernels_code_text(const KernelsView &view, DumpStage what);
 // with the options' numerics; llvm shows the IR after O3 unless `llvm_before_opt`.
 std::string dump(const Program &p, Stage stage, bool llvm_before_opt = false,
                  const Options &options = default_options());
-// The graph computing `t`, as a program with one output.
-std::string dump(const Tensor &t, Stage stage = Stage::Graph);
 
 }  // namespace fusejit

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <mutex>
+#include <string>
 
 #include "engine/autodiff.h"
 #include "engine/realize.h"
@@ -17,7 +19,8 @@ namespace fusejit {
 using LeafList = std::vector<std::shared_ptr<TensorImpl>>;
 
 struct TensorImpl {
-  NodeRef node;
+  NodeRef node;  // null: an undefined tensor, and `undefined_because` says why
+  std::string undefined_because;
   bool requires_grad = false;  // a flagged leaf
   // A leaf's accumulated gradient: an input node holding its value. Several
   // threads may run backward() into one leaf at once; grad_mu guards grad.
@@ -30,13 +33,31 @@ struct TensorImpl {
 
 // Tensor's internals for the functions of this file.
 struct TensorOps {
-  static TensorImpl &impl(const Tensor &t) {
-    t.node();  // a ValueError if undefined
+  // The node of `t`, which `what` (a method or op) uses as `role`; a
+  // ValueError saying which tensor is undefined and why.
+  static const NodeRef &node(const Tensor &t, const char *what, const char *role = "the tensor") {
+    if (!t.defined()) {
+      std::string why = t.impl_ ? t.impl_->undefined_because
+                                : "default-constructed (Tensor() holds no value)";
+      throw ValueError(detail::concat(what, ": ", role, " is undefined: ", why));
+    }
+    return t.impl_->node;
+  }
+
+  static TensorImpl &impl(const Tensor &t, const char *what) {
+    node(t, what);
     return *t.impl_;
   }
 
+  static Tensor undefined(std::string why) {
+    Tensor t;
+    t.impl_ = std::make_shared<TensorImpl>();
+    t.impl_->undefined_because = std::move(why);
+    return t;
+  }
+
   static std::shared_ptr<const LeafList> leaves(const Tensor &t) {
-    TensorImpl &i = impl(t);
+    TensorImpl &i = *t.impl_;
     if (i.requires_grad) return std::make_shared<const LeafList>(LeafList{t.impl_});
     return i.history;
   }
@@ -53,9 +74,11 @@ struct TensorOps {
     return std::make_shared<const LeafList>(std::move(out));
   }
 
-  // The tensor for `node`, computed from `operands`: tracked if any is.
+  // The tensor for `node`, computed from `operands` (defined): tracked if
+  // any is, unless a NoGradGuard is alive.
   static Tensor result(NodeRef node, std::initializer_list<const Tensor *> operands) {
     Tensor t(std::move(node));
+    if (!is_grad_enabled()) return t;
     std::shared_ptr<const LeafList> history;
     for (const Tensor *o : operands) history = merge(history, leaves(*o));
     t.impl_->history = std::move(history);
@@ -88,9 +111,8 @@ Tensor random_tensor(std::optional<uint64_t> seed, Fill fill) {
   return leaf(fill(global_generator));
 }
 
-const NodeRef &checked(const Tensor &t, const char *what) {
-  FUSEJIT_USER_CHECK(t.defined(), ValueError, what, ": the tensor is undefined");
-  return t.node();
+const NodeRef &checked(const Tensor &t, const char *what, const char *role = "the tensor") {
+  return TensorOps::node(t, what, role);
 }
 
 Tensor unary(Op op, const Tensor &t) {
@@ -98,17 +120,18 @@ Tensor unary(Op op, const Tensor &t) {
 }
 
 Tensor binary(Op op, const Tensor &a, const Tensor &b) {
-  return TensorOps::result(ir::binary(op, checked(a, op_name(op)), checked(b, op_name(op))),
-                           {&a, &b});
+  const NodeRef &x = checked(a, op_name(op), "the left operand");
+  const NodeRef &y = checked(b, op_name(op), "the right operand");
+  return TensorOps::result(ir::binary(op, x, y), {&a, &b});
 }
 
 Tensor binary(Op op, const Tensor &a, double b) {
-  const NodeRef &n = checked(a, op_name(op));
+  const NodeRef &n = checked(a, op_name(op), "the left operand");
   return TensorOps::result(ir::binary(op, n, ir::constant(b, n->dtype)), {&a});
 }
 
 Tensor binary(Op op, double a, const Tensor &b) {
-  const NodeRef &n = checked(b, op_name(op));
+  const NodeRef &n = checked(b, op_name(op), "the right operand");
   return TensorOps::result(ir::binary(op, ir::constant(a, n->dtype), n), {&b});
 }
 
@@ -148,19 +171,41 @@ void manual_seed(uint64_t seed) {
   global_generator.seed(seed);
 }
 
+Tensor Tensor::from_blob(void *data, Shape shape, DType dtype) {
+  int64_t n = fusejit::numel(shape);
+  size_t size = dtype_size(dtype);
+  FUSEJIT_USER_CHECK(data || n == 0, ValueError, "from_blob: a null pointer for ",
+                     type_str(dtype, shape));
+  FUSEJIT_USER_CHECK(reinterpret_cast<uintptr_t>(data) % size == 0, ValueError, "from_blob: ",
+                     type_str(dtype, shape), " at ", data, " is not aligned to its ", size,
+                     "-byte elements");
+  // Checks the byte count as an allocation of this type would.
+  FUSEJIT_USER_CHECK(n <= PTRDIFF_MAX / static_cast<int64_t>(size), ValueError, "from_blob: ",
+                     type_str(dtype, shape), ": its size in bytes overflows");
+  size_t bytes = static_cast<size_t>(n) * size;
+  return leaf(Buffer(dtype, std::move(shape), Storage::borrow(data, bytes)));
+}
+
 Tensor::Tensor(NodeRef node) : impl_(std::make_shared<TensorImpl>()) {
   impl_->node = std::move(node);
 }
 
 bool Tensor::defined() const { return impl_ && impl_->node; }
 
-const NodeRef &Tensor::node() const {
-  FUSEJIT_USER_CHECK(defined(), ValueError, "use of an undefined tensor");
-  return impl_->node;
+const NodeRef &Tensor::node() const { return checked(*this, "node"); }
+const Shape &Tensor::sizes() const { return checked(*this, "sizes")->shape; }
+DType Tensor::dtype() const { return checked(*this, "dtype")->dtype; }
+int64_t Tensor::numel() const { return checked(*this, "numel")->numel(); }
+int64_t Tensor::dim() const { return static_cast<int64_t>(checked(*this, "dim")->rank()); }
+
+int64_t Tensor::size(int64_t d) const {
+  const Node &n = *checked(*this, "size");
+  int64_t r = static_cast<int64_t>(n.rank());
+  FUSEJIT_USER_CHECK(d >= -r && d < r, ShapeError, "size: dim ", d, " is out of range for ",
+                     type_str(n.dtype, n.shape), r ? detail::concat(" (dims -", r, "..", r - 1, ")")
+                                                   : std::string(" (a scalar has no dims)"));
+  return n.shape[d < 0 ? d + r : d];
 }
-const Shape &Tensor::shape() const { return node()->shape; }
-DType Tensor::dtype() const { return node()->dtype; }
-int64_t Tensor::numel() const { return node()->numel(); }
 
 Tensor Tensor::neg() const { return unary(Op::Neg, *this); }
 Tensor Tensor::exp() const { return unary(Op::Exp, *this); }
@@ -170,95 +215,176 @@ Tensor Tensor::sigmoid() const { return unary(Op::Sigmoid, *this); }
 Tensor Tensor::tanh() const { return unary(Op::Tanh, *this); }
 Tensor Tensor::sqrt() const { return unary(Op::Sqrt, *this); }
 Tensor Tensor::abs() const { return unary(Op::Abs, *this); }
-Tensor Tensor::inv() const { return unary(Op::Inv, *this); }
+Tensor Tensor::reciprocal() const { return unary(Op::Inv, *this); }
 Tensor Tensor::maximum(const Tensor &o) const { return binary(Op::Maximum, *this, o); }
 Tensor Tensor::minimum(const Tensor &o) const { return binary(Op::Minimum, *this, o); }
 Tensor Tensor::pow(const Tensor &e) const { return binary(Op::Pow, *this, e); }
 Tensor Tensor::pow(double e) const { return binary(Op::Pow, *this, e); }
 
 Tensor Tensor::sum(std::vector<int64_t> dims, bool keepdim) const {
-  return TensorOps::result(ir::reduce(Op::Sum, node(), std::move(dims), keepdim), {this});
+  return TensorOps::result(ir::reduce(Op::Sum, checked(*this, "sum"), std::move(dims), keepdim),
+                           {this});
 }
 Tensor Tensor::max(std::vector<int64_t> dims, bool keepdim) const {
-  return TensorOps::result(ir::reduce(Op::Max, node(), std::move(dims), keepdim), {this});
+  return TensorOps::result(ir::reduce(Op::Max, checked(*this, "max"), std::move(dims), keepdim),
+                           {this});
 }
 Tensor Tensor::mean(std::vector<int64_t> dims, bool keepdim) const {
-  return TensorOps::result(ir::reduce(Op::Mean, node(), std::move(dims), keepdim), {this});
+  return TensorOps::result(ir::reduce(Op::Mean, checked(*this, "mean"), std::move(dims), keepdim),
+                           {this});
 }
 
 Tensor Tensor::reshape(Shape s) const {
-  return TensorOps::result(ir::reshape(node(), std::move(s)), {this});
+  return TensorOps::result(ir::reshape(checked(*this, "reshape"), std::move(s)), {this});
 }
 Tensor Tensor::permute(std::vector<int64_t> p) const {
-  return TensorOps::result(ir::permute(node(), std::move(p)), {this});
-}
-Tensor Tensor::transpose() const { return TensorOps::result(ir::transpose(node()), {this}); }
-Tensor Tensor::expand(Shape s) const {
-  return TensorOps::result(ir::expand(node(), std::move(s)), {this});
-}
-Tensor Tensor::matmul(const Tensor &o) const {
-  return TensorOps::result(ir::matmul(node(), checked(o, "matmul")), {this, &o});
+  return TensorOps::result(ir::permute(checked(*this, "permute"), std::move(p)), {this});
 }
 
+Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
+  const NodeRef &n = checked(*this, "transpose");
+  // As torch, a scalar takes dims 0 and -1 as if it had one dim.
+  int64_t r = std::max<int64_t>(static_cast<int64_t>(n->rank()), 1);
+  for (int64_t d : {d0, d1})
+    FUSEJIT_USER_CHECK(d >= -r && d < r, ShapeError, "transpose(", d0, ", ", d1, "): dim ", d,
+                       " is out of range for ", type_str(n->dtype, n->shape), " (dims -", r,
+                       "..", r - 1, ")");
+  if (n->rank() < 2) return TensorOps::result(n, {this});
+  std::vector<int64_t> perm(n->rank());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);
+  std::swap(perm[d0 < 0 ? d0 + r : d0], perm[d1 < 0 ? d1 + r : d1]);
+  return TensorOps::result(ir::permute(n, std::move(perm)), {this});
+}
+
+Tensor Tensor::t() const {
+  const NodeRef &n = checked(*this, "t");
+  FUSEJIT_USER_CHECK(n->rank() <= 2, ShapeError, "t: ", type_str(n->dtype, n->shape),
+                     " has more than 2 dims; use transpose(d0, d1)");
+  return transpose(0, -1);
+}
+
+Tensor Tensor::expand(Shape s) const {
+  return TensorOps::result(ir::expand(checked(*this, "expand"), std::move(s)), {this});
+}
+Tensor Tensor::matmul(const Tensor &o) const {
+  const NodeRef &a = checked(*this, "matmul", "the left operand");
+  return TensorOps::result(ir::matmul(a, checked(o, "matmul", "the right operand")), {this, &o});
+}
+
+// ---- copies and conversions ----
+
+Tensor Tensor::contiguous() const {
+  checked(*this, "contiguous");
+  return realize();
+}
+
+Tensor Tensor::clone() const {
+  const NodeRef &n = checked(*this, "clone");
+  Buffer value = fusejit::realize({n})[0];
+  // A tracked tensor never holds from_blob memory (requires_grad_ copies
+  // it), so the identity on its node is a copy that stays a copy.
+  if (requires_grad()) return TensorOps::result(n, {this});
+  if (value.storage()->borrowed()) return leaf(value.clone());
+  return Tensor(n);
+}
+
+Tensor Tensor::to(DType to_dtype) const {
+  const NodeRef &n = checked(*this, "to");
+  if (n->dtype == to_dtype) return *this;
+  FUSEJIT_USER_CHECK(!requires_grad() || !is_grad_enabled(), ValueError, "to(",
+                     dtype_name(to_dtype), "): ", type_str(n->dtype, n->shape),
+                     " requires grad, and a dtype conversion is not differentiable here (it "
+                     "realizes the value); convert under a NoGradGuard or after detach()");
+  Buffer from = fusejit::realize({n})[0];
+  Buffer out(to_dtype, n->shape);
+  for (int64_t i = 0; i < from.numel(); ++i) out.set(i, from.get(i));
+  return leaf(out);
+}
+
+// ---- reading ----
+
 const Tensor &Tensor::realize() const {
-  fusejit::realize({node()});
+  fusejit::realize({checked(*this, "realize")});
   return *this;
 }
 
-void Tensor::check_read(DType want, const char *what) const {
-  FUSEJIT_USER_CHECK(dtype() == want, ValueError, what, "<",
+const void *Tensor::read(DType want, const char *what) const {
+  const Node &n = *checked(*this, what);
+  FUSEJIT_USER_CHECK(n.dtype == want, ValueError, what, "<",
                      want == DType::F32 ? "float" : "double", ">: tensor is ",
-                     type_str(dtype(), shape()));
+                     type_str(n.dtype, n.shape));
+  // The buffer stays attached to the node, so the pointer outlives this call.
+  return fusejit::realize({impl_->node})[0].raw();
 }
 
-std::vector<double> Tensor::values_as_double() const {
-  return fusejit::realize({node()})[0].to_vector<double>();
+void Tensor::check_item() const {
+  const Node &n = *checked(*this, "item");
+  FUSEJIT_USER_CHECK(n.numel() == 1, ShapeError, "item: tensor ", type_str(n.dtype, n.shape),
+                     " has ", n.numel(), " elements, not 1");
 }
 
 // ---- gradients ----
 
-Tensor Tensor::requires_grad(bool on) const {
-  TensorImpl &t = TensorOps::impl(*this);
-  FUSEJIT_USER_CHECK(is_leaf(), ValueError, "requires_grad: ", type_str(dtype(), shape()),
+Tensor Tensor::requires_grad_(bool on) const {
+  TensorImpl &t = TensorOps::impl(*this, "requires_grad_");
+  FUSEJIT_USER_CHECK(is_leaf(), ValueError, "requires_grad_: ", type_str(dtype(), shape()),
                      " is not a leaf (it was computed from tensors that require grad); only "
                      "leaves can change requires_grad, use detach() for a leaf with its value");
   if (on && !t.requires_grad) {
     // A fresh input node holding the same value: tensors built from this one
     // before now must not lead gradients to it, and its node must be its own
-    // (constants are hash-consed and may be shared).
-    t.node = value_node(fusejit::realize({t.node})[0]);
+    // (constants are hash-consed and may be shared). from_blob memory is
+    // copied: a tracked value never changes under its gradients.
+    Buffer value = fusejit::realize({t.node})[0];
+    if (value.storage()->borrowed()) value = value.clone();
+    t.node = value_node(value);
   }
   t.requires_grad = on;
   return *this;
 }
 
-bool Tensor::needs_grad() const {
-  const TensorImpl &t = TensorOps::impl(*this);
+bool Tensor::requires_grad() const {
+  const TensorImpl &t = TensorOps::impl(*this, "requires_grad");
   return t.requires_grad || t.history;
 }
 
-bool Tensor::is_leaf() const { return !TensorOps::impl(*this).history; }
+bool Tensor::is_leaf() const { return !TensorOps::impl(*this, "is_leaf").history; }
 
 Tensor Tensor::grad() const {
-  TensorImpl &t = TensorOps::impl(*this);
-  std::lock_guard<std::mutex> lock(t.grad_mu);
-  return t.grad ? Tensor(t.grad) : Tensor();
+  TensorImpl &t = TensorOps::impl(*this, "grad");
+  {
+    std::lock_guard<std::mutex> lock(t.grad_mu);
+    if (t.grad) return Tensor(t.grad);
+  }
+  std::string type = type_str(t.node->dtype, t.node->shape);
+  if (t.history)
+    return TensorOps::undefined("the grad() of a non-leaf " + type +
+                                " (only leaves keep a grad; backward() does not fill it)");
+  if (!t.requires_grad)
+    return TensorOps::undefined("the grad() of " + type +
+                                ", which does not require grad (flag it with requires_grad_())");
+  return TensorOps::undefined("the grad() of leaf " + type +
+                              ", which no backward() has reached (since zero_grad(), if called)");
 }
 
 void Tensor::zero_grad() const {
-  TensorImpl &t = TensorOps::impl(*this);
+  TensorImpl &t = TensorOps::impl(*this, "zero_grad");
   std::lock_guard<std::mutex> lock(t.grad_mu);
   t.grad = nullptr;
 }
 
-Tensor Tensor::detach() const { return Tensor(value_node(fusejit::realize({node()})[0])); }
+Tensor Tensor::detach() const {
+  return Tensor(value_node(fusejit::realize({checked(*this, "detach")})[0]));
+}
 
 void Tensor::backward(const Tensor &seed) const {
+  checked(*this, "backward");
   std::shared_ptr<const LeafList> leaves = TensorOps::leaves(*this);
   FUSEJIT_USER_CHECK(leaves && !leaves->empty(), ValueError,
                      "backward: ", type_str(dtype(), shape()),
                      " has no path to a tensor that requires grad: nothing to differentiate "
-                     "(flag a leaf with requires_grad() before computing from it)");
+                     "(flag a leaf with requires_grad_() before computing from it, outside a "
+                     "NoGradGuard)");
   FUSEJIT_USER_CHECK(!seed.defined() || (seed.dtype() == dtype() && seed.shape() == shape()),
                      ShapeError, "backward: the seed ", type_str(seed.dtype(), seed.shape()),
                      " does not match the tensor ", type_str(dtype(), shape()));

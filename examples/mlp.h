@@ -92,7 +92,7 @@ class Model {
     // Uniform in ±1/sqrt(fan_in), as torch.nn.Linear initializes.
     auto init = [&](fusejit::Shape shape, int64_t fan_in, uint64_t s) {
       double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-      return ((Tensor::rand(shape, fusejit::DType::F32, s) * 2.0 - 1.0) * bound).requires_grad();
+      return ((Tensor::rand(shape, fusejit::DType::F32, s) * 2.0 - 1.0) * bound).requires_grad_();
     };
     w1_ = init({2, hidden}, 2, seed * 4 + 0);
     b1_ = init({hidden}, 2, seed * 4 + 1);
@@ -106,10 +106,11 @@ class Model {
     return (h.matmul(w2_) + b2_).sigmoid().reshape({-1});
   }
 
-  // Plain SGD. The update is computed from the old leaves, then detached:
-  // each parameter becomes a new leaf holding its new value, with no history.
+  // Plain SGD, as torch's: the update records no history (NoGradGuard), so
+  // each parameter becomes a new leaf holding its new value.
   void sgd_step(double lr) {
-    for (Tensor *p : {&w1_, &b1_, &w2_, &b2_}) *p = (*p - lr * p->grad()).detach().requires_grad();
+    fusejit::NoGradGuard no_grad;
+    for (Tensor *p : {&w1_, &b1_, &w2_, &b2_}) *p = (*p - lr * p->grad()).requires_grad_();
   }
 
  private:

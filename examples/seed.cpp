@@ -19,5 +19,6 @@ int main() {
   // so c[0] = (1 + 3, 2 + 3) = (4, 5); row 1 (4, 5, 6) gives (10, 11).
   std::cout << "d = [[" << v[0] << ", " << v[1] << "], [" << v[2] << ", " << v[3] << "]]"
             << "   (by hand: [[4.5, 5.5], [10.5, 11.5]])\n";
+  std::cout << d << "\n";  // as libtorch prints it: already realized, nothing recomputed
   return 0;
 }

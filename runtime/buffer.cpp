@@ -18,7 +18,13 @@ Storage::Storage(size_t bytes) : bytes_(bytes) {
   if (!data_) throw std::bad_alloc();
 }
 
-Storage::~Storage() { std::free(data_); }
+std::shared_ptr<Storage> Storage::borrow(void *data, size_t bytes) {
+  return std::shared_ptr<Storage>(new Storage(data, bytes));
+}
+
+Storage::~Storage() {
+  if (!borrowed_) std::free(data_);
+}
 
 Buffer::Buffer(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), numel_(fusejit::numel(shape_)) {
@@ -66,7 +72,8 @@ void Buffer::set(int64_t i, double v) {
 
 Buffer Buffer::clone() const {
   Buffer b(dtype_, shape_);
-  std::memcpy(b.raw(), raw(), bytes());
+  // An empty from_blob buffer may hold a null pointer, which memcpy must not get.
+  if (bytes() != 0) std::memcpy(b.raw(), raw(), bytes());
   return b;
 }
 

@@ -20,6 +20,9 @@ class Storage : public NodeValue {
  public:
   static constexpr size_t kAlignment = 64;
   explicit Storage(size_t bytes);
+  // The caller's memory (Tensor::from_blob), never freed here: the caller
+  // keeps it alive while any buffer uses it.
+  static std::shared_ptr<Storage> borrow(void *data, size_t bytes);
   ~Storage() override;
   Storage(const Storage &) = delete;
   Storage &operator=(const Storage &) = delete;
@@ -27,10 +30,14 @@ class Storage : public NodeValue {
   void *data() { return data_; }
   const void *data() const { return data_; }
   size_t bytes() const { return bytes_; }
+  bool borrowed() const { return borrowed_; }
 
  private:
+  Storage(void *data, size_t bytes) : data_(data), bytes_(bytes), borrowed_(true) {}
+
   void *data_ = nullptr;
   size_t bytes_ = 0;
+  bool borrowed_ = false;
 };
 
 class Buffer {

@@ -375,12 +375,12 @@ std::string value_error_of(F f) {
 }
 
 TEST(TensorGrad, BackwardAccumulatesAndZeroGradResets) {
-  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad();
-  EXPECT_TRUE(w.is_leaf() && w.needs_grad());
+  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad_();
+  EXPECT_TRUE(w.is_leaf() && w.requires_grad());
   EXPECT_FALSE(w.grad().defined()) << "no backward has reached it yet";
   Tensor loss = (w * w).sum();
   EXPECT_FALSE(loss.is_leaf());
-  EXPECT_TRUE(loss.needs_grad());
+  EXPECT_TRUE(loss.requires_grad());
   loss.backward();
   EXPECT_TRUE(loss.node()->attached()) << "the forward is realized with the gradients";
   EXPECT_EQ(values(w.grad()), (std::vector<double>{2, 4, 6}));
@@ -395,15 +395,15 @@ TEST(TensorGrad, BackwardAccumulatesAndZeroGradResets) {
 TEST(TensorGrad, CopiesShareStateAndGradientsSumOverBroadcast) {
   Tensor b = Tensor::zeros({1, 3}, DType::F64);
   Tensor alias = b;
-  b.requires_grad();  // in place, as PyTorch's requires_grad_()
-  EXPECT_TRUE(alias.needs_grad());
+  b.requires_grad_();  // in place, as PyTorch's requires_grad_()
+  EXPECT_TRUE(alias.requires_grad());
   Tensor x = Tensor::rand({4, 3}, DType::F64, 5);
   ((x + b) * 2.0).backward();  // non-scalar: the gradient of its sum
   EXPECT_EQ(values(alias.grad()), (std::vector<double>{8, 8, 8}));
 }
 
 TEST(TensorGrad, SeedGivesAVectorJacobianProduct) {
-  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad();
+  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad_();
   (w * w).backward(Tensor::from_vector<double>({1, 10, 100}));
   EXPECT_EQ(values(w.grad()), (std::vector<double>{2, 40, 600}));
   EXPECT_THROW((w * w).backward(Tensor::ones({3})), ShapeError) << "f32 seed for an f64 tensor";
@@ -444,21 +444,21 @@ TEST(TensorGrad, MaxOfExpSigmoidOrLogOverRowsOfFiveToThirteenInFast) {
 }
 
 TEST(TensorGrad, MatmulThroughTheApi) {
-  Tensor a = Tensor::rand({3, 4}, DType::F64, 1).requires_grad();
-  Tensor b = Tensor::rand({4, 2}, DType::F64, 2).requires_grad();
+  Tensor a = Tensor::rand({3, 4}, DType::F64, 1).requires_grad_();
+  Tensor b = Tensor::rand({4, 2}, DType::F64, 2).requires_grad_();
   a.matmul(b).sum().backward();
-  std::vector<double> expect_a = values(Tensor::ones({3, 2}, DType::F64).matmul(b.transpose()));
-  std::vector<double> expect_b = values(a.transpose().matmul(Tensor::ones({3, 2}, DType::F64)));
+  std::vector<double> expect_a = values(Tensor::ones({3, 2}, DType::F64).matmul(b.t()));
+  std::vector<double> expect_b = values(a.t().matmul(Tensor::ones({3, 2}, DType::F64)));
   std::vector<double> da = values(a.grad()), db = values(b.grad());
   for (size_t i = 0; i < da.size(); ++i) EXPECT_NEAR(da[i], expect_a[i], 1e-12);
   for (size_t i = 0; i < db.size(); ++i) EXPECT_NEAR(db[i], expect_b[i], 1e-12);
 }
 
 TEST(TensorGrad, DetachCutsHistory) {
-  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad();
+  Tensor w = Tensor::from_vector<double>({1, 2, 3}).requires_grad_();
   Tensor d = (w * 2.0).detach();
   EXPECT_TRUE(d.is_leaf());
-  EXPECT_FALSE(d.needs_grad());
+  EXPECT_FALSE(d.requires_grad());
   EXPECT_EQ(values(d), (std::vector<double>{2, 4, 6}));
   (w.detach() * w).sum().backward();  // only the tracked factor carries gradient
   EXPECT_EQ(values(w.grad()), (std::vector<double>{1, 2, 3}));
@@ -468,21 +468,21 @@ TEST(TensorGrad, DetachCutsHistory) {
 TEST(TensorGrad, FlaggingMakesAFreshLeaf) {
   // Constants are hash-consed: two ones({3}) share a node, but the flagged
   // one must be differentiated alone.
-  Tensor a = Tensor::ones({3}, DType::F64).requires_grad();
+  Tensor a = Tensor::ones({3}, DType::F64).requires_grad_();
   (a * Tensor::ones({3}, DType::F64)).sum().backward();
   EXPECT_EQ(values(a.grad()), (std::vector<double>{1, 1, 1}));
   // What was computed from a tensor before it was flagged has no history.
   Tensor x = Tensor::from_vector<double>({0.5, 1.5});
   Tensor before = x.exp();
-  x.requires_grad();
-  EXPECT_FALSE(before.needs_grad());
+  x.requires_grad_();
+  EXPECT_FALSE(before.requires_grad());
   (x * before).sum().backward();
   EXPECT_EQ(values(x.grad()), values(before));
 }
 
 TEST(TensorGrad, MisuseIsAValueErrorSayingWhy) {
-  Tensor w = Tensor::rand({2}).requires_grad();
-  std::string non_leaf = value_error_of([&] { (w * 2.0).requires_grad(); });
+  Tensor w = Tensor::rand({2}).requires_grad_();
+  std::string non_leaf = value_error_of([&] { (w * 2.0).requires_grad_(); });
   EXPECT_NE(non_leaf.find("not a leaf"), std::string::npos) << non_leaf;
   EXPECT_NE(non_leaf.find("f32[2]"), std::string::npos) << non_leaf;
   std::string nothing = value_error_of([] { Tensor::rand({2, 3}).sum().backward(); });

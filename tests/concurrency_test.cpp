@@ -29,7 +29,7 @@ Tensor build(const Tensor &shared, int thread, int step) {
   Tensor h = (x.matmul(shared) + 0.5).relu();          // matmul with an epilogue
   Tensor soft = (h - h.max({1}, true)).exp();           // softmax: a materialized reduction
   Tensor y = soft / soft.sum({1}, true);
-  return y.transpose().reshape({-1}) * (thread % 2 ? 2.0 : 3.0);  // a view of a result
+  return y.t().reshape({-1}) * (thread % 2 ? 2.0 : 3.0);  // a view of a result
 }
 
 void run_thread(const Tensor &shared, int thread, std::string &failure) {
@@ -82,7 +82,7 @@ TEST(Concurrency, TinyCachesUnderConcurrentUse) {
 // 2 per call on ones, exact in f32, so 2 threads x 200 calls give exactly 800.
 TEST(Concurrency, BackwardIntoASharedLeafLosesNoUpdate) {
   constexpr int kBackwardThreads = 2, kCalls = 200;
-  Tensor w = Tensor::ones({3}).requires_grad();
+  Tensor w = Tensor::ones({3}).requires_grad_();
   std::vector<std::string> failures(kBackwardThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kBackwardThreads; ++t)
@@ -102,7 +102,7 @@ TEST(Concurrency, BackwardIntoASharedLeafLosesNoUpdate) {
 // drops a whole gradient, never a torn one, and the grad that remains is the
 // sum of the calls after the last zero_grad().
 TEST(Concurrency, GradAndZeroGradWhileBackwardRuns) {
-  Tensor w = Tensor::ones({3}).requires_grad();
+  Tensor w = Tensor::ones({3}).requires_grad_();
   std::string failure;
   std::thread reader([&] {
     try {

@@ -6,6 +6,7 @@
 
 #include <fusejit/fusejit.h>
 
+#include "engine/dump.h"
 #include "engine/explain.h"
 #include "engine/grad_program.h"
 #include "engine/pipeline.h"

@@ -4,6 +4,8 @@
 
 #include <fusejit/fusejit.h>
 
+#include "ir/node.h"
+
 namespace fusejit {
 namespace {
 
@@ -63,7 +65,7 @@ TEST(Tensor, UnaryOps) {
   EXPECT_EQ(x.relu().to_vector<double>(), (std::vector<double>{0, 0.25, 4}));
   EXPECT_EQ(x.abs().to_vector<double>(), (std::vector<double>{1, 0.25, 4}));
   EXPECT_EQ((-x).to_vector<double>(), (std::vector<double>{1, -0.25, -4}));
-  EXPECT_EQ(x.inv().to_vector<double>(), (std::vector<double>{-1, 4, 0.25}));
+  EXPECT_EQ(x.reciprocal().to_vector<double>(), (std::vector<double>{-1, 4, 0.25}));
   EXPECT_DOUBLE_EQ(x.exp().to_vector<double>()[2], std::exp(4.0));
   EXPECT_DOUBLE_EQ(x.sigmoid().to_vector<double>()[0], 1 / (1 + std::exp(1.0)));
   EXPECT_DOUBLE_EQ(x.tanh().to_vector<double>()[1], std::tanh(0.25));
@@ -81,7 +83,7 @@ TEST(Tensor, ReductionsWithDimsAndKeepdim) {
 
 TEST(Tensor, ViewsOnPermutedData) {
   Tensor x = Tensor::from_vector<float>({0, 1, 2, 3, 4, 5}, {2, 3});
-  EXPECT_EQ(x.transpose().to_vector<float>(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  EXPECT_EQ(x.t().to_vector<float>(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
   EXPECT_EQ(x.permute({1, 0}).reshape({6}).to_vector<float>(),
             (std::vector<float>{0, 3, 1, 4, 2, 5}));
   EXPECT_EQ(x.reshape({3, -1}).shape(), (Shape{3, 2}));

@@ -1,7 +1,11 @@
 // fusejit: lazy tensors whose graphs are fused and compiled to native loops.
-// The one header a user includes.
+// The one header a user includes; every header it includes is under
+// <fusejit/...> and holds only what a user needs.
 #pragma once
 
-#include "engine/dump.h"
-#include "engine/tensor.h"
-#include "ir/error.h"
+#include <fusejit/dtype.h>
+#include <fusejit/dump.h>
+#include <fusejit/error.h>
+#include <fusejit/grad_mode.h>
+#include <fusejit/settings.h>
+#include <fusejit/tensor.h>

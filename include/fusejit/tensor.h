@@ -1,0 +1,249 @@
+// The public tensor type: a handle to a lazy graph node. Building a tensor
+// computes nothing; reading one (to_vector, item, data_ptr, <<) realizes it
+// once and keeps the result on its node. Names follow libtorch's.
+//
+// Values are immutable: every op makes a new tensor, and equal expressions
+// on the same tensors are one node (hash-consing), realized once. The one
+// exception is from_blob, whose value is the caller's memory: writes to it
+// show in what is computed from it only if written before that is first
+// read (a computed value is kept, and rebuilding the same expression gives
+// the same node); to feed new data, wrap the memory again.
+//
+// Gradients (PyTorch's model, on the lazy graph): a Tensor is a cheap handle
+// to shared state (its node, a requires-grad flag, its grad, and the
+// requires-grad leaves it was computed from). Copies share that state, as
+// torch tensors do. An op produces a result whose leaves are the union of
+// its operands'; backward() builds the gradient nodes with respect to those
+// leaves, realizes the forward and every gradient in one call, and adds each
+// into its leaf's grad.
+//   - leaf: a tensor with no tracked history (factories, detach(), anything
+//     not computed from a requires-grad tensor, or built under a
+//     NoGradGuard); is_leaf() is true.
+//   - requires_grad_() flags a leaf in place and returns it; on a non-leaf it
+//     is a ValueError. Gradients are found by node identity, so flagging
+//     moves the leaf to a fresh input node holding the same value (from_blob
+//     memory is copied then): tensors built from it before the flag keep no
+//     history, and a hash-consed constant (ones({3}) is one node however
+//     often it is built) is not shared.
+//   - requires_grad() is true for a flagged leaf and for any result computed
+//     from one outside a NoGradGuard.
+//   - detach() realizes the value and returns it on a new input node with
+//     no history.
+//
+// Threads (PyTorch's contract): tensors may be built, realized, read and
+// differentiated from several threads at once. backward() calls into a
+// shared leaf each add their whole gradient, atomically, in an unspecified
+// order; grad() and zero_grad() see a whole gradient. Not safe:
+// requires_grad_() on a tensor while another thread builds from it or runs
+// backward() through it (it replaces the leaf's node); flag leaves first.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <fusejit/dtype.h>
+
+namespace fusejit {
+
+using Shape = std::vector<int64_t>;  // extents, outermost first; [] is a scalar
+
+// The graph node a tensor stands for: opaque to users, fusejit's own code
+// sees it through ir/node.h.
+struct Node;
+using NodeRef = std::shared_ptr<const Node>;
+
+struct TensorImpl;
+
+class Tensor {
+ public:
+  // Undefined; any use but defined() and << is a ValueError saying so.
+  Tensor() = default;
+  // fusejit's own code: the node as an untracked leaf. Do not use it to alias
+  // a tensor that requires grad (gradients would flow through both).
+  explicit Tensor(NodeRef node);
+
+  // ---- factories (leaves) ----
+  template <typename T>
+  static Tensor from_vector(const std::vector<T> &values, Shape shape);
+  template <typename T>
+  static Tensor from_vector(const std::vector<T> &values) {
+    return from_vector(values, {static_cast<int64_t>(values.size())});
+  }
+  // Wraps `data`, numel(shape) contiguous row-major elements of `dtype`,
+  // without a copy. The caller keeps the memory alive and unchanged while
+  // the tensor, or anything computed from it, may still read it (see the top
+  // of this file). `data` must be aligned to the element size.
+  static Tensor from_blob(void *data, Shape shape, DType dtype = DType::F32);
+  static Tensor scalar(double value, DType dtype = DType::F32);
+  static Tensor zeros(Shape shape, DType dtype = DType::F32);
+  static Tensor ones(Shape shape, DType dtype = DType::F32);
+  static Tensor full(Shape shape, double value, DType dtype = DType::F32);
+  // Uniform in [0, 1) and standard normal. Without a seed they draw from the
+  // process-wide generator (see manual_seed), so runs are reproducible.
+  static Tensor rand(Shape shape, DType dtype = DType::F32,
+                     std::optional<uint64_t> seed = std::nullopt);
+  static Tensor randn(Shape shape, DType dtype = DType::F32,
+                      std::optional<uint64_t> seed = std::nullopt);
+
+  // ---- what it is ----
+  bool defined() const;
+  const Shape &sizes() const;
+  const Shape &shape() const { return sizes(); }
+  // The extent of dim `d` (negative counts from the end); a ShapeError
+  // names a dim out of range.
+  int64_t size(int64_t d) const;
+  int64_t dim() const;
+  int64_t numel() const;
+  DType dtype() const;
+  const NodeRef &node() const;  // fusejit's own code
+
+  // ---- elementwise ----
+  Tensor neg() const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor reciprocal() const;  // 1 / x
+  Tensor maximum(const Tensor &other) const;
+  Tensor minimum(const Tensor &other) const;
+  Tensor pow(const Tensor &exponent) const;
+  Tensor pow(double exponent) const;
+
+  // ---- reductions: empty dims reduce everything ----
+  Tensor sum(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  Tensor max(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  Tensor mean(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+
+  // ---- views (never copy) ----
+  Tensor reshape(Shape shape) const;
+  Tensor permute(std::vector<int64_t> perm) const;
+  // Swaps dims d0 and d1 (negative count from the end).
+  Tensor transpose(int64_t d0, int64_t d1) const;
+  // transpose(0, 1) of a 2-D tensor; a 0-D or 1-D one as it is; a
+  // ShapeError for more dims (as torch's t()).
+  Tensor t() const;
+  Tensor expand(Shape shape) const;
+
+  // ---- copies and conversions ----
+  // The value in row-major storage of its own: realizes it now and returns
+  // *this (a realized value is always contiguous; a view is computed).
+  Tensor contiguous() const;
+  // A new tensor with the same value and its own requires-grad state and
+  // grad; differentiable (as an identity) when this one requires grad.
+  // Realizes the value now; from_blob memory is copied, so later writes to
+  // it do not show in the clone (other values are immutable and shared).
+  Tensor clone() const;
+  // The value in `dtype`; *this if it has that dtype already. Realizes now
+  // (the graph has no cast op), so it is not differentiable: converting a
+  // tensor that requires grad is a ValueError outside a NoGradGuard.
+  Tensor to(DType dtype) const;
+
+  Tensor matmul(const Tensor &other) const;
+
+  // ---- gradients (see the top of this file) ----
+  // Flags this leaf (in place, shared by its copies) and returns it; a
+  // ValueError on a non-leaf.
+  Tensor requires_grad_(bool on = true) const;
+  bool requires_grad() const;  // a flagged leaf, or computed from one
+  bool is_leaf() const;        // no tracked history
+  // The accumulated gradient of a leaf; undefined (and saying why when
+  // used) until a backward() reached it, after zero_grad(), and on non-leaves.
+  Tensor grad() const;
+  // Drops the accumulated gradient (PyTorch's set_to_none): grad() is
+  // undefined until the next backward().
+  void zero_grad() const;
+  // The same value (realized now) on a new leaf with no history.
+  Tensor detach() const;
+  // Adds d sum(*this) / d leaf -- or d sum(*this * seed) / d leaf when a seed
+  // of this tensor's dtype and shape is given -- into the grad of every
+  // requires-grad leaf this tensor depends on. Forward and gradients are
+  // realized in one call. A ValueError if no such leaf exists; a ShapeError
+  // if the seed does not match.
+  void backward(const Tensor &seed = {}) const;
+
+  // ---- reading: realizes the tensor (once) ----
+  // T must be the tensor's element type (float for f32, double for f64).
+  template <typename T>
+  std::vector<T> to_vector() const;
+  template <typename T>
+  T item() const;
+  // The realized value, numel() contiguous row-major elements, without a
+  // copy; valid while this tensor (or its node) lives. For reading only:
+  // equal constants share one storage, so only from_blob memory may be
+  // written, and then by its owner (see the top of this file).
+  template <typename T>
+  const T *data_ptr() const;
+  // Computes the value now, if it is not known yet; returns *this.
+  const Tensor &realize() const;
+
+ private:
+  // The realized value's elements, checked to be of dtype `want`.
+  const void *read(DType want, const char *what) const;
+  void check_item() const;
+
+  friend struct TensorOps;
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// Prints the values as libtorch does: a scalar's value, a 1-D tensor one
+// element a line, a matrix row by row, higher ranks as (i,j,.,.) = matrices,
+// then the type line, "[ CPUFloatType{2,3} ]".
+std::ostream &operator<<(std::ostream &os, const Tensor &t);
+
+// Arithmetic and comparisons broadcast like numpy. A double operand takes
+// the tensor's dtype. Comparisons give 1/0 in the operands' dtype.
+Tensor operator-(const Tensor &a);
+Tensor operator+(const Tensor &a, const Tensor &b);
+Tensor operator-(const Tensor &a, const Tensor &b);
+Tensor operator*(const Tensor &a, const Tensor &b);
+Tensor operator/(const Tensor &a, const Tensor &b);
+Tensor operator<(const Tensor &a, const Tensor &b);
+Tensor operator>(const Tensor &a, const Tensor &b);
+Tensor operator==(const Tensor &a, const Tensor &b);
+#define FUSEJIT_SCALAR_OPERATOR(op)              \
+  Tensor operator op(const Tensor &a, double b); \
+  Tensor operator op(double a, const Tensor &b);
+FUSEJIT_SCALAR_OPERATOR(+)
+FUSEJIT_SCALAR_OPERATOR(-)
+FUSEJIT_SCALAR_OPERATOR(*)
+FUSEJIT_SCALAR_OPERATOR(/)
+FUSEJIT_SCALAR_OPERATOR(<)
+FUSEJIT_SCALAR_OPERATOR(>)
+FUSEJIT_SCALAR_OPERATOR(==)
+#undef FUSEJIT_SCALAR_OPERATOR
+
+Tensor matmul(const Tensor &a, const Tensor &b);
+Tensor where(const Tensor &cond, const Tensor &x, const Tensor &y);
+Tensor where(const Tensor &cond, double x, double y);
+Tensor maximum(const Tensor &a, const Tensor &b);
+Tensor minimum(const Tensor &a, const Tensor &b);
+
+// Seeds the process-wide generator behind rand/randn without a seed.
+void manual_seed(uint64_t seed);
+
+// ---- template definitions ----
+
+template <typename T>
+const T *Tensor::data_ptr() const {
+  return static_cast<const T *>(read(dtype_of<T>(), "data_ptr"));
+}
+
+template <typename T>
+std::vector<T> Tensor::to_vector() const {
+  const T *p = static_cast<const T *>(read(dtype_of<T>(), "to_vector"));
+  return std::vector<T>(p, p + numel());
+}
+
+template <typename T>
+T Tensor::item() const {
+  check_item();
+  return *static_cast<const T *>(read(dtype_of<T>(), "item"));
+}
+
+}  // namespace fusejit
