@@ -9,10 +9,8 @@ clang_format="${CLANG_FORMAT:-clang-format}"
 check=0
 [ "${1:-}" = --check ] && check=1
 
-mapfile -t files < <(git ls-files -- \
-  'ir/*.cpp' 'ir/*.h' 'engine/*.cpp' 'engine/*.h' 'codegen/*.cpp' 'codegen/*.h' \
-  'runtime/*.cpp' 'runtime/*.h' 'tools/*.cpp' 'tools/*.h' 'tests/*.cpp' 'tests/*.h' \
-  'bench/*.cpp' 'bench/*.h' 'examples/*.cpp' 'examples/*.h' 'include/*.h')
+folders=(ir engine codegen runtime tools tests bench examples include)
+mapfile -t files < <(find "${folders[@]}" -type f \( -name '*.cpp' -o -name '*.h' \) | sort)
 
 if [ "$check" = 0 ]; then
   printf '%s\0' "${files[@]}" | xargs -0 -P "$(nproc)" -n 16 "$clang_format" -i --style=file
