@@ -74,7 +74,7 @@ void training_step(int reps) {
   std::vector<float> onehot(kBatch * kOut, 0.f);
   for (int64_t i = 0; i < kBatch; ++i) onehot[i * kOut + i % kOut] = 1.f;
   Tensor y = Tensor::from_vector(onehot, {kBatch, kOut});
-  auto init = [](Shape s, uint64_t seed, double scale) {
+  auto init = [](const Shape &s, uint64_t seed, double scale) {
     return (Tensor::randn(s, DType::F32, seed) * scale).detach().requires_grad_();
   };
   Params p{init({kIn, kHidden}, 2, 0.05), init({kHidden}, 3, 0.0), init({kHidden, kOut}, 4, 0.05),

@@ -347,7 +347,7 @@ class GemmLowering {
   }
   llvm::Value *lane_mask(const Tile &t, int i, int j) {
     std::vector<llvm::Constant *> lanes;
-    for (int l = 0; l < g_.lanes; ++l) lanes.push_back(b_.getInt64(uint64_t(j * g_.lanes + l)));
+    for (int l = 0; l < g_.lanes; ++l) lanes.push_back(b_.getInt64(uint64_t(j * g_.lanes + l)));  // NOLINT(bugprone-misplaced-widening-cast): lanes <= 64
     llvm::Value *in_cols = b_.CreateICmpSLT(llvm::ConstantVector::get(lanes), b_.CreateVectorSplat(g_.lanes, t.cols));
     llvm::Value *in_rows = b_.CreateVectorSplat(g_.lanes, b_.CreateICmpSLT(i64(i), t.rows));
     return b_.CreateAnd(in_cols, in_rows);

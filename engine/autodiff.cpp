@@ -46,7 +46,7 @@ using Contributions = std::vector<NodeRef>;
 
 // Gradients of a broadcasting binary op: each contribution is computed at
 // the output's shape and summed back to its operand's.
-Contributions to_operands(const Step &s, NodeRef da, NodeRef db) {
+Contributions to_operands(const Step &s, const NodeRef &da, const NodeRef &db) {
   return {sum_to_shape(da, s.arg(0)->shape), sum_to_shape(db, s.arg(1)->shape)};
 }
 

@@ -362,7 +362,7 @@ class Fuser {
       k.reduce_value = push(Instr::compute(Op::Mul, r.dtype, {lhs, rhs}, false));
     }
     for (size_t d = 0; d < k.num_reduce; ++d) out_src.push_back(-1);
-    k.ops.push_back(r.is(Op::Matmul) ? "matmul" : op_name(r.op));
+    k.ops.emplace_back(r.is(Op::Matmul) ? "matmul" : op_name(r.op));
     trace_node(&r);
     return {ViewStep{ViewStep::ToDomain, k.domain, {}, out_src}};
   }
@@ -417,7 +417,7 @@ class Fuser {
         args.push_back(emit(a.get(), p, outer));
       }
       value = push(Instr::compute(n->op, n->dtype, std::move(args), outer));
-      kernel_->ops.push_back(op_name(n->op));
+      kernel_->ops.emplace_back(op_name(n->op));
       trace_node(n);
     }
     return memo_[key] = value;

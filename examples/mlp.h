@@ -90,7 +90,7 @@ class Model {
  public:
   Model(int64_t hidden, uint64_t seed) {
     // Uniform in ±1/sqrt(fan_in), as torch.nn.Linear initializes.
-    auto init = [&](fusejit::Shape shape, int64_t fan_in, uint64_t s) {
+    auto init = [&](const fusejit::Shape &shape, int64_t fan_in, uint64_t s) {
       double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
       return ((Tensor::rand(shape, fusejit::DType::F32, s) * 2.0 - 1.0) * bound).requires_grad_();
     };

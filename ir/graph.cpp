@@ -90,7 +90,8 @@ bool same_node(const Node &a, const Node &b) {
       a.keepdim != b.keepdim || a.name != b.name || a.id != b.id || a.args.size() != b.args.size())
     return false;
   // Bitwise, so that 0.0 and -0.0 stay distinct and NaN equals itself.
-  if (std::memcmp(&a.value, &b.value, sizeof a.value) != 0) return false;
+  if (std::memcmp(&a.value, &b.value, sizeof a.value) != 0)  // NOLINT(bugprone-suspicious-memory-comparison)
+    return false;
   for (size_t i = 0; i < a.args.size(); ++i)
     if (a.args[i] != b.args[i]) return false;
   return true;

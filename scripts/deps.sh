@@ -19,6 +19,8 @@ PACKAGES=(
   # reliability jobs of scripts/test.sh: clang with libFuzzer and its
   # sanitizer runtimes (GCC's ASan, UBSan and TSan come with g++)
   clang libclang-rt-14-dev
+  # scripts/format.sh and scripts/tidy.sh (run-clang-tidy comes with clang-tidy)
+  clang-format clang-tidy
 )
 
 missing=()

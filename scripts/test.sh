@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything, and runs the whole test suite.
+# Installs what is missing, checks the formatting (before building, it is
+# fast), builds everything, runs the whole test suite, then clang-tidy.
 # Then the reliability jobs, each in its own build directory beside the main
 # one (FUSEJIT_QUICK=1 skips them):
 #   fuzz  the .fj parser and the .npy reader under libFuzzer (clang,
@@ -15,10 +16,18 @@ build="${FUSEJIT_BUILD_DIR:-$root/build}"
 jobs="$(nproc)"
 step() { echo "== $* ($(date +%T))"; }
 
+step "format: the sources follow .clang-format"
+"$root/scripts/format.sh" --check
+
 step "build and test in $build"
 cmake -S "$root" -B "$build" -G Ninja -DFUSEJIT_WERROR=ON >/dev/null
 cmake --build "$build"
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
+
+if command -v clang-tidy >/dev/null; then
+  step "tidy: clang-tidy's checks in .clang-tidy"
+  FUSEJIT_BUILD_DIR="$build" "$root/scripts/tidy.sh"
+fi
 [ "${FUSEJIT_QUICK:-0}" = 1 ] && exit 0
 
 step "fuzz: libFuzzer on the .fj parser and the .npy reader"

@@ -33,7 +33,7 @@ Buffer uniform(Shape shape, double lo, double hi, uint64_t seed) {
 }
 
 // Magnitudes in [0.2, 1.5] with random signs: no element near 0.
-Buffer away_from_zero(Shape shape, uint64_t seed) {
+Buffer away_from_zero(const Shape &shape, uint64_t seed) {
   Buffer b = uniform(shape, 0.2, 1.5, seed);
   Generator g(seed + 1000);
   for (int64_t i = 0; i < b.numel(); ++i)
@@ -394,7 +394,7 @@ TEST(TensorGrad, BackwardAccumulatesAndZeroGradResets) {
 
 TEST(TensorGrad, CopiesShareStateAndGradientsSumOverBroadcast) {
   Tensor b = Tensor::zeros({1, 3}, DType::F64);
-  Tensor alias = b;
+  Tensor alias = b;  // NOLINT(performance-unnecessary-copy-initialization): the copy is the test
   b.requires_grad_();  // in place, as PyTorch's requires_grad_()
   EXPECT_TRUE(alias.requires_grad());
   Tensor x = Tensor::rand({4, 3}, DType::F64, 5);

@@ -43,7 +43,7 @@ Tensor f32(Shape s) { return Tensor::zeros(std::move(s), DType::F32); }
 Tensor f64(Shape s) { return Tensor::zeros(std::move(s), DType::F64); }
 
 // Parses `source` as the file bad.fj.
-std::function<void()> fj(std::string source) {
+std::function<void()> fj(const std::string &source) {
   return [source] { parse_program(source, "bad.fj"); };
 }
 

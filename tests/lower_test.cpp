@@ -119,7 +119,7 @@ bool wants_positive(Op op) {
 TEST(Lower, EveryUnaryOp) {
   for (DType t : kDTypes)
     for (Op op : kUnaryOps)
-      for (Shape shape : {Shape{1}, Shape{3, 17}, Shape{129, 3}, Shape{}}) {
+      for (const Shape &shape : {Shape{1}, Shape{3, 17}, Shape{129, 3}, Shape{}}) {
         SCOPED_TRACE(std::string(op_name(op)) + " " + type_str(t, shape));
         NodeRef y = unary(op, input(t, shape));
         if (wants_positive(op)) expect_jit_matches({y}, 0.1, 2.0);

@@ -119,7 +119,9 @@ std::string command_line_error(const CLI::App *app, const CLI::Error &e) {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+// Only building the option table can throw outside the handlers below, and
+// only for a bug in it, which should abort.
+int main(int argc, char **argv) {  // NOLINT(bugprone-exception-escape)
   CLI::App app{"fusejit: a JIT-compiling expression-fusion engine for tensors.\n"
                "Runs `.fj` programs and shows the IR at every stage. `fusejit SUBCOMMAND --help`\n"
                "describes each subcommand."};

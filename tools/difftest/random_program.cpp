@@ -371,7 +371,7 @@ Program ProgramGenerator::run() {
   pool_.push_back(new_input(random_shape(rank)));
   if (rng_.percent(50)) pool_.push_back(new_input(broadcast_partner(pool_[0].node->shape)));
   int ops = options_.min_ops +
-            static_cast<int>(rng_.below(static_cast<uint64_t>(options_.max_ops - options_.min_ops + 1)));
+            static_cast<int>(rng_.below(static_cast<uint64_t>(options_.max_ops - options_.min_ops + 1)));  // NOLINT(bugprone-misplaced-widening-cast): a count of ops
   for (int i = 0; i < ops; ++i) {
     // A step that does not type-check is a gap in the rules above, not a
     // finding: skip it, deterministically, rather than lose the seed.
