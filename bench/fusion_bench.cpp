@@ -56,7 +56,8 @@ void eigen_parallel(int64_t n, int threads, const std::function<void(int64_t, in
 
 void elementwise(int64_t n, int reps) {
   Generator g(1);
-  Buffer a = random_uniform(DType::F32, {n}, g, -1, 1), b = random_uniform(DType::F32, {n}, g, -1, 1),
+  Buffer a = random_uniform(DType::F32, {n}, g, -1, 1),
+         b = random_uniform(DType::F32, {n}, g, -1, 1),
          c = random_uniform(DType::F32, {n}, g, -1, 1), y(DType::F32, {n});
   NodeRef na = leaf(a), nb = leaf(b), nc = leaf(c);
   auto op = [](Op o, NodeRef x, NodeRef z) { return ir::binary(o, x, z); };
@@ -76,7 +77,8 @@ void elementwise(int64_t n, int reps) {
       for (int64_t i = 0; i < n; ++i) py[i] = pb[i] + 3.0f * pc[i];
     });
     double triad_gbs = 12.0 * n / triad / 1e9;
-    std::printf("  %-34s %10.3f GB/s   (2 loads + 1 store per element)\n", "triad anchor", triad_gbs);
+    std::printf("  %-34s %10.3f GB/s   (2 loads + 1 store per element)\n", "triad anchor",
+                triad_gbs);
 
     struct Case {
       const char *name;
@@ -86,7 +88,8 @@ void elementwise(int64_t n, int reps) {
     Case cases[] = {
         {"relu(a*b + c)", relu_axpb,
          [&](int64_t s, int64_t len) {
-           ArrayMap(py + s, len) = (ArrayMap(pa + s, len) * ArrayMap(pb + s, len) + ArrayMap(pc + s, len)).max(0.f);
+           ArrayMap(py + s, len) =
+               (ArrayMap(pa + s, len) * ArrayMap(pb + s, len) + ArrayMap(pc + s, len)).max(0.f);
          }},
         {"8-op chain", chain,
          [&](int64_t s, int64_t len) {
@@ -111,7 +114,8 @@ void reductions(int64_t rows, int64_t cols, int reps) {
   Generator g(2);
   Buffer x = random_uniform(DType::F32, {rows, cols}, g, -1, 1);
   NodeRef nx = leaf(x);
-  using RowMajor = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+  using RowMajor =
+      Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
   RowMajor m(x.data<float>(), rows, cols);
   Eigen::VectorXf out_rows(rows);
   Eigen::RowVectorXf out_cols(cols);
@@ -128,7 +132,11 @@ void reductions(int64_t rows, int64_t cols, int reps) {
     Case cases[] = {
         {"sum(x, 1)", ir::reduce(Op::Sum, nx, {1}), [&] { out_rows = m.rowwise().sum(); }},
         {"sum(x, 0)", ir::reduce(Op::Sum, nx, {0}), [&] { out_cols = m.colwise().sum(); }},
-        {"sum(x)", ir::reduce(Op::Sum, nx, {}), [&] { volatile float s = m.sum(); (void)s; }},
+        {"sum(x)", ir::reduce(Op::Sum, nx, {}),
+         [&] {
+           volatile float s = m.sum();
+           (void)s;
+         }},
         {"max(x, 1)", ir::reduce(Op::Max, nx, {1}), [&] { out_rows = m.rowwise().maxCoeff(); }},
     };
     for (const Case &c : cases) {
@@ -147,7 +155,8 @@ double median(std::vector<double> v) {
 void compile_latency() {
   std::printf("\nJIT compile latency per kernel (median of 8 kernels)\n");
   Generator g(3);
-  NodeRef a = leaf(random_uniform(DType::F32, {1024}, g)), b = leaf(random_uniform(DType::F32, {1024}, g));
+  NodeRef a = leaf(random_uniform(DType::F32, {1024}, g)),
+          b = leaf(random_uniform(DType::F32, {1024}, g));
   std::vector<NodeRef> graphs;
   for (int i = 0; i < 8; ++i)
     graphs.push_back(ir::unary(Op::Relu, ir::binary(Op::Add, ir::binary(Op::Mul, a, b),
@@ -158,7 +167,9 @@ void compile_latency() {
       if (clear) clear_plan_cache();
       auto start = std::chrono::steady_clock::now();
       prepare({root}, Numerics::Fast);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
     }
     return median(ms);
   };
@@ -171,20 +182,28 @@ void compile_latency() {
     const Kernel &k = prepare({root}, Numerics::Fast).compiled->plan.kernels[0];
     auto start = std::chrono::steady_clock::now();
     compile_kernel(fresh, k, Numerics::Fast);
-    disk.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    disk.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   // A memory-cache hit of one kernel, beside its floor: computing the key
   // that finds it. Whatever a hit costs above the key is work it need not do.
   std::vector<double> hit_us, key_us;
   for (const NodeRef &root : graphs) {
     const Kernel &k = prepare({root}, Numerics::Fast).compiled->plan.kernels[0];
-    hit_us.push_back(1e6 * time_min(200, [&] { keep(reinterpret_cast<const void *>(compile_kernel(k, Numerics::Fast).fn)); }));
-    key_us.push_back(1e6 * time_min(200, [&] { keep(kernel_cache_key(k, Numerics::Fast).data()); }));
+    hit_us.push_back(1e6 * time_min(200, [&] {
+                       keep(reinterpret_cast<const void *>(compile_kernel(k, Numerics::Fast).fn));
+                     }));
+    key_us.push_back(1e6 *
+                     time_min(200, [&] { keep(kernel_cache_key(k, Numerics::Fast).data()); }));
   }
   std::printf("  %-34s %10.3f ms       (target <= 10 ms)\n", "cold (LLVM O3 + codegen)", cold);
-  std::printf("  %-34s %10.3f ms       (plan rebuilt, kernel from memory)\n", "memory cache", memory);
-  std::printf("  %-34s %10.3f ms       (target <= 1 ms)\n", "disk cache (new engine)", median(disk));
-  report("memory cache hit, one kernel", median(hit_us), "us", "vs its cache key alone", median(key_us), false);
+  std::printf("  %-34s %10.3f ms       (plan rebuilt, kernel from memory)\n", "memory cache",
+              memory);
+  std::printf("  %-34s %10.3f ms       (target <= 1 ms)\n", "disk cache (new engine)",
+              median(disk));
+  report("memory cache hit, one kernel", median(hit_us), "us", "vs its cache key alone",
+         median(key_us), false);
 }
 
 void dispatch_overhead(int reps) {
@@ -201,10 +220,13 @@ void dispatch_overhead(int reps) {
   std::vector<Buffer> leaves = leaf_values(p.inputs, {});
   Buffer out(DType::F32, {8});
   void *ptrs[] = {leaves[0].raw(), out.raw()};
-  CompiledKernel k = compile_kernel(p.compiled->plan.kernels[0], current_numerics());  // a memory hit
+  CompiledKernel k =
+      compile_kernel(p.compiled->plan.kernels[0], current_numerics());  // a memory hit
   double direct = time_min(reps * 100, [&] { k.fn(ptrs, 0, k.parallel_extent); });
-  std::printf("  %-34s %10.3f us       (target <= 5 us per kernel)\n", "build + realize, 1 kernel", per_step * 1e6);
-  std::printf("  %-34s %10.3f us       (anchor: the compiled function alone)\n", "direct kernel call", direct * 1e6);
+  std::printf("  %-34s %10.3f us       (target <= 5 us per kernel)\n", "build + realize, 1 kernel",
+              per_step * 1e6);
+  std::printf("  %-34s %10.3f us       (anchor: the compiled function alone)\n",
+              "direct kernel call", direct * 1e6);
 }
 
 }  // namespace
@@ -217,9 +239,11 @@ int main(int argc, char **argv) {
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
   }
   // A fresh disk cache, so "cold" is cold and the disk numbers are ours.
-  std::string cache = std::filesystem::temp_directory_path() / ("fusejit-bench-" + std::to_string(getpid()));
+  std::string cache =
+      std::filesystem::temp_directory_path() / ("fusejit-bench-" + std::to_string(getpid()));
   setenv("FUSEJIT_CACHE_DIR", cache.c_str(), 1);
-  std::printf("fusejit fusion benchmarks (%d cores); ratios > 1 favour fusejit\n", omp_get_num_procs());
+  std::printf("fusejit fusion benchmarks (%d cores); ratios > 1 favour fusejit\n",
+              omp_get_num_procs());
   elementwise(n, reps);
   reductions(4096, 4096, reps);
   compile_latency();

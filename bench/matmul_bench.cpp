@@ -52,16 +52,17 @@ using RowMajor = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eig
 
 void blas_gemm(const Buffer &a, const Buffer &b, Buffer &c, int64_t m, int64_t k, int64_t n) {
   if (a.dtype() == DType::F32)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f, a.data<float>(), int(k),
-                b.data<float>(), int(n), 0.0f, c.data<float>(), int(n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f,
+                a.data<float>(), int(k), b.data<float>(), int(n), 0.0f, c.data<float>(), int(n));
   else
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0, a.data<double>(), int(k),
-                b.data<double>(), int(n), 0.0, c.data<double>(), int(n));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0,
+                a.data<double>(), int(k), b.data<double>(), int(n), 0.0, c.data<double>(), int(n));
 }
 
 template <typename T>
 void eigen_gemm(const Buffer &a, const Buffer &b, Buffer &c, int64_t m, int64_t k, int64_t n) {
-  RowMajor<T> A(const_cast<T *>(a.data<T>()), m, k), B(const_cast<T *>(b.data<T>()), k, n), C(c.data<T>(), m, n);
+  RowMajor<T> A(const_cast<T *>(a.data<T>()), m, k), B(const_cast<T *>(b.data<T>()), k, n),
+      C(c.data<T>(), m, n);
   C.noalias() = A * B;
 }
 
@@ -70,26 +71,30 @@ int reps_for(double flops) { return std::clamp(int(2e10 / std::max(flops, 1.0)),
 // One shape, fusejit vs OpenBLAS vs Eigen, on the current thread count.
 void gemm_case(DType t, int64_t m, int64_t k, int64_t n) {
   Generator g(1);
-  Buffer a = random_uniform(t, {m, k}, g, -1, 1), b = random_uniform(t, {k, n}, g, -1, 1), c(t, {m, n});
+  Buffer a = random_uniform(t, {m, k}, g, -1, 1), b = random_uniform(t, {k, n}, g, -1, 1),
+         c(t, {m, n});
   double flops = 2.0 * m * n * k;
   int reps = reps_for(flops);
   double ours = run_seconds(ir::matmul(leaf(a), leaf(b)), reps);
   double blas = time_min(reps, [&] { blas_gemm(a, b, c, m, k, n); });
   double eigen = time_min(reps, [&] {
-    if (t == DType::F32) eigen_gemm<float>(a, b, c, m, k, n);
-    else eigen_gemm<double>(a, b, c, m, k, n);
+    if (t == DType::F32)
+      eigen_gemm<float>(a, b, c, m, k, n);
+    else
+      eigen_gemm<double>(a, b, c, m, k, n);
   });
-  std::string name = std::string(dtype_name(t)) + " " + std::to_string(m) + "x" + std::to_string(k) + "x" +
-                     std::to_string(n);
-  report(name, flops / ours / 1e9, "GFLOP/s", t == DType::F32 ? "vs OpenBLAS sgemm" : "vs OpenBLAS dgemm",
-         flops / blas / 1e9);
+  std::string name = std::string(dtype_name(t)) + " " + std::to_string(m) + "x" +
+                     std::to_string(k) + "x" + std::to_string(n);
+  report(name, flops / ours / 1e9, "GFLOP/s",
+         t == DType::F32 ? "vs OpenBLAS sgemm" : "vs OpenBLAS dgemm", flops / blas / 1e9);
   report(name, flops / ours / 1e9, "GFLOP/s", "vs Eigen", flops / eigen / 1e9);
 }
 
 // relu(x @ w + b): one fused kernel against sgemm and a separate pass.
 void epilogue_case(int64_t m, int64_t k, int64_t n, int threads) {
   Generator g(2);
-  Buffer x = random_uniform(DType::F32, {m, k}, g, -1, 1), w = random_uniform(DType::F32, {k, n}, g, -1, 1),
+  Buffer x = random_uniform(DType::F32, {m, k}, g, -1, 1),
+         w = random_uniform(DType::F32, {k, n}, g, -1, 1),
          bias = random_uniform(DType::F32, {n}, g, -1, 1), c(DType::F32, {m, n});
   double flops = 2.0 * m * n * k;
   int reps = reps_for(flops);
@@ -103,16 +108,18 @@ void epilogue_case(int64_t m, int64_t k, int64_t n, int threads) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) pc[i * n + j] = std::max(pc[i * n + j] + pb[j], 0.0f);
   });
-  report("relu(x@w+b) " + std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n), flops / ours / 1e9,
-         "GFLOP/s", "vs sgemm + bias/relu", flops / blas / 1e9);
+  report("relu(x@w+b) " + std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n),
+         flops / ours / 1e9, "GFLOP/s", "vs sgemm + bias/relu", flops / blas / 1e9);
 }
 
 // sum(a.view(m,k,1) * b.view(1,k,n), 1) against a @ b.
 void seed_case(int64_t m, int64_t k, int64_t n) {
   Generator g(3);
-  Buffer a = random_uniform(DType::F32, {m, k}, g, -1, 1), b = random_uniform(DType::F32, {k, n}, g, -1, 1);
+  Buffer a = random_uniform(DType::F32, {m, k}, g, -1, 1),
+         b = random_uniform(DType::F32, {k, n}, g, -1, 1);
   NodeRef na = leaf(a), nb = leaf(b);
-  NodeRef zipped = ir::reduce(Op::Sum, ir::binary(Op::Mul, ir::reshape(na, {m, k, 1}), ir::reshape(nb, {1, k, n})), {1});
+  NodeRef zipped = ir::reduce(
+      Op::Sum, ir::binary(Op::Mul, ir::reshape(na, {m, k, 1}), ir::reshape(nb, {1, k, n})), {1});
   NodeRef direct = ir::matmul(na, nb);
   PreparedGraph pz = prepare({zipped}, Numerics::Fast), pd = prepare({direct}, Numerics::Fast);
   const Plan &plan = pz.compiled->plan;
@@ -124,9 +131,10 @@ void seed_case(int64_t m, int64_t k, int64_t n) {
   double tz = run_seconds(zipped, reps), td = run_seconds(direct, reps);
   std::string shape = std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n);
   report("zip-then-reduce " + shape, flops / tz / 1e9, "GFLOP/s", "vs a @ b", flops / td / 1e9);
-  std::printf("  %-34s %s (%zu kernel(s))\n", "  same kernel as a @ b", same ? "yes" : "NO", plan.kernels.size());
-  std::printf("  %-34s %10.3f MB | unfused %10.3f MB\n", "  intermediate bytes", plan.intermediate_bytes / 1e6,
-              plan.unfused_intermediate_bytes / 1e6);
+  std::printf("  %-34s %s (%zu kernel(s))\n", "  same kernel as a @ b", same ? "yes" : "NO",
+              plan.kernels.size());
+  std::printf("  %-34s %10.3f MB | unfused %10.3f MB\n", "  intermediate bytes",
+              plan.intermediate_bytes / 1e6, plan.unfused_intermediate_bytes / 1e6);
 }
 
 }  // namespace
@@ -145,10 +153,13 @@ int main(int argc, char **argv) {
     if (!std::strcmp(argv[i], "--max")) max_size = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--shape")) std::sscanf(argv[i + 1], "%lldx%lldx%lld", &sm, &sk, &sn);
   }
-  std::string cache = std::filesystem::temp_directory_path() / ("fusejit-mmbench-" + std::to_string(getpid()));
+  std::string cache =
+      std::filesystem::temp_directory_path() / ("fusejit-mmbench-" + std::to_string(getpid()));
   setenv("FUSEJIT_CACHE_DIR", cache.c_str(), 1);
-  std::printf("fusejit matmul benchmarks (%d cores, OMP_WAIT_POLICY=%s); shapes M x K x N; ratios > 1 favour fusejit\n",
-              omp_get_num_procs(), std::getenv("OMP_WAIT_POLICY"));
+  std::printf(
+      "fusejit matmul benchmarks (%d cores, OMP_WAIT_POLICY=%s); shapes M x K x N; ratios > 1 "
+      "favour fusejit\n",
+      omp_get_num_procs(), std::getenv("OMP_WAIT_POLICY"));
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     openblas_set_num_threads(threads);
@@ -159,9 +170,12 @@ int main(int argc, char **argv) {
       continue;
     }
     for (int64_t s = 64; s <= max_size; s *= 2) gemm_case(DType::F32, s, s, s);
-    for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{4096, 64, 4096}, {64, 4096, 4096}, {4096, 4096, 64}})
+    for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{4096, 64, 4096},
+                           {64, 4096, 4096},
+                           {4096, 4096, 64}})
       gemm_case(DType::F32, m, k, n);
-    for (int64_t s = 256; s <= std::min<int64_t>(max_size, 1024); s *= 2) gemm_case(DType::F64, s, s, s);
+    for (int64_t s = 256; s <= std::min<int64_t>(max_size, 1024); s *= 2)
+      gemm_case(DType::F64, s, s, s);
     epilogue_case(1024, 1024, 1024, threads);
     epilogue_case(4096, 256, 1024, threads);
     seed_case(512, 512, 512);

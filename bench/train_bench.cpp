@@ -39,7 +39,8 @@ float fusejit_step(Params &p, const Tensor &x, const Tensor &y) {
   Tensor h = (x.matmul(p.w1) + p.b1).relu();
   Tensor loss = cross_entropy(h.matmul(p.w2) + p.b2, y);
   loss.backward();
-  for (Tensor *w : {&p.w1, &p.b1, &p.w2, &p.b2}) *w = (*w - kLr * w->grad()).detach().requires_grad_();
+  for (Tensor *w : {&p.w1, &p.b1, &p.w2, &p.b2})
+    *w = (*w - kLr * w->grad()).detach().requires_grad_();
   return loss.item<float>();
 }
 
@@ -80,7 +81,8 @@ void training_step(int reps) {
   Params p{init({kIn, kHidden}, 2, 0.05), init({kHidden}, 3, 0.0), init({kHidden, kOut}, 4, 0.05),
            init({kOut}, 5, 0.0)};
   EigenMlp e{Matrix::Map(p.w1.to_vector<float>().data(), kIn, kHidden),
-             Matrix::Map(p.w2.to_vector<float>().data(), kHidden, kOut), Row::Zero(kHidden), Row::Zero(kOut)};
+             Matrix::Map(p.w2.to_vector<float>().data(), kHidden, kOut), Row::Zero(kHidden),
+             Row::Zero(kOut)};
   Matrix ex = Matrix::Map(x.to_vector<float>().data(), kBatch, kIn);
   Matrix ey = Matrix::Map(onehot.data(), kBatch, kOut);
 
@@ -93,15 +95,18 @@ void training_step(int reps) {
     double tf = time_min(reps, [&] { lf = fusejit_step(p, x, y); });
     double te = time_min(reps, [&] { le = e.step(ex, ey); });
     std::printf("  %d thread(s): ", threads);
-    report("step (forward + backward + SGD)", tf * 1e3, "ms", "vs hand-written Eigen", te * 1e3, false);
+    report("step (forward + backward + SGD)", tf * 1e3, "ms", "vs hand-written Eigen", te * 1e3,
+           false);
   }
   std::printf("  (losses after the timed steps: fusejit %.4f, Eigen %.4f)\n", lf, le);
 }
 
 void matmul_backward(int reps) {
-  std::printf("\nmatmul [%lld, %lld] @ [%lld, %lld]: backward (dA = dC Bt, dB = At dC) vs forward\n",
-              (long long)kBatch, (long long)kIn, (long long)kIn, (long long)kHidden);
-  Tensor a = Tensor::rand({kBatch, kIn}, DType::F32, 6), b = Tensor::rand({kIn, kHidden}, DType::F32, 7);
+  std::printf(
+      "\nmatmul [%lld, %lld] @ [%lld, %lld]: backward (dA = dC Bt, dB = At dC) vs forward\n",
+      (long long)kBatch, (long long)kIn, (long long)kIn, (long long)kHidden);
+  Tensor a = Tensor::rand({kBatch, kIn}, DType::F32, 6),
+         b = Tensor::rand({kIn, kHidden}, DType::F32, 7);
   Tensor dc = Tensor::rand({kBatch, kHidden}, DType::F32, 8);
   NodeRef c = ir::matmul(a.node(), b.node());
   std::vector<NodeRef> grads = gradients(c, {a.node(), b.node()}, dc.node());
@@ -109,8 +114,9 @@ void matmul_backward(int reps) {
     set_num_threads(threads);
     double forward = time_min(reps, [&] { keep(evaluate({c}, {})[0].raw()); });
     double backward = time_min(reps, [&] { keep(evaluate(grads, {})[0].raw()); });
-    std::printf("  %d thread(s): forward %.3f ms, backward %.3f ms: %.2fx the forward (target <= 2.2x)\n",
-                threads, forward * 1e3, backward * 1e3, backward / forward);
+    std::printf(
+        "  %d thread(s): forward %.3f ms, backward %.3f ms: %.2fx the forward (target <= 2.2x)\n",
+        threads, forward * 1e3, backward * 1e3, backward / forward);
   }
 }
 

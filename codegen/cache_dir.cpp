@@ -48,8 +48,8 @@ class Descriptor {
 // other than the effective user, or "".
 std::string foreign_writer(const struct stat &st) {
   if (st.st_uid != ::geteuid())
-    return "owned by uid " + std::to_string(st.st_uid) +
-           ", not by this user (uid " + std::to_string(::geteuid()) + ")";
+    return "owned by uid " + std::to_string(st.st_uid) + ", not by this user (uid " +
+           std::to_string(::geteuid()) + ")";
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
@@ -62,8 +62,7 @@ std::string foreign_writer(const struct stat &st) {
 std::string untrusted_entry(const struct stat &st) {
   if (S_ISLNK(st.st_mode)) return "it is a symbolic link";
   if (S_ISFIFO(st.st_mode)) return "it is a FIFO, not a regular file";
-  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
-    return "it is a device, not a regular file";
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "it is a device, not a regular file";
   if (!S_ISREG(st.st_mode)) return "it is not a regular file";
   if (std::string why = foreign_writer(st); !why.empty()) return why;
   if (uint64_t(st.st_size) > kMaxCacheEntryBytes)
@@ -87,19 +86,14 @@ std::string make_private_directories(const fs::path &path) {
 }
 
 // Writers add ".tmp.<pid>.<random>" to the entry's name.
-bool is_temp_name(std::string_view name) {
-  return name.find(".o.tmp.") != std::string_view::npos;
-}
+bool is_temp_name(std::string_view name) { return name.find(".o.tmp.") != std::string_view::npos; }
 
-bool is_entry_name(std::string_view name) {
-  return name.ends_with(".o") && !is_temp_name(name);
-}
+bool is_entry_name(std::string_view name) { return name.ends_with(".o") && !is_temp_name(name); }
 
 std::string random_suffix() {
   thread_local std::mt19937_64 engine{std::random_device{}()};
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx",
-                static_cast<unsigned long long>(engine()));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(engine()));
   return hex;
 }
 
@@ -132,16 +126,14 @@ std::vector<Listed> list(int dirfd) {
 }
 
 bool older(const struct stat &a, const struct stat &b) {
-  if (a.st_mtim.tv_sec != b.st_mtim.tv_sec)
-    return a.st_mtim.tv_sec < b.st_mtim.tv_sec;
+  if (a.st_mtim.tv_sec != b.st_mtim.tv_sec) return a.st_mtim.tv_sec < b.st_mtim.tv_sec;
   return a.st_mtim.tv_nsec < b.st_mtim.tv_nsec;
 }
 
 // Whether the regular file `name` starts as cache entries do: eviction
 // must not delete a user's own `.o` files in a directory shared with them.
 bool starts_with_magic(int dirfd, const std::string &name) {
-  Descriptor fd(::openat(dirfd, name.c_str(),
-                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  Descriptor fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) return false;
   struct stat st;
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
@@ -152,8 +144,7 @@ bool starts_with_magic(int dirfd, const std::string &name) {
 
 }  // namespace
 
-CacheDirectory::CacheDirectory(fs::path path, int fd)
-    : path_(std::move(path)), fd_(fd) {}
+CacheDirectory::CacheDirectory(fs::path path, int fd) : path_(std::move(path)), fd_(fd) {}
 
 CacheDirectory::~CacheDirectory() { ::close(fd_); }
 
@@ -164,15 +155,13 @@ OpenedCacheDirectory CacheDirectory::open(const fs::path &path) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) return refuse(errno_text(errno));
-    if (std::string why = make_private_directories(path); !why.empty())
-      return {nullptr, why};
+    if (std::string why = make_private_directories(path); !why.empty()) return {nullptr, why};
     if (::lstat(path.c_str(), &st) != 0) return refuse(errno_text(errno));
   }
   // Someone else's link could lead anywhere; one's own is a choice made.
   if (S_ISLNK(st.st_mode) && st.st_uid != ::geteuid())
     return refuse("a symbolic link owned by uid " + std::to_string(st.st_uid) +
-                  ", not by this user (uid " + std::to_string(::geteuid()) +
-                  ")");
+                  ", not by this user (uid " + std::to_string(::geteuid()) + ")");
   Descriptor fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return refuse(errno_text(errno));
   // The directory opened is the one checked, whatever the path does later.
@@ -182,8 +171,7 @@ OpenedCacheDirectory CacheDirectory::open(const fs::path &path) {
     if (st.st_uid == ::geteuid()) why += " (chmod 700 makes it usable)";
     return refuse(why);
   }
-  return {std::unique_ptr<CacheDirectory>(new CacheDirectory(path, fd.release())),
-          ""};
+  return {std::unique_ptr<CacheDirectory>(new CacheDirectory(path, fd.release())), ""};
 }
 
 CacheEntryRead CacheDirectory::read(const std::string &name) const {
@@ -196,8 +184,7 @@ CacheEntryRead CacheDirectory::read(const std::string &name) const {
   if (::fstatat(fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return errno == ENOENT ? CacheEntryRead{} : refuse(errno_text(errno));
   if (std::string why = untrusted_entry(st); !why.empty()) return refuse(why);
-  Descriptor fd(::openat(fd_, name.c_str(),
-                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  Descriptor fd(::openat(fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return {};
     return refuse(errno == ELOOP ? "it is a symbolic link" : errno_text(errno));
@@ -221,26 +208,26 @@ CacheEntryRead CacheDirectory::read(const std::string &name) const {
   return {Outcome::Loaded, std::move(bytes), ""};
 }
 
-std::string CacheDirectory::write(const std::string &name,
-                                  std::string_view bytes) const {
+std::string CacheDirectory::write(const std::string &name, std::string_view bytes) const {
   std::string temp;
   int error = 0;
   Descriptor fd(-1);
   for (int attempt = 0; attempt < 8 && fd.get() < 0; ++attempt) {
     temp = name + ".tmp." + std::to_string(::getpid()) + "." + random_suffix();
-    fd.reset(::openat(fd_, temp.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    fd.reset(
+        ::openat(fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     error = errno;
     if (fd.get() < 0 && error != EEXIST) break;
   }
-  if (fd.get() < 0)
-    return "cannot create a temporary file: " + errno_text(error);
+  if (fd.get() < 0) return "cannot create a temporary file: " + errno_text(error);
   std::string why;
   for (size_t done = 0; done < bytes.size() && why.empty();) {
     ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) why = "write: " + errno_text(errno);
-    else done += size_t(n);
+    if (n < 0)
+      why = "write: " + errno_text(errno);
+    else
+      done += size_t(n);
   }
   if (::close(fd.release()) != 0 && why.empty()) why = "close: " + errno_text(errno);
   if (why.empty() && ::renameat(fd_, temp.c_str(), fd_, name.c_str()) != 0)
@@ -260,8 +247,7 @@ uint64_t CacheDirectory::sweep() const {
   for (const Listed &file : list(fd_)) {
     if (is_entry_name(file.name)) {
       if (S_ISREG(file.st.st_mode)) bytes += uint64_t(file.st.st_size);
-    } else if (!S_ISDIR(file.st.st_mode) &&
-               now - file.st.st_mtim.tv_sec > kOrphanSeconds) {
+    } else if (!S_ISDIR(file.st.st_mode) && now - file.st.st_mtim.tv_sec > kOrphanSeconds) {
       ::unlinkat(fd_, file.name.c_str(), 0);
     }
   }
@@ -282,8 +268,7 @@ uint64_t CacheDirectory::evict_to(uint64_t target) const {
   for (const Listed &entry : entries) {
     if (bytes <= target) break;
     if (!starts_with_magic(fd_, entry.name)) continue;
-    if (::unlinkat(fd_, entry.name.c_str(), 0) == 0)
-      bytes -= uint64_t(entry.st.st_size);
+    if (::unlinkat(fd_, entry.name.c_str(), 0) == 0) bytes -= uint64_t(entry.st.st_size);
   }
   return bytes;
 }

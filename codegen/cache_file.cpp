@@ -56,17 +56,16 @@ class Reader {
   bool truncated_ = false;
 };
 
-std::string mismatch(const char *field, std::string_view got,
-                     std::string_view want) {
-  return std::string(field) + " is '" + std::string(got) + "', expected '" +
-         std::string(want) + "'";
+std::string mismatch(const char *field, std::string_view got, std::string_view want) {
+  return std::string(field) + " is '" + std::string(got) + "', expected '" + std::string(want) +
+         "'";
 }
 
 bool is_plain_name(std::string_view key) {
   if (key.empty() || key.size() > 120 || key.front() == '.') return false;
   for (char c : key) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -74,8 +73,7 @@ bool is_plain_name(std::string_view key) {
 
 }  // namespace
 
-std::string encode_cache_entry(const CacheIdentity &identity,
-                               std::string_view payload) {
+std::string encode_cache_entry(const CacheIdentity &identity, std::string_view payload) {
   std::string out(kCacheMagic);
   put_u32(out, kCacheFormatVersion);
   put_string(out, identity.llvm_version);
@@ -87,8 +85,7 @@ std::string encode_cache_entry(const CacheIdentity &identity,
   return out;
 }
 
-DecodedCacheEntry decode_cache_entry(std::string_view file,
-                                     const CacheIdentity &expected) {
+DecodedCacheEntry decode_cache_entry(std::string_view file, const CacheIdentity &expected) {
   Reader in(file);
   DecodedCacheEntry result;
   auto fail = [&](std::string why) {
@@ -101,8 +98,7 @@ DecodedCacheEntry decode_cache_entry(std::string_view file,
     result.foreign = !in.truncated();
     return fail(std::move(why));
   };
-  if (version != kCacheFormatVersion)
-    return foreign("format version " + std::to_string(version));
+  if (version != kCacheFormatVersion) return foreign("format version " + std::to_string(version));
   std::string_view llvm = in.string();
   if (llvm != expected.llvm_version)
     return foreign(mismatch("LLVM version", llvm, expected.llvm_version));
@@ -114,8 +110,8 @@ DecodedCacheEntry decode_cache_entry(std::string_view file,
   uint64_t checksum = in.uint(8);
   if (in.truncated()) return fail("");
   if (length != in.remaining())
-    return fail("payload is " + std::to_string(in.remaining()) +
-                " bytes, header says " + std::to_string(length));
+    return fail("payload is " + std::to_string(in.remaining()) + " bytes, header says " +
+                std::to_string(length));
   std::string_view payload = in.bytes(size_t(length));
   if (fnv1a64(payload) != checksum) return fail("checksum mismatch");
   result.payload = std::string(payload);
@@ -127,8 +123,7 @@ std::string cache_file_name(std::string_view key) {
   std::string name;
   for (char c : key.substr(0, 64)) name.push_back(is_plain_name({&c, 1}) ? c : '_');
   char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx",
-                static_cast<unsigned long long>(fnv1a64(key)));
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(key)));
   return name + "-" + hash + ".o";
 }
 

@@ -31,8 +31,7 @@ struct CacheIdentity {
   std::string key;
 };
 
-std::string encode_cache_entry(const CacheIdentity &identity,
-                               std::string_view payload);
+std::string encode_cache_entry(const CacheIdentity &identity, std::string_view payload);
 
 struct DecodedCacheEntry {
   std::string payload;
@@ -43,8 +42,7 @@ struct DecodedCacheEntry {
   bool ok() const { return error.empty(); }
 };
 
-DecodedCacheEntry decode_cache_entry(std::string_view file,
-                                     const CacheIdentity &expected);
+DecodedCacheEntry decode_cache_entry(std::string_view file, const CacheIdentity &expected);
 
 // A file name for `key`: the key itself when it is a short [A-Za-z0-9._-]
 // string, else a sanitized prefix plus a hash (the header's key field

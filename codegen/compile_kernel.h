@@ -11,9 +11,10 @@
 
 namespace fusejit {
 
-// ABI of every compiled kernel: buffers[i] is the base pointer of kernel.inputs[i] for i < inputs.size(),
-// then of kernel.outputs[j]. It computes the output points whose index along the kernel's first
-// output dim is in [begin, end) — the unit of parallel work; a kernel with no output dims ignores them (0,1).
+// ABI of every compiled kernel: buffers[i] is the base pointer of kernel.inputs[i] for i <
+// inputs.size(), then of kernel.outputs[j]. It computes the output points whose index along the
+// kernel's first output dim is in [begin, end) — the unit of parallel work; a kernel with no output
+// dims ignores them (0,1).
 using KernelFn = void (*)(void *const *buffers, int64_t begin, int64_t end);
 
 struct CompiledKernel {

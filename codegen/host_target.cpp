@@ -28,8 +28,8 @@ namespace {
 
 llvm::orc::JITTargetMachineBuilder detect() {
   initialize_host_target();
-  auto builder = unwrap_llvm(llvm::orc::JITTargetMachineBuilder::detectHost(),
-                             "jit: detecting the host CPU");
+  auto builder =
+      unwrap_llvm(llvm::orc::JITTargetMachineBuilder::detectHost(), "jit: detecting the host CPU");
   builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   // Standard fusion lets the backend form an FMA only from operations whose
   // IR carries the `contract` flag. Fast kernels set it, Strict kernels do
@@ -56,8 +56,8 @@ std::unique_ptr<llvm::TargetMachine> create_host_target_machine() {
 void set_host_target(llvm::Module &module) {
   auto builder = host_machine_builder();
   module.setTargetTriple(builder.getTargetTriple().str());
-  module.setDataLayout(unwrap_llvm(builder.getDefaultDataLayoutForTarget(),
-                                   "jit: host data layout"));
+  module.setDataLayout(
+      unwrap_llvm(builder.getDefaultDataLayoutForTarget(), "jit: host data layout"));
 }
 
 std::string host_cpu_description() {
@@ -68,8 +68,7 @@ std::string host_cpu_description() {
       if (!feature.empty() && feature[0] == '+') enabled.push_back(feature);
     std::sort(enabled.begin(), enabled.end());
     std::string text = builder.getCPU();
-    for (size_t i = 0; i < enabled.size(); ++i)
-      text += (i == 0 ? " " : ",") + enabled[i];
+    for (size_t i = 0; i < enabled.size(); ++i) text += (i == 0 ? " " : ",") + enabled[i];
     return text;
   }();
   return description;

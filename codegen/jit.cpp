@@ -20,8 +20,7 @@ Numerics numerics_from_env() {
   std::string_view text = value ? value : "";
   if (text.empty() || text == "fast") return Numerics::Fast;
   if (text == "strict") return Numerics::Strict;
-  throw ValueError(detail::concat("FUSEJIT_NUMERICS=", text,
-                                  ": expected 'fast' or 'strict'"));
+  throw ValueError(detail::concat("FUSEJIT_NUMERICS=", text, ": expected 'fast' or 'strict'"));
 }
 
 namespace {
@@ -37,14 +36,13 @@ uint64_t bytes_from_megabytes(const std::string &megabytes) {
   uint64_t value = 0;
   bool ok = true;
   for (char c : megabytes) {
-    ok = ok && c >= '0' && c <= '9' &&
-         value <= (kMaxMegabytes - uint64_t(c - '0')) / 10;
+    ok = ok && c >= '0' && c <= '9' && value <= (kMaxMegabytes - uint64_t(c - '0')) / 10;
     if (ok) value = value * 10 + uint64_t(c - '0');
   }
   if (!ok)
-    throw ValueError(detail::concat(
-        "FUSEJIT_CACHE_MAX_MB=", megabytes,
-        ": expected a whole number of megabytes (0 turns the disk cache off)"));
+    throw ValueError(
+        detail::concat("FUSEJIT_CACHE_MAX_MB=", megabytes,
+                       ": expected a whole number of megabytes (0 turns the disk cache off)"));
   return value << 20;
 }
 }  // namespace

@@ -58,15 +58,15 @@ struct CompiledFunction {
 
 // Counters of one engine since it was created.
 struct JitStats {
-  uint64_t compiles = 0;      // modules optimized and compiled by LLVM
-  uint64_t lowerings = 0;     // modules built for a request both caches missed
-  uint64_t memory_hits = 0;   // requests answered by an already loaded kernel
-  uint64_t disk_hits = 0;     // objects loaded from valid disk entries
-  uint64_t disk_rejects = 0;  // disk entries found invalid and discarded
-  uint64_t disk_writes = 0;   // disk entries written
+  uint64_t compiles = 0;            // modules optimized and compiled by LLVM
+  uint64_t lowerings = 0;           // modules built for a request both caches missed
+  uint64_t memory_hits = 0;         // requests answered by an already loaded kernel
+  uint64_t disk_hits = 0;           // objects loaded from valid disk entries
+  uint64_t disk_rejects = 0;        // disk entries found invalid and discarded
+  uint64_t disk_writes = 0;         // disk entries written
   double compile_milliseconds = 0;  // total wall time of Compiled requests
-  uint64_t loaded = 0;     // kernels whose code is in memory now
-  uint64_t unloaded = 0;   // kernels unloaded to stay within capacity
+  uint64_t loaded = 0;              // kernels whose code is in memory now
+  uint64_t unloaded = 0;            // kernels unloaded to stay within capacity
 };
 
 struct JitOptions {

@@ -30,15 +30,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double milliseconds_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start)
-      .count();
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
 // Symbols JIT'd code does not define resolve against this process: libm,
 // libc and fusejit's own runtime entry points.
 llvm::Expected<orc::JITDylibSP> process_symbols(orc::LLJIT &jit) {
-  orc::JITDylib &dylib =
-      jit.getExecutionSession().createBareJITDylib("<process symbols>");
+  orc::JITDylib &dylib = jit.getExecutionSession().createBareJITDylib("<process symbols>");
   auto generator = orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       jit.getDataLayout().getGlobalPrefix());
   if (!generator) return generator.takeError();
@@ -72,8 +70,8 @@ struct JitEngine::Impl {
 
   llvm::Expected<orc::ThreadSafeModule> transform(orc::ThreadSafeModule tsm);
   void *materialize(const std::string &key, const std::string &symbol,
-                    const std::function<LoweredModule()> &lower,
-                    CodeSource &source, orc::JITDylib *&dylib);
+                    const std::function<LoweredModule()> &lower, CodeSource &source,
+                    orc::JITDylib *&dylib);
   std::shared_ptr<const void> hold(Loaded &kernel);
   std::vector<orc::JITDylib *> take_unheld_past_capacity();
   void unload(const std::vector<orc::JITDylib *> &dylibs);
@@ -118,8 +116,7 @@ void JitEngine::Impl::unload(const std::vector<orc::JITDylib *> &dylibs) {
 
 // Runs before codegen on the materializing thread. Only modules to be
 // compiled pass here: cached objects are linked without IR.
-llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(
-    orc::ThreadSafeModule tsm) {
+llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(orc::ThreadSafeModule tsm) {
   llvm::Error error = tsm.withModuleDo([&](llvm::Module &module) -> llvm::Error {
     if (llvm::Error invalid = verify_llvm_module(module)) return invalid;
     auto tm = host_machine_builder().createTargetMachine();
@@ -127,7 +124,7 @@ llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(
     Clock::time_point start = Clock::now();
     optimize_module(module, **tm);
     logger().debug("jit: optimized {} in {:.1f} ms", module.getModuleIdentifier(),
-                  milliseconds_since(start));
+                   milliseconds_since(start));
     return llvm::Error::success();
   });
   if (error) return error;
@@ -137,8 +134,8 @@ llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(
 // Links the key's object from the disk cache, or else lowers, optimizes
 // and compiles its module, into a fresh dylib; `source` says which.
 void *JitEngine::Impl::materialize(const std::string &key, const std::string &symbol,
-                                   const std::function<LoweredModule()> &lower,
-                                   CodeSource &source, orc::JITDylib *&linked) {
+                                   const std::function<LoweredModule()> &lower, CodeSource &source,
+                                   orc::JITDylib *&linked) {
   const std::string what = "jit: compiling " + key;
   std::unique_ptr<llvm::MemoryBuffer> object = cache->load(key);
   LoweredModule lowered;
@@ -157,20 +154,19 @@ void *JitEngine::Impl::materialize(const std::string &key, const std::string &sy
     if (!object) ++lowerings;
   }
   // A serial number: an unloaded dylib of the same key may still be going.
-  orc::JITDylib &dylib = unwrap_llvm(
-      jit->createJITDylib("kernel " + key + " #" + std::to_string(serial)), what);
+  orc::JITDylib &dylib =
+      unwrap_llvm(jit->createJITDylib("kernel " + key + " #" + std::to_string(serial)), what);
   llvm::Error added =
       object ? jit->addObjectFile(dylib, std::move(object))
              : jit->addIRModule(dylib, orc::ThreadSafeModule(std::move(lowered.module),
                                                              std::move(lowered.context)));
-  auto address = added ? llvm::Expected<orc::ExecutorAddr>(std::move(added))
-                       : jit->lookup(dylib, symbol);
+  auto address =
+      added ? llvm::Expected<orc::ExecutorAddr>(std::move(added)) : jit->lookup(dylib, symbol);
   if (!address) {
     // Drop the half-made dylib, and a cached object that may be at fault,
     // so a later request for the key starts clean.
     if (llvm::Error removed = jit->getExecutionSession().removeJITDylib(dylib))
-      logger().debug("jit: removing {}: {}", key,
-                    llvm::toString(std::move(removed)));
+      logger().debug("jit: removing {}: {}", key, llvm::toString(std::move(removed)));
     cache->evict(key);
   }
   void *result = unwrap_llvm(std::move(address), what).toPtr<void *>();
@@ -181,8 +177,7 @@ void *JitEngine::Impl::materialize(const std::string &key, const std::string &sy
 JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
   Impl &impl = *impl_;
   impl.max_kernels = std::max<size_t>(1, options.max_kernels);
-  impl.cache = std::make_unique<KernelObjectCache>(options.cache_dir,
-                                                   options.cache_max_bytes);
+  impl.cache = std::make_unique<KernelObjectCache>(options.cache_dir, options.cache_max_bytes);
   // Before any kernel links: objects (cached ones too) may call libmvec.
   load_vector_math_library();
   KernelObjectCache *cache = impl.cache.get();
@@ -194,10 +189,8 @@ JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
           // the cache is consulted before codegen and fed after it.
           .setCompileFunctionCreator(
               [cache](orc::JITTargetMachineBuilder builder)
-                  -> llvm::Expected<
-                      std::unique_ptr<orc::IRCompileLayer::IRCompiler>> {
-                return std::make_unique<orc::ConcurrentIRCompiler>(
-                    std::move(builder), cache);
+                  -> llvm::Expected<std::unique_ptr<orc::IRCompileLayer::IRCompiler>> {
+                return std::make_unique<orc::ConcurrentIRCompiler>(std::move(builder), cache);
               })
           .setProcessSymbolsJITDylibSetup(process_symbols)
           .create(),
@@ -207,7 +200,7 @@ JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
         return impl.transform(std::move(tsm));
       });
   logger().debug("jit: host {}, disk cache {}", host_cpu_description(),
-                cache->dir() ? cache->dir()->string() : "off");
+                 cache->dir() ? cache->dir()->string() : "off");
 }
 
 JitEngine::~JitEngine() = default;
@@ -272,8 +265,7 @@ CompiledFunction JitEngine::compile(const std::string &cache_key, const std::str
   }
   impl.unload(victims);
   logger().debug("jit: {} {} in {:.1f} ms",
-                source == CodeSource::Compiled ? "compiled" : "loaded cached",
-                cache_key, ms);
+                 source == CodeSource::Compiled ? "compiled" : "loaded cached", cache_key, ms);
   return {address, cache_key, source, ms, std::move(owner)};
 }
 

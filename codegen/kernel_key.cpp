@@ -12,8 +12,8 @@
 #include "codegen/compile_kernel.h"
 #include "codegen/fnv1a.h"
 #include "codegen/lower_kernel.h"
-#include "codegen/source_hash.h"
 #include "codegen/optimize.h"
+#include "codegen/source_hash.h"
 
 namespace fusejit {
 
@@ -46,10 +46,18 @@ void put_access(std::ostream &os, const Access &a) {
 void put_instr(std::ostream &os, const Instr &in) {
   os << static_cast<int>(in.kind) << ' ' << dtype_name(in.dtype) << (in.outer ? " outer" : "");
   switch (in.kind) {
-    case InstrKind::Load: os << " in" << in.input; put_access(os, in.access); break;
-    case InstrKind::Const: os << ' ' << bits(in.value); break;
-    case InstrKind::Reduced: break;
-    default: os << ' ' << op_name(in.op); break;
+    case InstrKind::Load:
+      os << " in" << in.input;
+      put_access(os, in.access);
+      break;
+    case InstrKind::Const:
+      os << ' ' << bits(in.value);
+      break;
+    case InstrKind::Reduced:
+      break;
+    default:
+      os << ' ' << op_name(in.op);
+      break;
   }
   for (int a : in.args) os << " %" << a;
   os << '\n';
@@ -61,8 +69,8 @@ std::string canonical_text(const Kernel &k) {
   std::ostringstream os;
   os << kernel_kind_name(k.kind) << ' ' << dtype_name(k.dtype) << " domain ";
   put_ints(os, k.domain);
-  os << " reduce " << k.num_reduce << ' ' << op_name(k.reduce_op) << " %" << k.reduce_value
-     << " * " << bits(k.reduce_scale) << '\n';
+  os << " reduce " << k.num_reduce << ' ' << op_name(k.reduce_op) << " %" << k.reduce_value << " * "
+     << bits(k.reduce_scale) << '\n';
   for (const KernelInput &in : k.inputs) {
     os << "input " << dtype_name(in.dtype) << ' ';
     put_ints(os, in.shape);
@@ -89,8 +97,8 @@ uint64_t mixed_fnv1a(std::string_view s, uint64_t basis) {
 std::string kernel_cache_key(const Kernel &k, Numerics numerics) {
   std::ostringstream os;
   os << "fusejit kernel, lowering v" << kLoweringVersion << " " << kCodegenSourceHash << ", LLVM "
-     << LLVM_VERSION_STRING
-     << ", host " << host_cpu_description() << ", " << numerics_name(numerics)
+     << LLVM_VERSION_STRING << ", host " << host_cpu_description() << ", "
+     << numerics_name(numerics)
      // Fast kernels call libmvec only if the process could load it.
      << (numerics == Numerics::Fast && load_vector_math_library() ? " libmvec" : "") << '\n'
      << canonical_text(k);

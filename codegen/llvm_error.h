@@ -31,8 +31,7 @@ T unwrap_llvm(llvm::Expected<T> expected, const std::string &what) {
 
 // For callbacks LLVM calls: a failure LLVM can carry back to its caller.
 inline llvm::Error llvm_error(const std::string &message) {
-  return llvm::make_error<llvm::StringError>(message,
-                                             llvm::inconvertibleErrorCode());
+  return llvm::make_error<llvm::StringError>(message, llvm::inconvertibleErrorCode());
 }
 
 }  // namespace fusejit

@@ -59,8 +59,8 @@ struct Tile {
   llvm::Value *a_panel = nullptr, *b_panel = nullptr;  // packed path
   llvm::Value *kc = nullptr, *pc = nullptr;            // k block length and start
   llvm::Value *m0 = nullptr, *n0 = nullptr;
-  llvm::Value *rows = nullptr, *cols = nullptr;  // valid rows, columns (<= mr, nr)
-  llvm::Value *first = nullptr, *last = nullptr; // k block position (i1)
+  llvm::Value *rows = nullptr, *cols = nullptr;   // valid rows, columns (<= mr, nr)
+  llvm::Value *first = nullptr, *last = nullptr;  // k block position (i1)
 };
 
 class GemmLowering {
@@ -70,8 +70,8 @@ class GemmLowering {
     size_t rank = k.domain.size();
     dm_ = int(rank - 3), dn_ = int(rank - 2), dk_ = int(rank - 1);
     const Instr &mul = k.body.at(k.reduce_value);
-    FUSEJIT_INTERNAL_CHECK(mul.kind == InstrKind::Binary && mul.op == Op::Mul && k.reduce_op == Op::Sum &&
-                               k.reduce_scale == 1.0,
+    FUSEJIT_INTERNAL_CHECK(mul.kind == InstrKind::Binary && mul.op == Op::Mul &&
+                               k.reduce_op == Op::Sum && k.reduce_scale == 1.0,
                            "gemm: ", k.name, " does not sum a product");
     a_side_ = subtree(k, mul.args[0]);
     b_side_ = subtree(k, mul.args[1]);
@@ -92,9 +92,15 @@ class GemmLowering {
  private:
   llvm::Value *i64(int64_t v) { return b_.getInt64(uint64_t(v)); }
   llvm::Value *add(llvm::Value *x, llvm::Value *y) { return b_.CreateAdd(x, y, "", true, true); }
-  llvm::Value *mul(llvm::Value *x, int64_t y) { return y == 1 ? x : b_.CreateMul(x, i64(y), "", true, true); }
-  llvm::Value *min(llvm::Value *x, llvm::Value *y) { return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, x, y); }
-  llvm::Value *elem(llvm::Value *base, llvm::Value *at) { return b_.CreateInBoundsGEP(t_, base, at); }
+  llvm::Value *mul(llvm::Value *x, int64_t y) {
+    return y == 1 ? x : b_.CreateMul(x, i64(y), "", true, true);
+  }
+  llvm::Value *min(llvm::Value *x, llvm::Value *y) {
+    return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, x, y);
+  }
+  llvm::Value *elem(llvm::Value *base, llvm::Value *at) {
+    return b_.CreateInBoundsGEP(t_, base, at);
+  }
   llvm::Align scalar_align() const { return llvm::Align(uint64_t(g_.element_bytes)); }
   llvm::Align vector_align() const { return llvm::Align(uint64_t(g_.element_bytes * g_.lanes)); }
   int vectors() const { return g_.nr / g_.lanes; }
@@ -106,11 +112,12 @@ class GemmLowering {
       const Instr &in = k_.body[i];
       if (in.kind != InstrKind::Load || in.outer) continue;
       const AccessLayer &l = in.access.layers[0];
-      FUSEJIT_INTERNAL_CHECK(!a_side_[i] || l.shape[dn_] == 1 || l.strides[dn_] == 0, "gemm: ", k_.name,
-                             " %", i, ": an A-side load moves with n");
-      FUSEJIT_INTERNAL_CHECK(!b_side_[i] || l.shape[dm_] == 1 || l.strides[dm_] == 0, "gemm: ", k_.name,
-                             " %", i, ": a B-side load moves with m");
-      FUSEJIT_INTERNAL_CHECK(a_side_[i] || b_side_[i], "gemm: ", k_.name, " %", i, " feeds neither operand");
+      FUSEJIT_INTERNAL_CHECK(!a_side_[i] || l.shape[dn_] == 1 || l.strides[dn_] == 0,
+                             "gemm: ", k_.name, " %", i, ": an A-side load moves with n");
+      FUSEJIT_INTERNAL_CHECK(!b_side_[i] || l.shape[dm_] == 1 || l.strides[dm_] == 0,
+                             "gemm: ", k_.name, " %", i, ": a B-side load moves with m");
+      FUSEJIT_INTERNAL_CHECK(a_side_[i] || b_side_[i], "gemm: ", k_.name, " %", i,
+                             " feeds neither operand");
     }
   }
 
@@ -124,7 +131,8 @@ class GemmLowering {
     begin_ = body.begin;
     end_ = body.end;
     b_.SetInsertPoint(&fn_->getEntryBlock());
-    for (int i = 0; i < g_.mr * vectors(); ++i) acc_.push_back(b_.CreateAlloca(vt_, nullptr, "acc"));
+    for (int i = 0; i < g_.mr * vectors(); ++i)
+      acc_.push_back(b_.CreateAlloca(vt_, nullptr, "acc"));
     return fn_;
   }
 
@@ -133,14 +141,15 @@ class GemmLowering {
   llvm::Value *allocate(int64_t elements) {
     int64_t bytes = (elements * g_.element_bytes + 63) / 64 * 64;
     llvm::FunctionCallee f = module_.getOrInsertFunction(
-        "aligned_alloc", llvm::FunctionType::get(b_.getPtrTy(), {b_.getInt64Ty(), b_.getInt64Ty()}, false));
+        "aligned_alloc",
+        llvm::FunctionType::get(b_.getPtrTy(), {b_.getInt64Ty(), b_.getInt64Ty()}, false));
     llvm::CallInst *p = b_.CreateCall(f, {i64(64), i64(std::max<int64_t>(bytes, 64))});
     p->addRetAttr(llvm::Attribute::NoAlias);
     return p;
   }
   void release(llvm::Value *p) {
-    llvm::FunctionCallee f =
-        module_.getOrInsertFunction("free", llvm::FunctionType::get(b_.getVoidTy(), {b_.getPtrTy()}, false));
+    llvm::FunctionCallee f = module_.getOrInsertFunction(
+        "free", llvm::FunctionType::get(b_.getVoidTy(), {b_.getPtrTy()}, false));
     b_.CreateCall(f, {p});
   }
 
@@ -155,10 +164,14 @@ class GemmLowering {
     llvm::Value *lo = b_.CreateSub(u, base), *hi = b_.CreateSub(run_end, base);
     set_batch(bl);
     llvm::Value *r0 = i64(0), *r1 = i64(g_.m), *c0 = i64(0), *c1 = i64(g_.n);
-    if (g_.split_columns) c0 = mul(lo, g_.nr), c1 = min(mul(hi, g_.nr), c1);
-    else r0 = mul(lo, g_.mr), r1 = min(mul(hi, g_.mr), r1);
-    if (g_.packed) packed_rectangle(r0, r1, c0, c1);
-    else direct_rectangle(r0, r1, c0, c1);
+    if (g_.split_columns)
+      c0 = mul(lo, g_.nr), c1 = min(mul(hi, g_.nr), c1);
+    else
+      r0 = mul(lo, g_.mr), r1 = min(mul(hi, g_.mr), r1);
+    if (g_.packed)
+      packed_rectangle(r0, r1, c0, c1);
+    else
+      direct_rectangle(r0, r1, c0, c1);
     units.close(run_end);
     if (g_.packed) release(a_pack_), release(b_pack_);
   }
@@ -239,7 +252,8 @@ class GemmLowering {
     CountedLoop ir(b_, i64(0), mc, "pack_a");
     llvm::Value *panel = elem(a_pack_, b_.CreateMul(ir.index(), kc, "", true, true));
     std::vector<llvm::Value *> rows;
-    for (int i = 0; i < g_.mr; ++i) rows.push_back(min(add(add(ic, ir.index()), i64(i)), i64(g_.m - 1)));
+    for (int i = 0; i < g_.mr; ++i)
+      rows.push_back(min(add(add(ic, ir.index()), i64(i)), i64(g_.m - 1)));
     CountedLoop p(b_, i64(0), kc, "pack_a.k");
     for (int i = 0; i < g_.mr; ++i) {
       llvm::Value *v = a_value(rows[i], add(pc, p.index()));
@@ -258,8 +272,10 @@ class GemmLowering {
     branch(full, [&](bool edge) {
       CountedLoop p(b_, i64(0), kc, edge ? "pack_b.edge" : "pack_b.k");
       for (int v = 0; v < vectors(); ++v) {
-        llvm::Value *x = b_vector(add(pc, p.index()), add(n0, i64(v * g_.lanes)), edge ? i64(g_.n) : nullptr);
-        b_.CreateAlignedStore(x, elem(panel, add(mul(p.index(), g_.nr), i64(v * g_.lanes))), vector_align());
+        llvm::Value *x =
+            b_vector(add(pc, p.index()), add(n0, i64(v * g_.lanes)), edge ? i64(g_.n) : nullptr);
+        b_.CreateAlignedStore(x, elem(panel, add(mul(p.index(), g_.nr), i64(v * g_.lanes))),
+                              vector_align());
       }
       p.close(add(p.index(), i64(1)));
     });
@@ -270,7 +286,8 @@ class GemmLowering {
   template <typename F>
   void branch(llvm::Value *full, F &&emit) {
     llvm::LLVMContext &ctx = module_.getContext();
-    auto *yes = llvm::BasicBlock::Create(ctx, "full", fn_), *no = llvm::BasicBlock::Create(ctx, "edge", fn_);
+    auto *yes = llvm::BasicBlock::Create(ctx, "full", fn_),
+         *no = llvm::BasicBlock::Create(ctx, "edge", fn_);
     auto *join = llvm::BasicBlock::Create(ctx, "join", fn_);
     b_.CreateCondBr(full, yes, no);
     b_.SetInsertPoint(yes);
@@ -283,11 +300,14 @@ class GemmLowering {
   }
 
   void tile(const Tile &t) {
-    llvm::Value *full = b_.CreateAnd(b_.CreateICmpEQ(t.rows, i64(g_.mr)), b_.CreateICmpEQ(t.cols, i64(g_.nr)));
+    llvm::Value *full =
+        b_.CreateAnd(b_.CreateICmpEQ(t.rows, i64(g_.mr)), b_.CreateICmpEQ(t.cols, i64(g_.nr)));
     llvm::Value *zero = llvm::ConstantFP::get(vt_, 0.0);
     for (llvm::AllocaInst *a : acc_) b_.CreateStore(zero, a);
-    if (g_.packed) packed_micro_kernel(t);
-    else branch(full, [&](bool edge) { direct_micro_kernel(t, edge); });
+    if (g_.packed)
+      packed_micro_kernel(t);
+    else
+      branch(full, [&](bool edge) { direct_micro_kernel(t, edge); });
     if (g_.k_blocks() > 1) {
       branch(t.first, [&](bool later) {
         if (later) branch(full, [&](bool edge) { add_partial_sums(t, edge); });
@@ -314,10 +334,11 @@ class GemmLowering {
     CountedLoop p(b_, i64(0), t.kc, "micro");
     std::vector<llvm::Value *> bv;
     for (int j = 0; j < vectors(); ++j)
-      bv.push_back(b_.CreateAlignedLoad(vt_, elem(t.b_panel, add(mul(p.index(), g_.nr), i64(j * g_.lanes))),
-                                        vector_align()));
+      bv.push_back(b_.CreateAlignedLoad(
+          vt_, elem(t.b_panel, add(mul(p.index(), g_.nr), i64(j * g_.lanes))), vector_align()));
     for (int i = 0; i < g_.mr; ++i) {
-      llvm::Value *a = b_.CreateAlignedLoad(t_, elem(t.a_panel, add(mul(p.index(), g_.mr), i64(i))), scalar_align());
+      llvm::Value *a = b_.CreateAlignedLoad(t_, elem(t.a_panel, add(mul(p.index(), g_.mr), i64(i))),
+                                            scalar_align());
       llvm::Value *splat = b_.CreateVectorSplat(g_.lanes, a);
       for (int j = 0; j < vectors(); ++j) multiply_add(i, j, splat, bv[j]);
     }
@@ -347,8 +368,11 @@ class GemmLowering {
   }
   llvm::Value *lane_mask(const Tile &t, int i, int j) {
     std::vector<llvm::Constant *> lanes;
-    for (int l = 0; l < g_.lanes; ++l) lanes.push_back(b_.getInt64(uint64_t(j * g_.lanes + l)));  // NOLINT(bugprone-misplaced-widening-cast): lanes <= 64
-    llvm::Value *in_cols = b_.CreateICmpSLT(llvm::ConstantVector::get(lanes), b_.CreateVectorSplat(g_.lanes, t.cols));
+    for (int l = 0; l < g_.lanes; ++l)
+      lanes.push_back(b_.getInt64(
+          uint64_t(j * g_.lanes + l)));  // NOLINT(bugprone-misplaced-widening-cast): lanes <= 64
+    llvm::Value *in_cols =
+        b_.CreateICmpSLT(llvm::ConstantVector::get(lanes), b_.CreateVectorSplat(g_.lanes, t.cols));
     llvm::Value *in_rows = b_.CreateVectorSplat(g_.lanes, b_.CreateICmpSLT(i64(i), t.rows));
     return b_.CreateAnd(in_cols, in_rows);
   }
@@ -364,7 +388,8 @@ class GemmLowering {
         llvm::Value *p = elem(output(0), out_position(t, m, j));
         llvm::Value *v = nullptr;
         if (edge)
-          v = b_.CreateMaskedLoad(vt_, p, scalar_align(), lane_mask(t, i, j), llvm::ConstantFP::get(vt_, 0.0));
+          v = b_.CreateMaskedLoad(vt_, p, scalar_align(), lane_mask(t, i, j),
+                                  llvm::ConstantFP::get(vt_, 0.0));
         else
           v = b_.CreateAlignedLoad(vt_, p, scalar_align());
         llvm::AllocaInst *acc = acc_[i * vectors() + j];
@@ -399,8 +424,10 @@ class GemmLowering {
 
   void store(llvm::Value *v, llvm::Value *p, llvm::Value *mask) {
     llvm::Align align(v->getType()->getScalarSizeInBits() / 8);
-    if (mask) b_.CreateMaskedStore(v, p, align, mask);
-    else b_.CreateAlignedStore(v, p, align);
+    if (mask)
+      b_.CreateMaskedStore(v, p, align, mask);
+    else
+      b_.CreateAlignedStore(v, p, align);
   }
 
   const Kernel &k_;

@@ -50,8 +50,12 @@ class KernelLowering {
     b_.setFastMathFlags(fast_math_flags(numerics));
     llvm::Function *body = define_body();
     switch (k_.kind) {
-      case KernelKind::Elementwise: lower_elementwise(); break;
-      case KernelKind::Reduce: lower_reduction(); break;
+      case KernelKind::Elementwise:
+        lower_elementwise();
+        break;
+      case KernelKind::Reduce:
+        lower_reduction();
+        break;
       case KernelKind::Matmul:
         throw InternalError("lower: matmul kernel " + k_.name + " belongs to lower_gemm");
     }
@@ -82,8 +86,10 @@ class KernelLowering {
     for (size_t d = 0; d < std::min(count, k_.num_output_dims()); ++d) {
       llvm::Value *lo = b_.getInt64(0), *hi = b_.getInt64(uint64_t(k_.domain[d]));
       if (d == 0) {
-        lo = scale_ == 1 ? begin_ : b_.CreateMul(begin_, b_.getInt64(uint64_t(scale_)), "lo", true, true);
-        hi = scale_ == 1 ? end_ : b_.CreateMul(end_, b_.getInt64(uint64_t(scale_)), "hi", true, true);
+        lo = scale_ == 1 ? begin_
+                         : b_.CreateMul(begin_, b_.getInt64(uint64_t(scale_)), "lo", true, true);
+        hi = scale_ == 1 ? end_
+                         : b_.CreateMul(end_, b_.getInt64(uint64_t(scale_)), "hi", true, true);
       }
       loops.emplace_back(b_, lo, hi, "o" + std::to_string(d));
       index_[d] = loops.back().index();
@@ -117,7 +123,8 @@ class KernelLowering {
     for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) {
       std::vector<int64_t> steps{1};
       if (k_.reduce_op == Op::Sum)
-        while ((k_.domain[d] + steps.back() - 1) / steps.back() > kSumBlock) steps.push_back(steps.back() * kSumBlock);
+        while ((k_.domain[d] + steps.back() - 1) / steps.back() > kSumBlock)
+          steps.push_back(steps.back() * kSumBlock);
       for (auto s = steps.rbegin(); s != steps.rend(); ++s) levels.push_back({d, *s});
     }
     return levels;
@@ -127,7 +134,9 @@ class KernelLowering {
   // starts at 0 and is added into its parent's when the level's loop ends
   // (see the floating-point policy in ir/README.md); max shares one.
   size_t accumulator_of(size_t level) const { return k_.reduce_op == Op::Sum ? level : 0; }
-  size_t num_accumulators(size_t levels) const { return k_.reduce_op == Op::Sum ? std::max<size_t>(levels, 1) : 1; }
+  size_t num_accumulators(size_t levels) const {
+    return k_.reduce_op == Op::Sum ? std::max<size_t>(levels, 1) : 1;
+  }
 
   // What a reduction nest does with its accumulators, by accumulator number.
   struct Accumulators {
@@ -150,8 +159,8 @@ class KernelLowering {
   }
 
   // Level `l` over [lo, hi) of its dim, and the levels inside it.
-  void emit_level(const std::vector<ReduceLevel> &levels, size_t l, llvm::Value *lo, llvm::Value *hi,
-                  const Accumulators &acc) {
+  void emit_level(const std::vector<ReduceLevel> &levels, size_t l, llvm::Value *lo,
+                  llvm::Value *hi, const Accumulators &acc) {
     const ReduceLevel &level = levels[l];
     size_t mine = accumulator_of(l);
     bool own = l == 0 || mine != accumulator_of(l - 1);
@@ -159,10 +168,12 @@ class KernelLowering {
     std::string name = "r" + std::to_string(level.dim - k_.num_output_dims());
     if (level.step > 1) {
       llvm::Value *step = b_.getInt64(uint64_t(level.step));
-      llvm::Value *blocks = b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(hi, lo), b_.getInt64(uint64_t(level.step - 1))),
-                                          step, name + ".blocks");
+      llvm::Value *blocks =
+          b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(hi, lo), b_.getInt64(uint64_t(level.step - 1))),
+                        step, name + ".blocks");
       CountedLoop loop(b_, b_.getInt64(0), blocks, name + ".block" + std::to_string(l));
-      llvm::Value *start = b_.CreateAdd(lo, b_.CreateMul(loop.index(), step), name + ".start", true, true);
+      llvm::Value *start =
+          b_.CreateAdd(lo, b_.CreateMul(loop.index(), step), name + ".start", true, true);
       llvm::Value *next = b_.CreateAdd(start, step, "", true, true);
       llvm::Value *end = b_.CreateSelect(b_.CreateICmpSLT(next, hi), next, hi, name + ".end");
       emit_level(levels, l + 1, start, end, acc);
@@ -171,7 +182,8 @@ class KernelLowering {
       CountedLoop loop(b_, lo, hi, name);
       index_[level.dim] = loop.index();
       if (l + 1 < levels.size())
-        emit_level(levels, l + 1, b_.getInt64(0), b_.getInt64(uint64_t(k_.domain[levels[l + 1].dim])), acc);
+        emit_level(levels, l + 1, b_.getInt64(0),
+                   b_.getInt64(uint64_t(k_.domain[levels[l + 1].dim])), acc);
       else
         acc.accumulate(mine);
       loop.close();
@@ -180,10 +192,12 @@ class KernelLowering {
   }
 
   llvm::Value *identity(llvm::Type *type) const {
-    return k_.reduce_op == Op::Max ? llvm::ConstantFP::getInfinity(type, true) : llvm::ConstantFP::get(type, 0.0);
+    return k_.reduce_op == Op::Max ? llvm::ConstantFP::getInfinity(type, true)
+                                   : llvm::ConstantFP::get(type, 0.0);
   }
   llvm::Value *combine(llvm::Value *a, llvm::Value *v) {
-    return k_.reduce_op == Op::Max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v) : b_.CreateFAdd(a, v);
+    return k_.reduce_op == Op::Max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v)
+                                   : b_.CreateFAdd(a, v);
   }
 
   // Per output point: the accumulators (stack slots SROA promotes), the
@@ -201,7 +215,8 @@ class KernelLowering {
     Accumulators acc;
     acc.init = [&](size_t i) { b_.CreateStore(identity(type), slots[i]); };
     acc.fold = [&](size_t into, size_t from) {
-      b_.CreateStore(combine(b_.CreateLoad(type, slots[into]), b_.CreateLoad(type, slots[from])), slots[into]);
+      b_.CreateStore(combine(b_.CreateLoad(type, slots[into]), b_.CreateLoad(type, slots[from])),
+                     slots[into]);
     };
     acc.accumulate = [&](size_t i) {
       emit_instrs(false);
@@ -209,7 +224,8 @@ class KernelLowering {
     };
     emit_reduce_loops(acc);
     reduced_ = b_.CreateLoad(type, slots[0], "reduced");
-    if (k_.reduce_scale != 1.0) reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
+    if (k_.reduce_scale != 1.0)
+      reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
     emit_instrs(true);
     store_outputs();
     close(outer);
@@ -247,21 +263,24 @@ class KernelLowering {
     llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
     std::vector<llvm::AllocaInst *> rows;
     for (size_t i = 0; i < num_accumulators(reduce_levels().size()); ++i)
-      rows.push_back(
-          entry.CreateAlloca(llvm::ArrayType::get(type, uint64_t(tile)), nullptr, "acc" + std::to_string(i)));
+      rows.push_back(entry.CreateAlloca(llvm::ArrayType::get(type, uint64_t(tile)), nullptr,
+                                        "acc" + std::to_string(i)));
 
     // The output loops but the last; the last dim's range is tiled below.
     std::vector<CountedLoop> outer = open_output_loops(last);
     llvm::Value *lo = b_.getInt64(0), *hi = b_.getInt64(uint64_t(width));
     if (last == 0) {
-      lo = scale_ == 1 ? begin_ : b_.CreateMul(begin_, b_.getInt64(uint64_t(scale_)), "lo", true, true);
+      lo = scale_ == 1 ? begin_
+                       : b_.CreateMul(begin_, b_.getInt64(uint64_t(scale_)), "lo", true, true);
       hi = scale_ == 1 ? end_ : b_.CreateMul(end_, b_.getInt64(uint64_t(scale_)), "hi", true, true);
     }
     // Tiles start at lo, lo + tile, ...; the tile loop counts tiles.
-    llvm::Value *tiles = b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(hi, lo), b_.getInt64(uint64_t(tile - 1))),
-                                       b_.getInt64(uint64_t(tile)), "tiles");
+    llvm::Value *tiles =
+        b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(hi, lo), b_.getInt64(uint64_t(tile - 1))),
+                      b_.getInt64(uint64_t(tile)), "tiles");
     CountedLoop tile_loop(b_, b_.getInt64(0), tiles, "tile");
-    llvm::Value *start = b_.CreateAdd(lo, b_.CreateMul(tile_loop.index(), b_.getInt64(uint64_t(tile))), "start");
+    llvm::Value *start =
+        b_.CreateAdd(lo, b_.CreateMul(tile_loop.index(), b_.getInt64(uint64_t(tile))), "start");
     llvm::Value *count = b_.CreateSub(
         b_.CreateSelect(b_.CreateICmpSLT(b_.CreateAdd(start, b_.getInt64(uint64_t(tile))), hi),
                         b_.CreateAdd(start, b_.getInt64(uint64_t(tile))), hi),
@@ -275,10 +294,13 @@ class KernelLowering {
     };
 
     Accumulators acc;
-    acc.init = [&](size_t i) { for_row("init", [&](llvm::Value *j) { b_.CreateStore(identity(type), slot(i, j)); }); };
+    acc.init = [&](size_t i) {
+      for_row("init", [&](llvm::Value *j) { b_.CreateStore(identity(type), slot(i, j)); });
+    };
     acc.fold = [&](size_t into, size_t from) {
       for_row("fold", [&](llvm::Value *j) {
-        llvm::Value *sum = combine(b_.CreateLoad(type, slot(into, j)), b_.CreateLoad(type, slot(from, j)));
+        llvm::Value *sum =
+            combine(b_.CreateLoad(type, slot(into, j)), b_.CreateLoad(type, slot(from, j)));
         b_.CreateStore(sum, slot(into, j));
       });
     };
@@ -286,7 +308,8 @@ class KernelLowering {
       for_row("row", [&](llvm::Value *j) {
         index_[last] = b_.CreateAdd(start, j, "i", true, true);
         emit_instrs(false);
-        b_.CreateStore(combine(b_.CreateLoad(type, slot(i, j)), values_.at(k_.reduce_value)), slot(i, j));
+        b_.CreateStore(combine(b_.CreateLoad(type, slot(i, j)), values_.at(k_.reduce_value)),
+                       slot(i, j));
       });
     };
     emit_reduce_loops(acc);
@@ -294,7 +317,8 @@ class KernelLowering {
     CountedLoop epilogue(b_, b_.getInt64(0), count, "epilogue");
     index_[last] = b_.CreateAdd(start, epilogue.index(), "i", true, true);
     reduced_ = b_.CreateLoad(type, slot(0, epilogue.index()), "reduced");
-    if (k_.reduce_scale != 1.0) reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
+    if (k_.reduce_scale != 1.0)
+      reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
     emit_instrs(true);
     store_outputs();
     epilogue.close();
@@ -323,8 +347,10 @@ class KernelLowering {
         llvm::Value *p = emit_position(b_, in.access, index_);
         return b_.CreateLoad(type, b_.CreateInBoundsGEP(type, buffers_.at(in.input), p));
       }
-      case InstrKind::Reduced: return reduced_;
-      default: break;
+      case InstrKind::Reduced:
+        return reduced_;
+      default:
+        break;
     }
     std::vector<llvm::Value *> args;
     for (int a : in.args) {
@@ -371,8 +397,8 @@ void check_layers(const Kernel &k) {
       const AccessLayer &from = layers[l - 1];
       int64_t last = from.offset;
       for (size_t d = 0; d < from.shape.size(); ++d) last += (from.shape[d] - 1) * from.strides[d];
-      FUSEJIT_INTERNAL_CHECK(last < numel(layers[l].shape), k.name, " %", i, ": access layer ", l - 1,
-                             " reaches ", last, ", beyond ", shape_str(layers[l].shape));
+      FUSEJIT_INTERNAL_CHECK(last < numel(layers[l].shape), k.name, " %", i, ": access layer ",
+                             l - 1, " reaches ", last, ", beyond ", shape_str(layers[l].shape));
     }
   }
 }
@@ -426,8 +452,10 @@ KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_
     body.fn->addParamAttr(arg, llvm::Attribute::NoAlias);
     body.fn->addParamAttr(arg, llvm::Attribute::NoCapture);
     body.fn->addParamAttr(arg, llvm::Attribute::NoFree);
-    if (is_input) body.fn->addParamAttr(arg, llvm::Attribute::ReadOnly);
-    else if (!reads_outputs) body.fn->addParamAttr(arg, llvm::Attribute::WriteOnly);
+    if (is_input)
+      body.fn->addParamAttr(arg, llvm::Attribute::ReadOnly);
+    else if (!reads_outputs)
+      body.fn->addParamAttr(arg, llvm::Attribute::WriteOnly);
     if (bytes > 0) body.fn->addDereferenceableParamAttr(arg, static_cast<uint64_t>(bytes));
     body.buffers.push_back(body.fn->getArg(arg));
     body.buffers.back()->setName(is_input ? "in" + std::to_string(i) : "out" + std::to_string(j));

@@ -14,15 +14,20 @@ class LaneEmitter {
 
   llvm::Value *emit(const Instr &in, const std::vector<llvm::Value *> &values) {
     switch (in.kind) {
-      case InstrKind::Const: return llvm::ConstantFP::get(type_of(in.dtype), in.value);
-      case InstrKind::Reduced: return at_.reduced;
-      case InstrKind::Load: return load(in);
-      default: break;
+      case InstrKind::Const:
+        return llvm::ConstantFP::get(type_of(in.dtype), in.value);
+      case InstrKind::Reduced:
+        return at_.reduced;
+      case InstrKind::Load:
+        return load(in);
+      default:
+        break;
     }
     std::vector<llvm::Value *> args;
     for (int a : in.args) args.push_back(values.at(a));
     // tanh is a libm call with a scalar signature.
-    if (at_.lanes > 1 && in.kind == InstrKind::Unary && in.op == Op::Tanh) return per_lane(in, args);
+    if (at_.lanes > 1 && in.kind == InstrKind::Unary && in.op == Op::Tanh)
+      return per_lane(in, args);
     return emit_compute(b_, in, args);
   }
 
@@ -43,11 +48,13 @@ class LaneEmitter {
     if (at_.lanes == 1) return load_at(in, p);
     const AccessLayer &first = in.access.layers[0];
     int64_t stride = first.shape[at_.dim] == 1 ? 0 : first.strides[at_.dim];
-    if (stride == 0 && in.access.is_affine()) return b_.CreateVectorSplat(at_.lanes, load_at(in, p));
+    if (stride == 0 && in.access.is_affine())
+      return b_.CreateVectorSplat(at_.lanes, load_at(in, p));
     if (at_.limit || !in.access.is_affine()) return gather(in);
     if (stride == 1) {
       llvm::Type *t = scalar_type(in.dtype);
-      return b_.CreateAlignedLoad(type_of(in.dtype), b_.CreateInBoundsGEP(t, buffers_.at(in.input), p),
+      return b_.CreateAlignedLoad(type_of(in.dtype),
+                                  b_.CreateInBoundsGEP(t, buffers_.at(in.input), p),
                                   llvm::Align(t->getPrimitiveSizeInBits() / 8));
     }
     llvm::Value *v = llvm::PoisonValue::get(type_of(in.dtype));

@@ -10,8 +10,7 @@
 namespace fusejit {
 
 llvm::Type *llvm_type(llvm::LLVMContext &context, DType dtype) {
-  return dtype == DType::F32 ? llvm::Type::getFloatTy(context)
-                             : llvm::Type::getDoubleTy(context);
+  return dtype == DType::F32 ? llvm::Type::getFloatTy(context) : llvm::Type::getDoubleTy(context);
 }
 
 namespace {
@@ -87,13 +86,20 @@ llvm::Value *call_tanh(llvm::IRBuilder<> &b, llvm::Value *x) {
 llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x) {
   llvm::Type *type = x->getType();
   switch (op) {
-    case Op::Neg: return b.CreateFNeg(x);
-    case Op::Exp: return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
-    case Op::Log: return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, x);
-    case Op::Sqrt: return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
-    case Op::Abs: return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-    case Op::Tanh: return call_tanh(b, x);
-    case Op::Inv: return b.CreateFDiv(fp(type, 1.0), x);
+    case Op::Neg:
+      return b.CreateFNeg(x);
+    case Op::Exp:
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
+    case Op::Log:
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, x);
+    case Op::Sqrt:
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
+    case Op::Abs:
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+    case Op::Tanh:
+      return call_tanh(b, x);
+    case Op::Inv:
+      return b.CreateFDiv(fp(type, 1.0), x);
     case Op::Sigmoid: {
       llvm::Value *e = b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, b.CreateFNeg(x));
       return b.CreateFDiv(fp(type, 1.0), b.CreateFAdd(fp(type, 1.0), e));
@@ -101,12 +107,12 @@ llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x) {
     case Op::Relu:
       // `x > 0 or unordered`: NaN passes through, -0.0 and negatives give +0.0.
       return b.CreateSelect(b.CreateFCmpUGT(x, fp(type, 0.0)), x, fp(type, 0.0));
-    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   throw InternalError(std::string("lower: ") + op_name(op) + " is not a unary op");
@@ -120,23 +126,33 @@ llvm::Value *as_float(llvm::IRBuilder<> &b, llvm::Value *flag, llvm::Type *type)
 llvm::Value *emit_binary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Value *y) {
   llvm::Type *type = x->getType();
   switch (op) {
-    case Op::Add: return b.CreateFAdd(x, y);
-    case Op::Sub: return b.CreateFSub(x, y);
-    case Op::Mul: return b.CreateFMul(x, y);
-    case Op::Div: return b.CreateFDiv(x, y);
-    case Op::Lt: return as_float(b, b.CreateFCmpOLT(x, y), type);
-    case Op::Gt: return as_float(b, b.CreateFCmpOGT(x, y), type);
-    case Op::Eq: return as_float(b, b.CreateFCmpOEQ(x, y), type);
+    case Op::Add:
+      return b.CreateFAdd(x, y);
+    case Op::Sub:
+      return b.CreateFSub(x, y);
+    case Op::Mul:
+      return b.CreateFMul(x, y);
+    case Op::Div:
+      return b.CreateFDiv(x, y);
+    case Op::Lt:
+      return as_float(b, b.CreateFCmpOLT(x, y), type);
+    case Op::Gt:
+      return as_float(b, b.CreateFCmpOGT(x, y), type);
+    case Op::Eq:
+      return as_float(b, b.CreateFCmpOEQ(x, y), type);
     // llvm.maximum/minimum propagate NaN like the interpreter's nan_max.
-    case Op::Maximum: return b.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x, y);
-    case Op::Minimum: return b.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x, y);
-    case Op::Pow: return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
-    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+    case Op::Maximum:
+      return b.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x, y);
+    case Op::Minimum:
+      return b.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x, y);
+    case Op::Pow:
+      return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   throw InternalError(std::string("lower: ") + op_name(op) + " is not a binary op");
@@ -147,8 +163,10 @@ llvm::Value *emit_binary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Valu
 llvm::Value *emit_compute(llvm::IRBuilder<> &b, const Instr &in,
                           const std::vector<llvm::Value *> &args) {
   switch (in.kind) {
-    case InstrKind::Unary: return emit_unary(b, in.op, args[0]);
-    case InstrKind::Binary: return emit_binary(b, in.op, args[0], args[1]);
+    case InstrKind::Unary:
+      return emit_unary(b, in.op, args[0]);
+    case InstrKind::Binary:
+      return emit_binary(b, in.op, args[0], args[1]);
     case InstrKind::Where: {
       // Any nonzero condition, NaN included, selects x; c may be of another dtype.
       llvm::Value *c = args[0];

@@ -25,13 +25,11 @@ void report(Trouble kind, const std::string &message) {
   if (warned[size_t(kind)].exchange(true)) {
     logger().debug("{}", message);
   } else {
-    logger().warn("{} (further such problems are logged at FUSEJIT_LOG=debug)",
-                 message);
+    logger().warn("{} (further such problems are logged at FUSEJIT_LOG=debug)", message);
   }
 }
 
-std::unique_ptr<CacheDirectory> open_disk(std::optional<fs::path> dir,
-                                          uint64_t max_bytes) {
+std::unique_ptr<CacheDirectory> open_disk(std::optional<fs::path> dir, uint64_t max_bytes) {
   if (!dir) return nullptr;
   if (max_bytes == 0) {
     logger().debug("jit: disk cache off: its size bound is 0");
@@ -46,8 +44,7 @@ std::unique_ptr<CacheDirectory> open_disk(std::optional<fs::path> dir,
 
 }  // namespace
 
-KernelObjectCache::KernelObjectCache(std::optional<fs::path> dir,
-                                     uint64_t max_bytes)
+KernelObjectCache::KernelObjectCache(std::optional<fs::path> dir, uint64_t max_bytes)
     : disk_(open_disk(std::move(dir), max_bytes)), max_bytes_(max_bytes) {
   if (disk_) dir_ = disk_->path();
 }
@@ -97,19 +94,20 @@ std::optional<std::string> KernelObjectCache::read_disk(const std::string &key) 
   if (read.outcome == CacheEntryRead::Outcome::Absent) return std::nullopt;
   if (read.outcome == CacheEntryRead::Outcome::Refused) {
     ++disk_rejects_;
-    report(Trouble::Entry, "jit: refusing cache file " +
-                               file_for(key).string() + ": " + read.why);
+    report(Trouble::Entry, "jit: refusing cache file " + file_for(key).string() + ": " + read.why);
     disk_->remove(name);  // never followed: a link goes, not its target
     return std::nullopt;
   }
   DecodedCacheEntry entry = decode_cache_entry(read.bytes, identity(key));
   if (!entry.ok()) {
     ++disk_rejects_;
-    std::string message = "jit: ignoring corrupt cache file " +
-                          file_for(key).string() + ": " + entry.error;
+    std::string message =
+        "jit: ignoring corrupt cache file " + file_for(key).string() + ": " + entry.error;
     // Entries of another LLVM or CPU are expected after an upgrade.
-    if (entry.foreign) logger().debug("{}", message);
-    else report(Trouble::Entry, message);
+    if (entry.foreign)
+      logger().debug("{}", message);
+    else
+      report(Trouble::Entry, message);
     disk_->remove(name);  // the recompiled object replaces it
     return std::nullopt;
   }
@@ -118,19 +116,17 @@ std::optional<std::string> KernelObjectCache::read_disk(const std::string &key) 
   return std::move(entry.payload);
 }
 
-void KernelObjectCache::write_disk(const std::string &key,
-                                   std::string_view object) {
+void KernelObjectCache::write_disk(const std::string &key, std::string_view object) {
   if (!disk_) return;
   std::string bytes = encode_cache_entry(identity(key), object);
   std::string why = disk_->write(cache_file_name(key), bytes);
   if (!why.empty()) {
-    report(Trouble::Write, "jit: could not write cache file " +
-                               file_for(key).string() + ": " + why);
+    report(Trouble::Write,
+           "jit: could not write cache file " + file_for(key).string() + ": " + why);
     return;
   }
   ++disk_writes_;
-  logger().debug("jit: wrote cache file {} ({} bytes)", file_for(key).string(),
-                bytes.size());
+  logger().debug("jit: wrote cache file {} ({} bytes)", file_for(key).string(), bytes.size());
   bound_disk(bytes.size());
 }
 
@@ -144,9 +140,10 @@ void KernelObjectCache::bound_disk(uint64_t written) {
   if (*disk_bytes_ <= max_bytes_) return;
   uint64_t before = *disk_bytes_;
   disk_bytes_ = disk_->evict_to(max_bytes_ / 4 * 3);
-  logger().debug("jit: disk cache held {} bytes, more than its bound of {}: "
-                "evicted the least recently used down to {}",
-                before, max_bytes_, *disk_bytes_);
+  logger().debug(
+      "jit: disk cache held {} bytes, more than its bound of {}: "
+      "evicted the least recently used down to {}",
+      before, max_bytes_, *disk_bytes_);
 }
 
 }  // namespace fusejit

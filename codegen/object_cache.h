@@ -1,8 +1,7 @@
 // Compiled kernel objects on disk, by module identifier (which the JIT
-// sets to the cache key), so that later processes skip LLVM entirely. Disk entries are loaded only if trusted
-// (cache_dir.h) and valid (cache_file.h); any other is deleted and the
-// kernel compiled afresh. The disk holds at most `max_bytes` of entries,
-// the least recently used evicted first.
+// sets to the cache key), so that later processes skip LLVM entirely. Disk entries are loaded only
+// if trusted (cache_dir.h) and valid (cache_file.h); any other is deleted and the kernel compiled
+// afresh. The disk holds at most `max_bytes` of entries, the least recently used evicted first.
 #pragma once
 
 #include <atomic>
@@ -24,17 +23,14 @@ class KernelObjectCache final : public llvm::ObjectCache {
  public:
   // Memory only if `dir` is nullopt, cannot be created or is not trusted
   // (which is logged), or if `max_bytes` is 0.
-  KernelObjectCache(std::optional<std::filesystem::path> dir,
-                    uint64_t max_bytes);
+  KernelObjectCache(std::optional<std::filesystem::path> dir, uint64_t max_bytes);
 
   // Called by LLVM after codegen: writes the object to disk.
-  void notifyObjectCompiled(const llvm::Module *module,
-                            llvm::MemoryBufferRef object) override;
+  void notifyObjectCompiled(const llvm::Module *module, llvm::MemoryBufferRef object) override;
 
   // Called by LLVM before codegen: always null. The JIT links cached
   // objects itself (load) and only compiles modules no cache holds.
-  std::unique_ptr<llvm::MemoryBuffer> getObject(
-      const llvm::Module *module) override;
+  std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module *module) override;
 
   // The object of `key` from a valid disk entry, or null. Kept nowhere
   // else: once linked, the JIT's copy is the only one in memory.
@@ -66,8 +62,7 @@ class KernelObjectCache final : public llvm::ObjectCache {
   // Bytes of entries on disk as last counted plus what this process wrote
   // since; unknown until this process first writes, which sweeps first.
   std::optional<uint64_t> disk_bytes_;
-  std::atomic<uint64_t> compiles_{0}, disk_hits_{0}, disk_rejects_{0},
-      disk_writes_{0};
+  std::atomic<uint64_t> compiles_{0}, disk_hits_{0}, disk_rejects_{0}, disk_writes_{0};
 };
 
 }  // namespace fusejit

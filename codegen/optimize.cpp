@@ -24,8 +24,7 @@ llvm::Error verify_llvm_module(const llvm::Module &module) {
   std::string problems;
   llvm::raw_string_ostream os(problems);
   if (llvm::verifyModule(module, &os))
-    return llvm_error("module " + module.getModuleIdentifier() +
-                      " is invalid: " + os.str());
+    return llvm_error("module " + module.getModuleIdentifier() + " is invalid: " + os.str());
   return llvm::Error::success();
 }
 
@@ -44,8 +43,7 @@ bool load_vector_math_library() {
   static std::once_flag once;
   std::call_once(once, [] {
     std::string error;
-    loaded = !llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1",
-                                                               &error);
+    loaded = !llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1", &error);
   });
   return loaded;
 }
@@ -99,8 +97,7 @@ std::string emit_assembly(llvm::Module &module, llvm::TargetMachine &tm) {
   llvm::SmallString<0> text;
   llvm::raw_svector_ostream os(text);
   llvm::legacy::PassManager passes;
-  if (tm.addPassesToEmitFile(passes, os, nullptr,
-                             llvm::CodeGenFileType::AssemblyFile))
+  if (tm.addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
     throw CompileError("jit: the host target cannot emit assembly");
   passes.run(module);
   return std::string(text.str());

@@ -27,10 +27,8 @@ void build_saxpy(llvm::Module &module, Numerics numerics) {
   llvm::Type *f32 = llvm::Type::getFloatTy(ctx);
   llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
   llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                       {ptr, ptr, f32, i64}, false);
-  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
-                                    kSaxpySymbol, module);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, f32, i64}, false);
+  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, kSaxpySymbol, module);
   llvm::Value *x = fn->getArg(0), *y = fn->getArg(1);
   llvm::Value *a = fn->getArg(2), *n = fn->getArg(3);
   // Distinct buffers, as plan_memory guarantees for kernels: lets the
@@ -69,10 +67,8 @@ LoweredModule saxpy_module(Numerics numerics, const std::string &name) {
 }  // namespace
 
 CompiledFunction compile_sample_saxpy(JitEngine &engine, Numerics numerics,
-                                      const std::string &cache_key,
-                                      const std::string &symbol) {
-  return engine.compile(cache_key, symbol,
-                        [&] { return saxpy_module(numerics, cache_key); });
+                                      const std::string &cache_key, const std::string &symbol) {
+  return engine.compile(cache_key, symbol, [&] { return saxpy_module(numerics, cache_key); });
 }
 
 void *compile_sample_saxpy(Numerics numerics, const std::string &cache_key) {
@@ -86,16 +82,15 @@ std::string dump_sample_saxpy(Numerics numerics, DumpStage stage) {
   return text;
 }
 
-CompiledFunction compile_sample_exp(JitEngine &engine,
-                                    const std::string &cache_key) {
+CompiledFunction compile_sample_exp(JitEngine &engine, const std::string &cache_key) {
   return engine.compile(cache_key, "sample_exp", [&] {
     LoweredModule m = new_module(cache_key);
     llvm::LLVMContext &ctx = *m.context;
     llvm::Type *f64 = llvm::Type::getDoubleTy(ctx);
     auto *type = llvm::FunctionType::get(f64, {f64}, false);
     llvm::FunctionCallee exp = m.module->getOrInsertFunction("exp", type);
-    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
-                                      "sample_exp", *m.module);
+    auto *fn =
+        llvm::Function::Create(type, llvm::Function::ExternalLinkage, "sample_exp", *m.module);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
     b.CreateRet(b.CreateCall(exp, {fn->getArg(0)}));
     return m;

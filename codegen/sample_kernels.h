@@ -28,7 +28,6 @@ std::string dump_sample_saxpy(Numerics numerics, DumpStage stage);
 // f(x) = exp(x) by a call into libm: proves JIT'd code links against the
 // process.
 using ExpFn = double(double);
-CompiledFunction compile_sample_exp(JitEngine &engine,
-                                    const std::string &cache_key);
+CompiledFunction compile_sample_exp(JitEngine &engine, const std::string &cache_key);
 
 }  // namespace fusejit

@@ -76,7 +76,8 @@ class VectorMathBinder {
   // vectorizer would pick, and the only one any width is allowed to use.
   Binding find(const llvm::CallInst &call) {
     Binding found{scalar_name(call), nullptr};
-    if (found.scalar_name.empty() || !library_.isFunctionVectorizable(found.scalar_name)) return found;
+    if (found.scalar_name.empty() || !library_.isFunctionVectorizable(found.scalar_name))
+      return found;
     const llvm::TargetTransformInfo tti = tm_.getTargetTransformInfo(*call.getFunction());
     uint64_t register_bits =
         tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue();
@@ -113,7 +114,8 @@ class VectorMathBinder {
     fn->addFnAttr(llvm::Attribute::NoInline);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(module_.getContext(), "entry", fn));
     std::vector<llvm::Value *> splats;
-    for (llvm::Argument &arg : fn->args()) splats.push_back(b.CreateVectorSplat(lanes_of(*binding.routine), &arg));
+    for (llvm::Argument &arg : fn->args())
+      splats.push_back(b.CreateVectorSplat(lanes_of(*binding.routine), &arg));
     llvm::Value *lanes = b.CreateCall(declare_routine(*binding.routine, scalar, arity), splats);
     b.CreateRet(b.CreateExtractElement(lanes, uint64_t(0)));
     return fn;
@@ -121,8 +123,8 @@ class VectorMathBinder {
 
   // A call of the wrapper that tells the vectorizer its `lanes`-wide form
   // is the routine: _ZGV_LLVM_N8v_fusejit.one.llvm.exp.f32(_ZGVdN8v_expf).
-  llvm::Value *call_wrapper(llvm::IRBuilder<> &b, const Binding &binding, const llvm::CallInst &like,
-                            const std::vector<llvm::Value *> &args) {
+  llvm::Value *call_wrapper(llvm::IRBuilder<> &b, const Binding &binding,
+                            const llvm::CallInst &like, const std::vector<llvm::Value *> &args) {
     llvm::Function *fn = wrapper(binding, args[0]->getType(), args.size());
     llvm::CallInst *call = b.CreateCall(fn, args);
     call->copyFastMathFlags(&like);
@@ -142,8 +144,10 @@ class VectorMathBinder {
     llvm::Value *result = nullptr;
     if (!type->isVectorTy()) {
       result = call_wrapper(b, binding, call, args);
-    } else if (llvm::cast<llvm::FixedVectorType>(type)->getNumElements() == lanes_of(*binding.routine)) {
-      result = b.CreateCall(declare_routine(*binding.routine, type->getScalarType(), args.size()), args);
+    } else if (llvm::cast<llvm::FixedVectorType>(type)->getNumElements() ==
+               lanes_of(*binding.routine)) {
+      result =
+          b.CreateCall(declare_routine(*binding.routine, type->getScalarType(), args.size()), args);
     } else {
       // Another width (a GEMM epilogue's row of lanes): lane by lane.
       unsigned n = llvm::cast<llvm::FixedVectorType>(type)->getNumElements();

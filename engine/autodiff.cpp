@@ -103,8 +103,8 @@ Contributions max_rule(const Step &s) {
   const NodeRef &x = s.arg(0);
   Shape keep = keepdim_shape(x->shape, s.out->dims);
   NodeRef mask = cmp(Op::Eq, x, reshape_to(s.out, keep));
-  NodeRef count = ir::binary(Op::Maximum, ir::reduce(Op::Sum, mask, s.out->dims, /*keepdim=*/true),
-                             num(1, x));
+  NodeRef count =
+      ir::binary(Op::Maximum, ir::reduce(Op::Sum, mask, s.out->dims, /*keepdim=*/true), num(1, x));
   return {mul(mask, div(keepdim_grad(s), count))};
 }
 

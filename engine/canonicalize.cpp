@@ -63,12 +63,12 @@ bool keeps_shape_is_identity(Op view) {
       return true;
     case Op::Permute:
       return false;
-    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   return false;
@@ -99,7 +99,8 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args, Numerics numerics) {
     case OpKind::View: {
       const NodeRef &x = args[0];
       if (x->shape == n.shape && keeps_shape_is_identity(n.op)) return x;
-      if (n.is(Op::Reshape) && x->is(Op::Reshape) && x->args[0]->shape == n.shape) return x->args[0];
+      if (n.is(Op::Reshape) && x->is(Op::Reshape) && x->args[0]->shape == n.shape)
+        return x->args[0];
       if (n.is(Op::Permute) && is_identity_perm(n.dims)) return x;
       if (n.is(Op::Permute) && moves_only_unit_dims(n))
         return x->is(Op::Reshape) ? ir::reshape(x->args[0], n.shape) : ir::reshape(x, n.shape);

@@ -50,7 +50,8 @@ NamedRun run_named(const Program &p, const Options &options, bool plan) {
 // optimized outputs still reach it.
 Program bind_graph_names(const Program &p, const NamedRun &run) {
   const PipelineArtifacts &a = run.artifacts;
-  std::vector<NodeRef> roots(a.optimized.begin(), a.optimized.begin() + static_cast<std::ptrdiff_t>(a.num_roots));
+  std::vector<NodeRef> roots(a.optimized.begin(),
+                             a.optimized.begin() + static_cast<std::ptrdiff_t>(a.num_roots));
   Program out;
   out.inputs = p.inputs;
   for (const NodeRef &in : p.inputs) out.bindings.push_back({in->name, in});
@@ -87,7 +88,8 @@ const char *stage_name(Stage s) { return kStageNames[static_cast<int>(s)]; }
 Stage parse_stage(const std::string &name) {
   for (int i = 0; i < 5; ++i)
     if (name == kStageNames[i]) return static_cast<Stage>(i);
-  throw ValueError("unknown stage '" + name + "' (expected graph, optimized, kernels, llvm or asm)");
+  throw ValueError("unknown stage '" + name +
+                   "' (expected graph, optimized, kernels, llvm or asm)");
 }
 
 std::vector<std::pair<NodeRef, std::string>> named_values(const Program &p) {
@@ -116,7 +118,8 @@ KernelsView kernels_view(const Program &p, const Options &options) {
   view.matmuls = std::move(a.matmuls);
   for (size_t i = 0; i < run.names.size(); ++i)
     view.canonical_names.emplace_back(a.canonical[a.num_roots + i], run.names[i].second);
-  view.canonical_outputs.assign(a.canonical.begin(), a.canonical.begin() + static_cast<std::ptrdiff_t>(a.num_roots));
+  view.canonical_outputs.assign(a.canonical.begin(),
+                                a.canonical.begin() + static_cast<std::ptrdiff_t>(a.num_roots));
   const Plan &plan = view.plan;
   view.buffer_names.assign(plan.buffers.size(), "");
   int unnamed = 0, temps = 0;
@@ -141,8 +144,8 @@ std::string kernels_text(const KernelsView &view) {
      << plan.unfused_intermediate_bytes << ")\n";
   for (size_t b = 0; b < plan.buffers.size(); ++b) {
     const PlanBuffer &pb = plan.buffers[b];
-    os << "buf" << b << " = " << PlanBuffer::role_name(pb.role) << " " << view.buffer_names[b] << " "
-       << type_str(pb.dtype, pb.shape);
+    os << "buf" << b << " = " << PlanBuffer::role_name(pb.role) << " " << view.buffer_names[b]
+       << " " << type_str(pb.dtype, pb.shape);
     if (pb.slot >= 0) os << " slot " << pb.slot;
     os << "\n";
   }
@@ -164,13 +167,17 @@ std::string kernels_code_text(const KernelsView &view, DumpStage what) {
 
 std::string dump(const Program &p, Stage stage, bool llvm_before_opt, const Options &options) {
   switch (stage) {
-    case Stage::Graph: return print_program(p);
-    case Stage::Optimized: return print_program(optimized_program(p, options));
-    case Stage::Kernels: return kernels_text(kernels_view(p, options));
+    case Stage::Graph:
+      return print_program(p);
+    case Stage::Optimized:
+      return print_program(optimized_program(p, options));
+    case Stage::Kernels:
+      return kernels_text(kernels_view(p, options));
     case Stage::Llvm:
       return kernels_code_text(kernels_view(p, options),
                                llvm_before_opt ? DumpStage::LlvmIr : DumpStage::OptimizedLlvmIr);
-    case Stage::Asm: return kernels_code_text(kernels_view(p, options), DumpStage::Assembly);
+    case Stage::Asm:
+      return kernels_code_text(kernels_view(p, options), DumpStage::Assembly);
   }
   return "";
 }

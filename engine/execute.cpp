@@ -26,7 +26,8 @@ std::vector<Buffer> run_plan(const Plan &plan, const std::vector<Buffer> &inputs
   }
   // Temps share the storage slots plan_memory chose; outputs get their own.
   std::vector<DeviceBuffer> slots;
-  for (int64_t bytes : plan.slot_bytes) slots.push_back(device.allocate_bytes(static_cast<size_t>(bytes)));
+  for (int64_t bytes : plan.slot_bytes)
+    slots.push_back(device.allocate_bytes(static_cast<size_t>(bytes)));
   for (size_t b = 0; b < plan.buffers.size(); ++b) {
     const PlanBuffer &pb = plan.buffers[b];
     if (pb.role == PlanBuffer::Role::Input) continue;
@@ -61,13 +62,16 @@ std::vector<Buffer> run_plan(const Plan &plan, const std::vector<Buffer> &inputs
 
 }  // namespace
 
-std::vector<Buffer> execute_plan(const Plan &plan, const std::vector<Buffer> &inputs, Backend &backend,
+std::vector<Buffer> execute_plan(const Plan &plan, const std::vector<Buffer> &inputs,
+                                 Backend &backend,
                                  const std::vector<std::shared_ptr<const Executable>> &kernels,
                                  int threads) {
   FUSEJIT_INTERNAL_CHECK(kernels.size() == plan.kernels.size(), "plan has ", plan.kernels.size(),
                          " kernels, ", kernels.size(), " compiled");
   return run_plan(plan, inputs, backend.device(),
-                  [&](size_t i, const std::vector<DeviceBuffer> &args) { backend.launch(*kernels[i], args, threads); });
+                  [&](size_t i, const std::vector<DeviceBuffer> &args) {
+                    backend.launch(*kernels[i], args, threads);
+                  });
 }
 
 std::vector<Buffer> execute_plan(const Plan &plan, const std::vector<Buffer> &inputs,
@@ -84,7 +88,8 @@ std::vector<Buffer> execute_plan(const Plan &plan, const std::vector<Buffer> &in
       return host.to_host(args[arg], pb.dtype, pb.shape);
     };
     for (size_t j = 0; j < k.inputs.size(); ++j) ins.push_back(as_host(j, k.inputs[j].buffer));
-    for (size_t j = 0; j < k.outputs.size(); ++j) outs.push_back(as_host(k.inputs.size() + j, k.outputs[j].buffer));
+    for (size_t j = 0; j < k.outputs.size(); ++j)
+      outs.push_back(as_host(k.inputs.size() + j, k.outputs[j].buffer));
     for (const Buffer &b : ins) in_ptrs.push_back(&b);
     for (Buffer &b : outs) out_ptrs.push_back(&b);
     run_kernel(i, in_ptrs, out_ptrs);

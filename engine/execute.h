@@ -17,7 +17,8 @@ namespace fusejit {
 // backend's device, allocates the plan's buffers there, launches kernels[i]
 // (the backend's compile of plan.kernels[i]) in order, and returns the
 // roots' values on the host. `threads` goes to each launch (0: num_threads()).
-std::vector<Buffer> execute_plan(const Plan &plan, const std::vector<Buffer> &inputs, Backend &backend,
+std::vector<Buffer> execute_plan(const Plan &plan, const std::vector<Buffer> &inputs,
+                                 Backend &backend,
                                  const std::vector<std::shared_ptr<const Executable>> &kernels,
                                  int threads = 0);
 

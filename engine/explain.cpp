@@ -11,7 +11,9 @@ namespace {
 
 using Names = std::unordered_map<const Node *, std::string>;
 
-std::string type_of(const Node &n) { return std::string(op_name(n.op)) + " " + type_str(n.dtype, n.shape); }
+std::string type_of(const Node &n) {
+  return std::string(op_name(n.op)) + " " + type_str(n.dtype, n.shape);
+}
 
 std::string join_kernels(const std::vector<size_t> &ks, const Plan &plan) {
   std::string s;
@@ -30,7 +32,8 @@ class BoundaryExplainer {
   std::vector<std::string> lines() {
     std::vector<std::string> out;
     for (size_t k = 0; k < v_.plan.kernels.size(); ++k) {
-      for (size_t o = 0; o < v_.plan.kernels[k].outputs.size(); ++o) out.push_back(kernel_line(k, o));
+      for (size_t o = 0; o < v_.plan.kernels[k].outputs.size(); ++o)
+        out.push_back(kernel_line(k, o));
       if (v_.plan.kernels[k].outputs.size() > 1) out.push_back(shared_kernel_line(k));
     }
     for (std::string &line : recomputed_lines()) out.push_back(std::move(line));
@@ -66,8 +69,8 @@ class BoundaryExplainer {
     const Node *top = v_.trace.kernels[k].tops.at(o);
     const FuseTrace::Materialized &m = *why_.at(top);
     std::vector<size_t> to = readers(k, o);
-    std::string line = v_.plan.kernels[k].name + " -> " + (to.empty() ? "output" : join_kernels(to, v_.plan)) +
-                       " at " + label(top);
+    std::string line = v_.plan.kernels[k].name + " -> " +
+                       (to.empty() ? "output" : join_kernels(to, v_.plan)) + " at " + label(top);
     if (m.anchor && m.anchor != top) line += ", the epilogue of " + label(m.anchor);
     FusionNames names{m.consumer ? label(m.consumer) : "", join_kernels(to, v_.plan),
                       m.reason == FuseReason::EpilogueTaken ? kernel_computing(m.consumer) : ""};
@@ -78,9 +81,10 @@ class BoundaryExplainer {
   std::string shared_kernel_line(size_t k) const {
     const Kernel &kernel = v_.plan.kernels[k];
     std::string values;
-    for (const Node *top : v_.trace.kernels[k].tops) values += (values.empty() ? "" : ", ") + label(top);
-    return kernel.name + " [multi-output]: one loop over domain " + shape_str(kernel.domain) + " writes " +
-           std::to_string(kernel.outputs.size()) + " values, " + values +
+    for (const Node *top : v_.trace.kernels[k].tops)
+      values += (values.empty() ? "" : ", ") + label(top);
+    return kernel.name + " [multi-output]: one loop over domain " + shape_str(kernel.domain) +
+           " writes " + std::to_string(kernel.outputs.size()) + " values, " + values +
            ": they have one shape and dtype, and none reads a buffer another writes";
   }
 
@@ -127,20 +131,23 @@ std::vector<std::string> matmul_lines(const KernelsView &view) {
     if (c->is(Op::Matmul)) {
       const Shape &a = c->args[0]->shape, &s = c->shape;
       int64_t batch = numel(Shape(s.begin(), s.end() - 2));
-      out.push_back("matmul " + label(c) + " [explicit]: " + label(c->args[0]) + " @ " + label(c->args[1]) +
-                    ": " + matmul_extents(s[s.size() - 2], a.back(), s.back(), batch, batch > 1));
+      out.push_back("matmul " + label(c) + " [explicit]: " + label(c->args[0]) + " @ " +
+                    label(c->args[1]) + ": " +
+                    matmul_extents(s[s.size() - 2], a.back(), s.back(), batch, batch > 1));
       continue;
     }
     if (!c->is(Op::Sum) || c->args[0]->kind() != OpKind::Binary) continue;
     auto it = decision.find(c.get());
     // Every live sum of a zip was looked at: found, or what broke the pattern.
-    FUSEJIT_INTERNAL_CHECK(it != decision.end(), "explain: matmul recognition said nothing about ", type_of(*c));
+    FUSEJIT_INTERNAL_CHECK(it != decision.end(), "explain: matmul recognition said nothing about ",
+                           type_of(*c));
     const MatmulDecision &d = *it->second;
     const Node &zip = *c->args[0];
     std::string what = "sum over dims " + shape_str(c->dims) + " of " + label(c->args[0]) + " = " +
                        label(zip.args[0]) + " " + op_name(zip.op) + " " + label(zip.args[1]);
-    out.push_back(d.found() ? "matmul " + label(c) + " [zip-then-reduce]: " + what + ": " + matmul_detail(d)
-                            : label(c) + " [near-miss]: " + what + " is not a matmul: " + matmul_detail(d));
+    out.push_back(
+        d.found() ? "matmul " + label(c) + " [zip-then-reduce]: " + what + ": " + matmul_detail(d)
+                  : label(c) + " [near-miss]: " + what + " is not a matmul: " + matmul_detail(d));
   }
   return out;
 }

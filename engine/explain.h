@@ -15,11 +15,12 @@ namespace fusejit {
 
 // One line per value a kernel writes (who reads it, and the fusion rule
 // that stopped it there, as a [tag]) and one per kernel writing several, then
-// one per recomputed value, then one per matmul or near miss. Deterministic: kernel order, then print order.
-// Reads only the view: it runs no pass.
+// one per recomputed value, then one per matmul or near miss. Deterministic: kernel order, then
+// print order. Reads only the view: it runs no pass.
 std::vector<std::string> explain_fusion(const KernelsView &view);
 // The same for a program (one run of the pipeline).
-std::vector<std::string> explain_fusion(const Program &p, const Options &options = default_options());
+std::vector<std::string> explain_fusion(const Program &p,
+                                        const Options &options = default_options());
 
 // "name (op dtype[shape])", or "(op dtype[shape])" for a value without a name.
 std::string value_label(const std::unordered_map<const Node *, std::string> &names, const Node &n);

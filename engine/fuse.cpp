@@ -28,9 +28,9 @@ std::string describe(const Node &n) {
 // One step of the way from a node's own index space up to the kernel domain.
 struct ViewStep {
   enum Kind { Permute, Expand, Reshape, ToDomain } kind;
-  Shape shape;                 // Expand, Reshape: the target; ToDomain: the domain
-  std::vector<int64_t> perm;   // Permute
-  std::vector<int> src;        // ToDomain
+  Shape shape;                // Expand, Reshape: the target; ToDomain: the domain
+  std::vector<int64_t> perm;  // Permute
+  std::vector<int> src;       // ToDomain
 };
 // path[0] is nearest the domain; the last step is nearest the node.
 using Path = std::vector<ViewStep>;
@@ -38,15 +38,18 @@ using Path = std::vector<ViewStep>;
 // The step a view node takes from its own index space to its arg's.
 ViewStep view_step(const Node &n) {
   switch (n.op) {
-    case Op::Reshape: return ViewStep{ViewStep::Reshape, n.shape, {}, {}};
-    case Op::Permute: return ViewStep{ViewStep::Permute, {}, n.dims, {}};
-    case Op::Expand: return ViewStep{ViewStep::Expand, n.shape, {}, {}};
-    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+    case Op::Reshape:
+      return ViewStep{ViewStep::Reshape, n.shape, {}, {}};
+    case Op::Permute:
+      return ViewStep{ViewStep::Permute, {}, n.dims, {}};
+    case Op::Expand:
+      return ViewStep{ViewStep::Expand, n.shape, {}, {}};
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   throw InternalError(std::string("fuse: ") + op_name(n.op) + " is not a view");
@@ -57,10 +60,18 @@ Access access_through(const Shape &shape, const Path &path) {
   Access a = contiguous_access(shape);
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
     switch (it->kind) {
-      case ViewStep::Permute: access_permute(a, it->perm); break;
-      case ViewStep::Expand: access_expand(a, it->shape); break;
-      case ViewStep::Reshape: access_reshape(a, it->shape); break;
-      case ViewStep::ToDomain: access_to_domain(a, it->shape, it->src); break;
+      case ViewStep::Permute:
+        access_permute(a, it->perm);
+        break;
+      case ViewStep::Expand:
+        access_expand(a, it->shape);
+        break;
+      case ViewStep::Reshape:
+        access_reshape(a, it->shape);
+        break;
+      case ViewStep::ToDomain:
+        access_to_domain(a, it->shape, it->src);
+        break;
     }
   }
   return a;
@@ -178,7 +189,8 @@ class Fuser {
         materialize(n, {n, FuseReason::SizeLimit, nullptr, nullptr, 0, c});
         cost[n] = 0;
       } else if (uses > 1 && c > kRecomputeOps && is_elementwise(*n)) {
-        materialize(n, {n, FuseReason::SharedExpensive, nullptr, nullptr, static_cast<int64_t>(uses), c});
+        materialize(
+            n, {n, FuseReason::SharedExpensive, nullptr, nullptr, static_cast<int64_t>(uses), c});
         cost[n] = 0;
       }
     }
@@ -195,7 +207,8 @@ class Fuser {
   void materialize(const Node *n, const FuseTrace::Materialized &why) {
     if (!materialized_.insert(n).second) return;
     if (trace_) trace_->materialized.push_back(why);
-    buffer_[n] = add_buffer(is_root_.count(n) ? PlanBuffer::Role::Output : PlanBuffer::Role::Temp, *n);
+    buffer_[n] =
+        add_buffer(is_root_.count(n) ? PlanBuffer::Role::Output : PlanBuffer::Role::Temp, *n);
   }
 
   // ---- which values share a kernel ----
@@ -250,8 +263,10 @@ class Fuser {
       stack.pop_back();
       for (const NodeRef &a : n->args) {
         if (is_leaf(*a) || !seen.insert(a.get()).second) continue;
-        if (materialized_.count(a.get())) reads.push_back(a.get());
-        else stack.push_back(a.get());
+        if (materialized_.count(a.get()))
+          reads.push_back(a.get());
+        else
+          stack.push_back(a.get());
       }
     }
     return reads;
@@ -297,8 +312,8 @@ class Fuser {
         k.outputs.push_back({buffer_.at(top), emit(top, {}, false)});
       }
     } else {
-      FUSEJIT_INTERNAL_CHECK(tops.size() == 1, "fuse: reduce kernel ", k.name, " given ", tops.size(),
-                             " values to write");
+      FUSEJIT_INTERNAL_CHECK(tops.size() == 1, "fuse: reduce kernel ", k.name, " given ",
+                             tops.size(), " values to write");
       top_ = tops[0];
       Path outer_path = build_reduction(k, *anchor_);
       // The epilogue may end in another shape (reshapes in the chain); the
@@ -324,9 +339,12 @@ class Fuser {
       k.domain = out;
       std::vector<int> src;
       for (size_t d = 0; d < x.rank(); ++d) {
-        bool reduced = std::find(r.dims.begin(), r.dims.end(), static_cast<int64_t>(d)) != r.dims.end();
-        if (!reduced) src.push_back(static_cast<int>(d));
-        else if (r.keepdim) src.push_back(-1);  // the kept extent-1 dim reads nothing
+        bool reduced =
+            std::find(r.dims.begin(), r.dims.end(), static_cast<int64_t>(d)) != r.dims.end();
+        if (!reduced)
+          src.push_back(static_cast<int>(d));
+        else if (r.keepdim)
+          src.push_back(-1);  // the kept extent-1 dim reads nothing
       }
       int64_t count = 1;
       for (int64_t d : r.dims) {
@@ -353,11 +371,14 @@ class Fuser {
       b_shape.insert(b_shape.end(), {kdim, out[rank - 1]});
       std::vector<int> a_src(rank + 1), b_src(rank + 1);
       for (size_t j = 0; j < batch.size(); ++j) a_src[j] = b_src[j] = static_cast<int>(j);
-      int m = static_cast<int>(rank - 2), n = static_cast<int>(rank - 1), kk = static_cast<int>(rank);
+      int m = static_cast<int>(rank - 2), n = static_cast<int>(rank - 1),
+          kk = static_cast<int>(rank);
       a_src[m] = m, a_src[n] = -1, a_src[kk] = n;
       b_src[m] = -1, b_src[n] = n, b_src[kk] = m;
-      Path a_path{ViewStep{ViewStep::ToDomain, k.domain, {}, a_src}, ViewStep{ViewStep::Expand, a_shape, {}, {}}};
-      Path b_path{ViewStep{ViewStep::ToDomain, k.domain, {}, b_src}, ViewStep{ViewStep::Expand, b_shape, {}, {}}};
+      Path a_path{ViewStep{ViewStep::ToDomain, k.domain, {}, a_src},
+                  ViewStep{ViewStep::Expand, a_shape, {}, {}}};
+      Path b_path{ViewStep{ViewStep::ToDomain, k.domain, {}, b_src},
+                  ViewStep{ViewStep::Expand, b_shape, {}, {}}};
       int lhs = emit(&a, a_path, false), rhs = emit(&b, b_path, false);
       k.reduce_value = push(Instr::compute(Op::Mul, r.dtype, {lhs, rhs}, false));
     }
@@ -413,7 +434,8 @@ class Fuser {
                              kernel_->name, " without a buffer");
       std::vector<int> args;
       for (const NodeRef &a : n->args) {
-        Path p = a->shape == n->shape ? path : extend(path, ViewStep{ViewStep::Expand, n->shape, {}, {}});
+        Path p = a->shape == n->shape ? path
+                                      : extend(path, ViewStep{ViewStep::Expand, n->shape, {}, {}});
         args.push_back(emit(a.get(), p, outer));
       }
       value = push(Instr::compute(n->op, n->dtype, std::move(args), outer));

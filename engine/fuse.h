@@ -72,8 +72,8 @@ struct FuseTrace {
     int64_t cost = 0;                // SharedExpensive, SizeLimit: ops to recompute
   };
   struct KernelNodes {
-    std::vector<const Node *> tops;  // the values the kernel writes, one per Kernel::outputs entry
-    std::vector<const Node *> nodes; // graph ops it computes, each once, in emission order
+    std::vector<const Node *> tops;   // the values the kernel writes, one per Kernel::outputs entry
+    std::vector<const Node *> nodes;  // graph ops it computes, each once, in emission order
   };
   std::vector<Materialized> materialized;  // in the order fusion decided
   std::vector<KernelNodes> kernels;        // one per Plan::kernels entry

@@ -14,8 +14,8 @@ namespace fusejit {
 
 // Each stage's roots, in the order of the roots given.
 struct OptimizedGraph {
-  std::vector<NodeRef> canonical;  // after the first canonicalize
-  std::vector<NodeRef> optimized;  // after all of them
+  std::vector<NodeRef> canonical;       // after the first canonicalize
+  std::vector<NodeRef> optimized;       // after all of them
   std::vector<MatmulDecision> matmuls;  // what recognize_matmul decided, about `canonical`
 };
 

@@ -92,8 +92,8 @@ void log_notes(const PipelineArtifacts &artifacts) {
   for (const std::string &note : pipeline_notes(artifacts)) logger().debug("{}", note);
 }
 
-std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roots, const GraphKey &key,
-                                                 const Options &options) {
+std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roots,
+                                                 const GraphKey &key, const Options &options) {
   auto start = std::chrono::steady_clock::now();
   PipelineArtifacts artifacts = run_pipeline(roots, options);
   log_notes(artifacts);
@@ -112,7 +112,8 @@ std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roo
   for (const Node *n : compiled->plan.input_nodes) compiled->input_slots.push_back(slot.at(n));
   compiled->plan.input_nodes.clear();  // the cached plan must not point into this graph
 
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   logger().debug("plan: compiled {} kernel(s) in {:.2f} ms ({} -> {} intermediate bytes)",
                  compiled->kernels.size(), ms, compiled->plan.unfused_intermediate_bytes,
                  compiled->plan.intermediate_bytes);
@@ -139,9 +140,10 @@ PipelineArtifacts run_pipeline(const std::vector<NodeRef> &roots, const Options 
   plan_memory(out.plan);
   if (logger().should_log(spdlog::level::debug)) {
     PassStats runs = pass_stats();
-    logger().debug("pipeline: passes run in this process: canonicalize {}, recognize_matmul {}, fuse {}, "
-                   "plan_memory {}",
-                   runs.canonicalize, runs.recognize_matmul, runs.fuse, runs.plan_memory);
+    logger().debug(
+        "pipeline: passes run in this process: canonicalize {}, recognize_matmul {}, fuse {}, "
+        "plan_memory {}",
+        runs.canonicalize, runs.recognize_matmul, runs.fuse, runs.plan_memory);
   }
   return out;
 }
@@ -149,8 +151,9 @@ PipelineArtifacts run_pipeline(const std::vector<NodeRef> &roots, const Options 
 std::vector<std::string> pipeline_notes(const PipelineArtifacts &artifacts) {
   // The `also` values may reach sums the roots no longer do; their decisions
   // say nothing about what runs.
-  std::vector<NodeRef> live_roots(artifacts.canonical.begin(),
-                                  artifacts.canonical.begin() + static_cast<std::ptrdiff_t>(artifacts.num_roots));
+  std::vector<NodeRef> live_roots(
+      artifacts.canonical.begin(),
+      artifacts.canonical.begin() + static_cast<std::ptrdiff_t>(artifacts.num_roots));
   std::unordered_set<const Node *> live;
   for (const Node *n : topo_order_to_values(live_roots)) live.insert(n);
   std::vector<std::string> notes;
@@ -160,7 +163,8 @@ std::vector<std::string> pipeline_notes(const PipelineArtifacts &artifacts) {
   return notes;
 }
 
-PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse_options) {
+PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics,
+                      FuseOptions fuse_options) {
   Options options = default_options();
   options.numerics = numerics;
   options.fuse = fuse_options;
@@ -176,7 +180,8 @@ PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options)
   prepared.cache_hit = prepared.compiled != nullptr;
   if (prepared.cache_hit) {
     plan_hits.fetch_add(1);
-    logger().debug("plan cache: hit ({} kernel(s), nothing to compile)", prepared.compiled->kernels.size());
+    logger().debug("plan cache: hit ({} kernel(s), nothing to compile)",
+                   prepared.compiled->kernels.size());
   } else {
     plan_misses.fetch_add(1);
     logger().debug("plan cache: miss, compiling a graph of {} leaves", key.leaves.size());

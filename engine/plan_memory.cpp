@@ -32,7 +32,8 @@ void plan_memory(Plan &plan) {
       for (size_t s = 0; s < slots.size(); ++s) {
         if (slots[s].free_after >= static_cast<int>(k)) continue;  // still in use (or read by k)
         bool fits = slots[s].bytes >= bytes;
-        if (best < 0 || (fits && (slots[best].bytes < bytes || slots[s].bytes < slots[best].bytes)) ||
+        if (best < 0 ||
+            (fits && (slots[best].bytes < bytes || slots[s].bytes < slots[best].bytes)) ||
             (!fits && slots[best].bytes < bytes && slots[s].bytes > slots[best].bytes))
           best = static_cast<int>(s);
       }

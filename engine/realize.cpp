@@ -27,14 +27,16 @@ std::vector<Buffer> leaf_values(const std::vector<const Node *> &leaves, const I
     FUSEJIT_USER_CHECK(b.defined(), ValueError, "input '", leaf->name, "' (",
                        type_str(leaf->dtype, leaf->shape), ") has no value");
     FUSEJIT_USER_CHECK(b.dtype() == leaf->dtype && b.shape() == leaf->shape, ShapeError, "input '",
-                       leaf->name, "' is ", type_str(leaf->dtype, leaf->shape), " but its value is ",
-                       type_str(b.dtype(), b.shape()));
+                       leaf->name, "' is ", type_str(leaf->dtype, leaf->shape),
+                       " but its value is ", type_str(b.dtype(), b.shape()));
     values.push_back(std::move(b));
   }
   return values;
 }
 
-std::vector<Buffer> realize(const std::vector<NodeRef> &roots) { return realize(roots, default_options()); }
+std::vector<Buffer> realize(const std::vector<NodeRef> &roots) {
+  return realize(roots, default_options());
+}
 
 std::vector<Buffer> realize(const std::vector<NodeRef> &roots, const Options &options) {
   std::vector<NodeRef> missing;
@@ -55,7 +57,8 @@ std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValue
   return evaluate(roots, inputs, default_options());
 }
 
-std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs, const Options &options) {
+std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs,
+                             const Options &options) {
   PreparedGraph prepared;
   std::vector<Buffer> leaves;
   {
@@ -66,7 +69,8 @@ std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValue
   return run_compiled(*prepared.compiled, leaves, options.threads);
 }
 
-std::vector<Buffer> evaluate_reference(const std::vector<NodeRef> &roots, const InputValues &inputs) {
+std::vector<Buffer> evaluate_reference(const std::vector<NodeRef> &roots,
+                                       const InputValues &inputs) {
   return interpret(roots, inputs);
 }
 

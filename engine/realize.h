@@ -26,7 +26,8 @@ using InputValues = std::unordered_map<const Node *, Buffer>;
 // through the compiled pipeline; nothing is attached to the nodes. A leaf not
 // in `inputs` must have a value attached.
 std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs);
-std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs, const Options &options);
+std::vector<Buffer> evaluate(const std::vector<NodeRef> &roots, const InputValues &inputs,
+                             const Options &options);
 
 // The value of each leaf: from `given`, else the value attached to it; a
 // ValueError names a leaf that has neither.
@@ -34,5 +35,6 @@ std::vector<Buffer> leaf_values(const std::vector<const Node *> &leaves, const I
 
 // The same values from the reference interpreter (the unfused graph, plain
 // loops): what `fusejit run --check` and the tests compare against.
-std::vector<Buffer> evaluate_reference(const std::vector<NodeRef> &roots, const InputValues &inputs);
+std::vector<Buffer> evaluate_reference(const std::vector<NodeRef> &roots,
+                                       const InputValues &inputs);
 }  // namespace fusejit

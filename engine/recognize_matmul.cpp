@@ -45,7 +45,8 @@ NodeRef operand_view(const NodeRef &v, size_t rank, const std::vector<int64_t> &
   perm.insert(perm.end(), outer.begin(), outer.end());
   if (k_last) perm.push_back(k);
   for (size_t d = 0; d < rank; ++d)  // the dims this operand has only as extent 1
-    if (std::find(perm.begin(), perm.end(), static_cast<int64_t>(d)) == perm.end()) perm.push_back(d);
+    if (std::find(perm.begin(), perm.end(), static_cast<int64_t>(d)) == perm.end())
+      perm.push_back(d);
   Shape target;
   for (int64_t d : batch) target.push_back(x[d]);
   if (!k_last) target.push_back(x[k]);
@@ -63,8 +64,7 @@ class MatmulRecognizer {
   NodeRef match(const Node &r, const Node &given) {
     if (!r.is(Op::Sum) || r.args[0]->kind() != OpKind::Binary) return nullptr;
     const Node &x = *r.args[0];
-    MatmulDecision d{&given, MatmulMiss::None, x.op,
-                     static_cast<int64_t>(r.dims.size())};
+    MatmulDecision d{&given, MatmulMiss::None, x.op, static_cast<int64_t>(r.dims.size())};
     if (!x.is(Op::Mul)) return miss(d, MatmulMiss::ZipNotMul);
     if (r.dims.size() != 1) return miss(d, MatmulMiss::SeveralReducedDims);
     // An expand only repeats its source, and the product broadcasts anyway:
@@ -74,16 +74,21 @@ class MatmulRecognizer {
     size_t rank = x.rank();
     int64_t k = r.dims[0];
     Shape ps = padded(p->shape, rank), qs = padded(q->shape, rank);
-    if (ps[k] != x.shape[k] || qs[k] != x.shape[k]) return miss(d, MatmulMiss::ReducedDimBroadcast, k);
+    if (ps[k] != x.shape[k] || qs[k] != x.shape[k])
+      return miss(d, MatmulMiss::ReducedDimBroadcast, k);
     std::vector<int64_t> batch, rows, cols;
     for (size_t dim = 0; dim < rank; ++dim) {
       if (static_cast<int64_t>(dim) == k || x.shape[dim] == 1) continue;
-      if (ps[dim] == x.shape[dim] && qs[dim] == x.shape[dim]) batch.push_back(dim);
-      else if (ps[dim] == x.shape[dim]) rows.push_back(dim);
-      else if (qs[dim] == x.shape[dim]) cols.push_back(dim);
+      if (ps[dim] == x.shape[dim] && qs[dim] == x.shape[dim])
+        batch.push_back(dim);
+      else if (ps[dim] == x.shape[dim])
+        rows.push_back(dim);
+      else if (qs[dim] == x.shape[dim])
+        cols.push_back(dim);
       // Both sources lack it: only the expands made it, so it is no
       // operand's dim (a matmul would repeat nothing but a broadcast).
-      else return miss(d, MatmulMiss::DimBroadcastInBoth, static_cast<int64_t>(dim));
+      else
+        return miss(d, MatmulMiss::DimBroadcastInBoth, static_cast<int64_t>(dim));
     }
     if (rows.empty() && cols.empty()) return miss(d, MatmulMiss::BatchedDot);
     // The matmul's output dims in X's order: swap operands when X has the
@@ -105,8 +110,9 @@ class MatmulRecognizer {
 
  private:
   // Views the [batch, M, N] result back into r's shape and dim order.
-  NodeRef restore_layout(NodeRef mm, const Node &r, const Shape &x, const std::vector<int64_t> &batch,
-                         const std::vector<int64_t> &m, const std::vector<int64_t> &n) {
+  NodeRef restore_layout(NodeRef mm, const Node &r, const Shape &x,
+                         const std::vector<int64_t> &batch, const std::vector<int64_t> &m,
+                         const std::vector<int64_t> &n) {
     std::vector<int64_t> dims = batch;
     dims.insert(dims.end(), m.begin(), m.end());
     dims.insert(dims.end(), n.begin(), n.end());

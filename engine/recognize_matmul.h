@@ -18,12 +18,12 @@ namespace fusejit {
 
 // What broke the pattern, for a sum of a binary zip that is no matmul.
 enum class MatmulMiss {
-  None,                // a matmul
-  ZipNotMul,           // the zip is `zip_op`, not `*`
-  SeveralReducedDims,  // it reduces `reduced_dims` dims
-  ReducedDimBroadcast, // dim `dim` (the reduced one) is broadcast in one operand
-  DimBroadcastInBoth,  // dim `dim` only expands made, in both operands
-  BatchedDot,          // every dim belongs to both operands
+  None,                 // a matmul
+  ZipNotMul,            // the zip is `zip_op`, not `*`
+  SeveralReducedDims,   // it reduces `reduced_dims` dims
+  ReducedDimBroadcast,  // dim `dim` (the reduced one) is broadcast in one operand
+  DimBroadcastInBoth,   // dim `dim` only expands made, in both operands
+  BatchedDot,           // every dim belongs to both operands
 };
 
 // recognize_matmul's answer about one sum of a binary zip.

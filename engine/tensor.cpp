@@ -37,8 +37,8 @@ struct TensorOps {
   // ValueError saying which tensor is undefined and why.
   static const NodeRef &node(const Tensor &t, const char *what, const char *role = "the tensor") {
     if (!t.defined()) {
-      std::string why = t.impl_ ? t.impl_->undefined_because
-                                : "default-constructed (Tensor() holds no value)";
+      std::string why =
+          t.impl_ ? t.impl_->undefined_because : "default-constructed (Tensor() holds no value)";
       throw ValueError(detail::concat(what, ": ", role, " is undefined: ", why));
     }
     return t.impl_->node;
@@ -176,12 +176,12 @@ Tensor Tensor::from_blob(void *data, Shape shape, DType dtype) {
   size_t size = dtype_size(dtype);
   FUSEJIT_USER_CHECK(data || n == 0, ValueError, "from_blob: a null pointer for ",
                      type_str(dtype, shape));
-  FUSEJIT_USER_CHECK(reinterpret_cast<uintptr_t>(data) % size == 0, ValueError, "from_blob: ",
-                     type_str(dtype, shape), " at ", data, " is not aligned to its ", size,
-                     "-byte elements");
+  FUSEJIT_USER_CHECK(reinterpret_cast<uintptr_t>(data) % size == 0, ValueError,
+                     "from_blob: ", type_str(dtype, shape), " at ", data, " is not aligned to its ",
+                     size, "-byte elements");
   // Checks the byte count as an allocation of this type would.
-  FUSEJIT_USER_CHECK(n <= PTRDIFF_MAX / static_cast<int64_t>(size), ValueError, "from_blob: ",
-                     type_str(dtype, shape), ": its size in bytes overflows");
+  FUSEJIT_USER_CHECK(n <= PTRDIFF_MAX / static_cast<int64_t>(size), ValueError,
+                     "from_blob: ", type_str(dtype, shape), ": its size in bytes overflows");
   size_t bytes = static_cast<size_t>(n) * size;
   return leaf(Buffer(dtype, std::move(shape), Storage::borrow(data, bytes)));
 }
@@ -201,9 +201,10 @@ int64_t Tensor::dim() const { return static_cast<int64_t>(checked(*this, "dim")-
 int64_t Tensor::size(int64_t d) const {
   const Node &n = *checked(*this, "size");
   int64_t r = static_cast<int64_t>(n.rank());
-  FUSEJIT_USER_CHECK(d >= -r && d < r, ShapeError, "size: dim ", d, " is out of range for ",
-                     type_str(n.dtype, n.shape), r ? detail::concat(" (dims -", r, "..", r - 1, ")")
-                                                   : std::string(" (a scalar has no dims)"));
+  FUSEJIT_USER_CHECK(
+      d >= -r && d < r, ShapeError, "size: dim ", d, " is out of range for ",
+      type_str(n.dtype, n.shape),
+      r ? detail::concat(" (dims -", r, "..", r - 1, ")") : std::string(" (a scalar has no dims)"));
   return n.shape[d < 0 ? d + r : d];
 }
 
@@ -247,8 +248,8 @@ Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
   int64_t r = std::max<int64_t>(static_cast<int64_t>(n->rank()), 1);
   for (int64_t d : {d0, d1})
     FUSEJIT_USER_CHECK(d >= -r && d < r, ShapeError, "transpose(", d0, ", ", d1, "): dim ", d,
-                       " is out of range for ", type_str(n->dtype, n->shape), " (dims -", r,
-                       "..", r - 1, ")");
+                       " is out of range for ", type_str(n->dtype, n->shape), " (dims -", r, "..",
+                       r - 1, ")");
   if (n->rank() < 2) return TensorOps::result(n, {this});
   std::vector<int64_t> perm(n->rank());
   for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);

@@ -131,8 +131,10 @@ void print_batches(std::ostream &os, const std::vector<double> &v, const Shape &
 
 const char *torch_type_name(DType t) {
   switch (t) {
-    case DType::F32: return "CPUFloatType";
-    case DType::F64: return "CPUDoubleType";
+    case DType::F32:
+      return "CPUFloatType";
+    case DType::F64:
+      return "CPUDoubleType";
   }
   return "?";
 }

@@ -94,8 +94,8 @@ void access_to_domain(Access &a, const Shape &domain, const std::vector<int> &sr
   Strides strides(domain.size(), 0);
   for (size_t j = 0; j < domain.size(); ++j) {
     if (src[j] < 0) continue;
-    FUSEJIT_INTERNAL_CHECK(top.shape[src[j]] == domain[j] || top.shape[src[j]] == 1,
-                           "domain dim ", j, " (", domain[j], ") reads dim ", src[j], " of ",
+    FUSEJIT_INTERNAL_CHECK(top.shape[src[j]] == domain[j] || top.shape[src[j]] == 1, "domain dim ",
+                           j, " (", domain[j], ") reads dim ", src[j], " of ",
                            shape_str(top.shape));
     strides[j] = top.shape[src[j]] == domain[j] ? top.strides[src[j]] : 0;
     ++reads[src[j]];

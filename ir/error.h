@@ -21,14 +21,14 @@ std::string concat(const Args &...args) {
 }  // namespace fusejit
 
 // user_assert: the caller's fault; internal_assert: ours. Both throw.
-#define FUSEJIT_USER_CHECK(cond, ErrorType, ...)                      \
-  do {                                                                \
+#define FUSEJIT_USER_CHECK(cond, ErrorType, ...)                          \
+  do {                                                                    \
     if (!(cond)) throw ErrorType(::fusejit::detail::concat(__VA_ARGS__)); \
   } while (0)
 
-#define FUSEJIT_INTERNAL_CHECK(cond, ...)                                        \
-  do {                                                                           \
-    if (!(cond))                                                                 \
-      throw ::fusejit::InternalError(::fusejit::detail::concat(                  \
+#define FUSEJIT_INTERNAL_CHECK(cond, ...)                                              \
+  do {                                                                                 \
+    if (!(cond))                                                                       \
+      throw ::fusejit::InternalError(::fusejit::detail::concat(                        \
           __FILE__, ":", __LINE__, ": internal error: ", #cond, ": ", ##__VA_ARGS__)); \
   } while (0)

@@ -11,14 +11,14 @@ std::optional<Fn> call_form(Op op) {
   if (!has_call_form(op)) return std::nullopt;
   switch (op) {
     FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-      return std::nullopt;
+    return std::nullopt;
     FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
-      return Fn::Unary;
+    return Fn::Unary;
     FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
-      return Fn::Binary;
+    return Fn::Binary;
     case Op::Where:
       return Fn::Where;
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       return Fn::Reduce;
     case Op::Reshape:
       return Fn::Reshape;

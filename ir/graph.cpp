@@ -90,7 +90,8 @@ bool same_node(const Node &a, const Node &b) {
       a.keepdim != b.keepdim || a.name != b.name || a.id != b.id || a.args.size() != b.args.size())
     return false;
   // Bitwise, so that 0.0 and -0.0 stay distinct and NaN equals itself.
-  if (std::memcmp(&a.value, &b.value, sizeof a.value) != 0)  // NOLINT(bugprone-suspicious-memory-comparison)
+  if (std::memcmp(&a.value, &b.value, sizeof a.value) !=
+      0)  // NOLINT(bugprone-suspicious-memory-comparison)
     return false;
   for (size_t i = 0; i < a.args.size(); ++i)
     if (a.args[i] != b.args[i]) return false;
@@ -199,8 +200,8 @@ Shape permute_shape(const Shape &in, const std::vector<int64_t> &perm) {
 
 Shape expand_shape(const NodeRef &x, const Shape &target) {
   const Shape &in = x->shape;
-  FUSEJIT_USER_CHECK(target.size() >= in.size(), ShapeError, "expand: cannot expand ",
-                     describe(x), " to ", shape_str(target), " (fewer dims)");
+  FUSEJIT_USER_CHECK(target.size() >= in.size(), ShapeError, "expand: cannot expand ", describe(x),
+                     " to ", shape_str(target), " (fewer dims)");
   Shape out(target.size());
   size_t lead = target.size() - in.size();
   for (size_t i = 0; i < target.size(); ++i) {
@@ -213,8 +214,8 @@ Shape expand_shape(const NodeRef &x, const Shape &target) {
     }
     int64_t s = in[i - lead];
     if (t == -1) t = s;
-    FUSEJIT_USER_CHECK(t == s || s == 1, ShapeError, "expand: cannot expand ", describe(x),
-                       " to ", shape_str(target), " (dim ", i, ": ", s, " to ", t, ")");
+    FUSEJIT_USER_CHECK(t == s || s == 1, ShapeError, "expand: cannot expand ", describe(x), " to ",
+                       shape_str(target), " (dim ", i, ": ", s, " to ", t, ")");
     FUSEJIT_USER_CHECK(t >= 0, ShapeError, "expand: negative extent ", t, " in ",
                        shape_str(target));
     out[i] = t;
@@ -227,8 +228,8 @@ Shape matmul_shape(const NodeRef &a, const NodeRef &b) {
   FUSEJIT_USER_CHECK(a->rank() >= 2 && b->rank() >= 2, ShapeError,
                      "matmul: operands need at least 2 dims: ", describe(a), " @ ", describe(b));
   const Shape &sa = a->shape, &sb = b->shape;
-  FUSEJIT_USER_CHECK(sa.back() == sb[sb.size() - 2], ShapeError, "matmul: inner dims differ: ",
-                     describe(a), " @ ", describe(b));
+  FUSEJIT_USER_CHECK(sa.back() == sb[sb.size() - 2], ShapeError,
+                     "matmul: inner dims differ: ", describe(a), " @ ", describe(b));
   Shape batch_a(sa.begin(), sa.end() - 2), batch_b(sb.begin(), sb.end() - 2);
   Shape out;
   try {
@@ -364,8 +365,8 @@ NodeRef reshape(NodeRef x, Shape shape) {
                          shape_str(shape));
       inferred = static_cast<int>(i);
     } else {
-      FUSEJIT_USER_CHECK(shape[i] >= 0, ShapeError, "reshape: negative extent ", shape[i],
-                         " in ", shape_str(shape));
+      FUSEJIT_USER_CHECK(shape[i] >= 0, ShapeError, "reshape: negative extent ", shape[i], " in ",
+                         shape_str(shape));
       if (shape[i] == 0)
         known = 0;
       else if (known > INT64_MAX / shape[i])
@@ -396,8 +397,9 @@ NodeRef permute(NodeRef x, std::vector<int64_t> perm) {
   }
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size(); ++i)
-    FUSEJIT_USER_CHECK(sorted[i] == static_cast<int64_t>(i), ShapeError, "permute: ",
-                       shape_str(perm), " is not a permutation of the dims of ", describe(x));
+    FUSEJIT_USER_CHECK(sorted[i] == static_cast<int64_t>(i), ShapeError,
+                       "permute: ", shape_str(perm), " is not a permutation of the dims of ",
+                       describe(x));
   Shape s = permute_shape(x->shape, perm);
   DType t = x->dtype;
   auto n = blank(Op::Permute, t, std::move(s), {std::move(x)});
@@ -445,13 +447,13 @@ NodeRef with_args(const Node &n, std::vector<NodeRef> args) {
     case Op::Const:
       FUSEJIT_INTERNAL_CHECK(args.empty(), "leaf with args");
       return constant(n.value, n.dtype);
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       return unary(n.op, args.at(0));
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       return binary(n.op, args.at(0), args.at(1));
     case Op::Where:
       return where(args.at(0), args.at(1), args.at(2));
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       return reduce(n.op, args.at(0), n.dims, n.keepdim);
     case Op::Reshape:
       return reshape(args.at(0), n.shape);
@@ -472,17 +474,17 @@ Shape infer_shape(const Node &n) {
       return n.shape;
     case Op::Const:
       return Shape{};
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       return a.at(0)->shape;
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       return shape_broadcast(a.at(0)->shape, a.at(1)->shape, op_name(n.op));
     case Op::Where:
       return shape_broadcast(shape_broadcast(a.at(0)->shape, a.at(1)->shape), a.at(2)->shape);
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       return reduce_shape(a.at(0)->shape, n.dims, n.keepdim);
     case Op::Reshape:
-      FUSEJIT_USER_CHECK(numel(n.shape) == a.at(0)->numel(), ShapeError, "reshape: ",
-                         describe(a.at(0)), " to ", shape_str(n.shape));
+      FUSEJIT_USER_CHECK(numel(n.shape) == a.at(0)->numel(), ShapeError,
+                         "reshape: ", describe(a.at(0)), " to ", shape_str(n.shape));
       return n.shape;
     case Op::Permute:
       return permute_shape(a.at(0)->shape, n.dims);

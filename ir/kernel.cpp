@@ -6,9 +6,12 @@ namespace fusejit {
 
 const char *kernel_kind_name(KernelKind k) {
   switch (k) {
-    case KernelKind::Elementwise: return "elementwise";
-    case KernelKind::Reduce: return "reduce";
-    case KernelKind::Matmul: return "matmul";
+    case KernelKind::Elementwise:
+      return "elementwise";
+    case KernelKind::Reduce:
+      return "reduce";
+    case KernelKind::Matmul:
+      return "matmul";
   }
   return "?";
 }
@@ -32,7 +35,8 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
   for (const AccessLayer &l : a.layers) {
     FUSEJIT_INTERNAL_CHECK(l.strides.size() == l.shape.size(), k.name, " %", at,
                            ": strides and shape differ in rank");
-    for (int64_t s : l.strides) FUSEJIT_INTERNAL_CHECK(s >= 0, k.name, " %", at, ": negative stride");
+    for (int64_t s : l.strides)
+      FUSEJIT_INTERNAL_CHECK(s >= 0, k.name, " %", at, ": negative stride");
   }
   // Outer loads run once per output point and must not depend on reduced dims.
   if (in.outer)
@@ -43,10 +47,10 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
   // Each layer must stay inside the next layer's shape (it is unravelled
   // there), and the last inside the buffer.
   for (size_t l = 0; l < a.layers.size(); ++l) {
-    int64_t limit = l + 1 < a.layers.size() ? numel(a.layers[l + 1].shape)
-                                            : numel(k.inputs.at(in.input).shape);
-    FUSEJIT_INTERNAL_CHECK(max_position(a.layers[l]) < limit, k.name, " %", at, ": access layer ", l,
-                           " reaches position ", max_position(a.layers[l]), " of ", limit);
+    int64_t limit =
+        l + 1 < a.layers.size() ? numel(a.layers[l + 1].shape) : numel(k.inputs.at(in.input).shape);
+    FUSEJIT_INTERNAL_CHECK(max_position(a.layers[l]) < limit, k.name, " %", at, ": access layer ",
+                           l, " reaches position ", max_position(a.layers[l]), " of ", limit);
   }
 }
 
@@ -59,8 +63,8 @@ void verify_kernel(const Kernel &k) {
   for (size_t i = 0; i < k.body.size(); ++i) {
     const Instr &in = k.body[i];
     for (int a : in.args) {
-      FUSEJIT_INTERNAL_CHECK(a >= 0 && static_cast<size_t>(a) < i, k.name, " %", i,
-                             ": uses %", a, " before it is defined");
+      FUSEJIT_INTERNAL_CHECK(a >= 0 && static_cast<size_t>(a) < i, k.name, " %", i, ": uses %", a,
+                             " before it is defined");
       // An inner instruction cannot use an epilogue value.
       FUSEJIT_INTERNAL_CHECK(in.outer || !k.body[a].outer, k.name, " %", i,
                              ": inner instruction uses epilogue value %", a);
@@ -75,9 +79,9 @@ void verify_kernel(const Kernel &k) {
                              ": reduced value outside an epilogue");
   }
   if (k.reduce_value >= 0)
-    FUSEJIT_INTERNAL_CHECK(static_cast<size_t>(k.reduce_value) < k.body.size() &&
-                               !k.body[k.reduce_value].outer,
-                           k.name, ": reduced value must be an inner instruction");
+    FUSEJIT_INTERNAL_CHECK(
+        static_cast<size_t>(k.reduce_value) < k.body.size() && !k.body[k.reduce_value].outer,
+        k.name, ": reduced value must be an inner instruction");
   for (const KernelOutput &o : k.outputs) {
     FUSEJIT_INTERNAL_CHECK(o.instr >= 0 && static_cast<size_t>(o.instr) < k.body.size(), k.name,
                            ": output of unknown instruction");

@@ -41,13 +41,13 @@ enum class InstrKind { Load, Const, Unary, Binary, Where, Reduced };
 
 struct Instr {
   InstrKind kind = InstrKind::Const;
-  Op op = Op::Const;       // Unary/Binary: the graph op it computes
+  Op op = Op::Const;  // Unary/Binary: the graph op it computes
   DType dtype = DType::F32;
-  std::vector<int> args;   // earlier instructions
-  int input = -1;          // Load: index into Kernel::inputs
-  Access access;           // Load
-  double value = 0;        // Const
-  bool outer = false;      // evaluated once per output point (epilogue)
+  std::vector<int> args;  // earlier instructions
+  int input = -1;         // Load: index into Kernel::inputs
+  Access access;          // Load
+  double value = 0;       // Const
+  bool outer = false;     // evaluated once per output point (epilogue)
 
   static Instr load(int input, Access access, DType dtype, bool outer) {
     Instr i;
@@ -64,7 +64,9 @@ struct Instr {
   // Unary, Binary or Where, by the number of args.
   static Instr compute(Op op, DType dtype, std::vector<int> args, bool outer) {
     Instr i;
-    i.kind = args.size() == 1 ? InstrKind::Unary : args.size() == 2 ? InstrKind::Binary : InstrKind::Where;
+    i.kind = args.size() == 1   ? InstrKind::Unary
+             : args.size() == 2 ? InstrKind::Binary
+                                : InstrKind::Where;
     i.op = op, i.dtype = dtype, i.args = std::move(args), i.outer = outer;
     return i;
   }

@@ -53,7 +53,8 @@ std::string print_access(const Access &a, size_t num_reduce) {
   if (first.offset) os << " + " << first.offset;
   for (size_t l = 1; l < a.layers.size(); ++l) {
     const AccessLayer &layer = a.layers[l];
-    os << " -> " << shape_str(layer.shape) << " " << strides_str(layer.strides, layer.strides.size());
+    os << " -> " << shape_str(layer.shape) << " "
+       << strides_str(layer.strides, layer.strides.size());
     if (layer.offset) os << " + " << layer.offset;
   }
   return os.str();

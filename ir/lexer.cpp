@@ -26,20 +26,34 @@ std::string show_char(char c) {
 
 std::optional<Tok> single_char_token(char c) {
   switch (c) {
-    case '(': return Tok::LParen;
-    case ')': return Tok::RParen;
-    case '[': return Tok::LBracket;
-    case ']': return Tok::RBracket;
-    case ',': return Tok::Comma;
-    case '=': return Tok::Assign;
-    case '+': return Tok::Plus;
-    case '-': return Tok::Minus;
-    case '*': return Tok::Star;
-    case '/': return Tok::Slash;
-    case '@': return Tok::At;
-    case '<': return Tok::Lt;
-    case '>': return Tok::Gt;
-    default: return std::nullopt;
+    case '(':
+      return Tok::LParen;
+    case ')':
+      return Tok::RParen;
+    case '[':
+      return Tok::LBracket;
+    case ']':
+      return Tok::RBracket;
+    case ',':
+      return Tok::Comma;
+    case '=':
+      return Tok::Assign;
+    case '+':
+      return Tok::Plus;
+    case '-':
+      return Tok::Minus;
+    case '*':
+      return Tok::Star;
+    case '/':
+      return Tok::Slash;
+    case '@':
+      return Tok::At;
+    case '<':
+      return Tok::Lt;
+    case '>':
+      return Tok::Gt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -74,9 +88,12 @@ bool is_identifier(std::string_view s) {
 
 std::string describe(const Token &t) {
   switch (t.kind) {
-    case Tok::Newline: return "end of line";
-    case Tok::Eof: return "end of file";
-    default: return "'" + std::string(t.text) + "'";
+    case Tok::Newline:
+      return "end of line";
+    case Tok::Eof:
+      return "end of file";
+    default:
+      return "'" + std::string(t.text) + "'";
   }
 }
 

@@ -46,39 +46,39 @@ enum class OpKind { Leaf, Unary, Binary, Ternary, Reduce, View, Matmul };
   X(Abs, "abs", Unary, 1, "")         \
   X(Inv, "inv", Unary, 1, "")
 
-#define FUSEJIT_BINARY_OPS(X)           \
-  X(Add, "+", Binary, 2, "+")           \
-  X(Sub, "-", Binary, 2, "-")           \
-  X(Mul, "*", Binary, 2, "*")           \
-  X(Div, "/", Binary, 2, "/")           \
-  X(Lt, "<", Binary, 2, "<")            \
-  X(Gt, ">", Binary, 2, ">")            \
-  X(Eq, "==", Binary, 2, "==")          \
-  X(Maximum, "maximum", Binary, 2, "")  \
-  X(Minimum, "minimum", Binary, 2, "")  \
+#define FUSEJIT_BINARY_OPS(X)          \
+  X(Add, "+", Binary, 2, "+")          \
+  X(Sub, "-", Binary, 2, "-")          \
+  X(Mul, "*", Binary, 2, "*")          \
+  X(Div, "/", Binary, 2, "/")          \
+  X(Lt, "<", Binary, 2, "<")           \
+  X(Gt, ">", Binary, 2, ">")           \
+  X(Eq, "==", Binary, 2, "==")         \
+  X(Maximum, "maximum", Binary, 2, "") \
+  X(Minimum, "minimum", Binary, 2, "") \
   X(Pow, "pow", Binary, 2, "")
 
 #define FUSEJIT_TERNARY_OPS(X) X(Where, "where", Ternary, 3, "")
 
-#define FUSEJIT_REDUCE_OPS(X)     \
-  X(Sum, "sum", Reduce, 1, "")    \
-  X(Max, "max", Reduce, 1, "")    \
+#define FUSEJIT_REDUCE_OPS(X)  \
+  X(Sum, "sum", Reduce, 1, "") \
+  X(Max, "max", Reduce, 1, "") \
   X(Mean, "mean", Reduce, 1, "")
 
-#define FUSEJIT_VIEW_OPS(X)              \
-  X(Reshape, "reshape", View, 1, "")     \
-  X(Permute, "permute", View, 1, "")     \
+#define FUSEJIT_VIEW_OPS(X)          \
+  X(Reshape, "reshape", View, 1, "") \
+  X(Permute, "permute", View, 1, "") \
   X(Expand, "expand", View, 1, "")
 
 #define FUSEJIT_MATMUL_OPS(X) X(Matmul, "matmul", Matmul, 2, "@")
 
-#define FUSEJIT_OPS(X)    \
-  FUSEJIT_LEAF_OPS(X)     \
-  FUSEJIT_UNARY_OPS(X)    \
-  FUSEJIT_BINARY_OPS(X)   \
-  FUSEJIT_TERNARY_OPS(X)  \
-  FUSEJIT_REDUCE_OPS(X)   \
-  FUSEJIT_VIEW_OPS(X)     \
+#define FUSEJIT_OPS(X)   \
+  FUSEJIT_LEAF_OPS(X)    \
+  FUSEJIT_UNARY_OPS(X)   \
+  FUSEJIT_BINARY_OPS(X)  \
+  FUSEJIT_TERNARY_OPS(X) \
+  FUSEJIT_REDUCE_OPS(X)  \
+  FUSEJIT_VIEW_OPS(X)    \
   FUSEJIT_MATMUL_OPS(X)
 
 // The case label of one row: `FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)` labels every view.

@@ -536,7 +536,8 @@ Program parse_program_file(const std::string &path) {
   if (!in) throw IOError("cannot open '" + path + "'");
   // A directory opens, and then reads as an empty program.
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw IOError("cannot read '" + path + "': it is a directory");
+  if (std::filesystem::is_directory(path, ec))
+    throw IOError("cannot read '" + path + "': it is a directory");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw IOError("cannot read '" + path + "'");

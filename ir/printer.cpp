@@ -117,9 +117,9 @@ std::string call_attributes(const Node &n) {
     FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
     FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
     FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
-      return "";
+    return "";
     FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
-      return (n.dims.empty() ? "" : ", " + shape_str(n.dims)) + (n.keepdim ? ", keepdim=true" : "");
+    return (n.dims.empty() ? "" : ", " + shape_str(n.dims)) + (n.keepdim ? ", keepdim=true" : "");
     case Op::Reshape:
     case Op::Expand:
       return ", " + shape_str(n.shape);

@@ -57,9 +57,9 @@ Shape shape_broadcast(const Shape &a, const Shape &b, const std::string &what) {
     } else if (da == 1) {
       out[i] = db;
     } else {
-      throw ShapeError(what + ": cannot broadcast shapes " + shape_str(a) + " and " +
-                       shape_str(b) + " (dim " + std::to_string(i) + ": " + std::to_string(da) +
-                       " vs " + std::to_string(db) + ")");
+      throw ShapeError(what + ": cannot broadcast shapes " + shape_str(a) + " and " + shape_str(b) +
+                       " (dim " + std::to_string(i) + ": " + std::to_string(da) + " vs " +
+                       std::to_string(db) + ")");
     }
   }
   // Two countable shapes may broadcast to one that is not: [2, 1] and [1, 2^63 - 1].
@@ -75,8 +75,7 @@ Shape shape_broadcast(const Shape &a, const Shape &b, const std::string &what) {
 void broadcast_index(const int64_t *big_index, const Shape &big, const Shape &shape,
                      int64_t *out_index) {
   size_t lead = big.size() - shape.size();
-  for (size_t i = 0; i < shape.size(); ++i)
-    out_index[i] = shape[i] == 1 ? 0 : big_index[i + lead];
+  for (size_t i = 0; i < shape.size(); ++i) out_index[i] = shape[i] == 1 ? 0 : big_index[i + lead];
 }
 
 int64_t index_to_position(const int64_t *index, const Strides &strides, int64_t offset) {

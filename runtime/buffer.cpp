@@ -41,7 +41,9 @@ Buffer::Buffer(DType dtype, Shape shape)
 }
 
 Buffer::Buffer(DType dtype, Shape shape, std::shared_ptr<Storage> storage)
-    : storage_(std::move(storage)), dtype_(dtype), shape_(std::move(shape)),
+    : storage_(std::move(storage)),
+      dtype_(dtype),
+      shape_(std::move(shape)),
       numel_(fusejit::numel(shape_)) {
   FUSEJIT_INTERNAL_CHECK(storage_ && storage_->bytes() >= bytes(), "storage too small for ",
                          type_str(dtype_, shape_));
@@ -92,8 +94,8 @@ Buffer attached_buffer(const Node &node) {
 }
 
 void attach_buffer(const Node &node, const Buffer &value) {
-  FUSEJIT_INTERNAL_CHECK(value.dtype() == node.dtype && value.shape() == node.shape,
-                         "attaching ", type_str(value.dtype(), value.shape()), " to a node of ",
+  FUSEJIT_INTERNAL_CHECK(value.dtype() == node.dtype && value.shape() == node.shape, "attaching ",
+                         type_str(value.dtype(), value.shape()), " to a node of ",
                          type_str(node.dtype, node.shape));
   node.attach(value.storage());
 }

@@ -90,9 +90,9 @@ class Buffer {
 template <typename T>
 Buffer Buffer::from_vector(const std::vector<T> &values, Shape shape) {
   int64_t n = fusejit::numel(shape);
-  FUSEJIT_USER_CHECK(static_cast<int64_t>(values.size()) == n, ShapeError, "from_vector: ",
-                     values.size(), " values do not fill shape ", shape_str(shape), " (", n,
-                     " elements)");
+  FUSEJIT_USER_CHECK(static_cast<int64_t>(values.size()) == n, ShapeError,
+                     "from_vector: ", values.size(), " values do not fill shape ", shape_str(shape),
+                     " (", n, " elements)");
   Buffer b(dtype_of<T>(), std::move(shape));
   std::copy(values.begin(), values.end(), b.data<T>());
   return b;

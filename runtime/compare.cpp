@@ -30,8 +30,8 @@ double tolerance_for(const NodeRef &root) {
 }
 
 Comparison compare_values(const Buffer &got, const Buffer &want, double tolerance) {
-  FUSEJIT_INTERNAL_CHECK(got.dtype() == want.dtype() && got.shape() == want.shape(),
-                         "comparing ", type_str(got.dtype(), got.shape()), " with ",
+  FUSEJIT_INTERNAL_CHECK(got.dtype() == want.dtype() && got.shape() == want.shape(), "comparing ",
+                         type_str(got.dtype(), got.shape()), " with ",
                          type_str(want.dtype(), want.shape()));
   Comparison c;
   for (int64_t i = 0; i < want.numel(); ++i) {

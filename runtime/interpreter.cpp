@@ -104,13 +104,13 @@ class Interpreter {
         b.set(0, n.value);
         return view_of(b);
       }
-      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+        FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
         return view_of(map_op(n.op, arg(n, 0), n.dtype, n.shape));
-      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+        FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
         return view_of(zip_op(n.op, arg(n, 0), arg(n, 1), n.dtype, n.shape));
       case Op::Where:
         return view_of(where_op(arg(n, 0), arg(n, 1), arg(n, 2), n.dtype, n.shape));
-      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+        FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
         return view_of(reduce_op(n.op, arg(n, 0), n.dims, n.keepdim, n.dtype, n.shape));
       case Op::Reshape:
         return reshape_view(arg(n, 0), n.shape);

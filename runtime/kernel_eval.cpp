@@ -40,12 +40,24 @@ class KernelEvaluator {
       auto arg = [&](int j) { return values_[in.args[j]]; };
       double v = 0;
       switch (in.kind) {
-        case InstrKind::Load: v = inputs_[in.input]->get(load_position(in.access, index)); break;
-        case InstrKind::Const: v = in.value; break;
-        case InstrKind::Unary: v = apply_unary(in.op, arg(0)); break;
-        case InstrKind::Binary: v = apply_binary(in.op, arg(0), arg(1)); break;
-        case InstrKind::Where: v = arg(0) != 0 ? arg(1) : arg(2); break;
-        case InstrKind::Reduced: v = reduced; break;
+        case InstrKind::Load:
+          v = inputs_[in.input]->get(load_position(in.access, index));
+          break;
+        case InstrKind::Const:
+          v = in.value;
+          break;
+        case InstrKind::Unary:
+          v = apply_unary(in.op, arg(0));
+          break;
+        case InstrKind::Binary:
+          v = apply_binary(in.op, arg(0), arg(1));
+          break;
+        case InstrKind::Where:
+          v = arg(0) != 0 ? arg(1) : arg(2);
+          break;
+        case InstrKind::Reduced:
+          v = reduced;
+          break;
       }
       values_[i] = round_to(in.dtype, v);
     }

@@ -30,7 +30,8 @@ int default_threads() {
     char *end = nullptr;
     long v = std::strtol(env, &end, 10);
     if (*end != '\0' || v < 1)
-      throw ValueError(std::string("FUSEJIT_NUM_THREADS='") + env + "': expected a positive integer");
+      throw ValueError(std::string("FUSEJIT_NUM_THREADS='") + env +
+                       "': expected a positive integer");
     return static_cast<int>(std::min<long>(v, cores * 4L));
   }();
   return n;
@@ -68,7 +69,8 @@ void parallel_for(int max_threads, int64_t n, int64_t min_chunk,
 #pragma omp parallel num_threads(threads)
   {
     try {
-      for (int64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1)) body(n * c / chunks, n * (c + 1) / chunks);
+      for (int64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1))
+        body(n * c / chunks, n * (c + 1) / chunks);
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mu);
       if (!error) error = std::current_exception();

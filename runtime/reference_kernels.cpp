@@ -56,12 +56,12 @@ Fold fold_of(Op op) {
       return {-std::numeric_limits<double>::infinity(), true, false};
     case Op::Mean:
       return {0.0, false, true};
-    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   throw InternalError(std::string("reduce_op: ") + op_name(op) + " is not a reduction");
@@ -89,12 +89,12 @@ double apply_unary(Op op, double x) {
       return std::fabs(x);
     case Op::Inv:
       return 1.0 / x;
-    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   throw InternalError(std::string("apply_unary: ") + op_name(op) + " is not unary");
@@ -122,12 +122,12 @@ double apply_binary(Op op, double a, double b) {
       return nan_min(a, b);
     case Op::Pow:
       return std::pow(a, b);
-    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
-    FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
   throw InternalError(std::string("apply_binary: ") + op_name(op) + " is not binary");

@@ -12,11 +12,11 @@
 #include <numeric>
 #include <random>
 
+#include "engine/pipeline.h"
+#include "engine/realize.h"
 #include "engine/tensor.h"
 #include "examples/mlp.h"
 #include "ir/graph.h"
-#include "engine/pipeline.h"
-#include "engine/realize.h"
 #include "runtime/compare.h"
 #include "runtime/interpreter.h"
 #include "runtime/random.h"
@@ -299,7 +299,8 @@ TEST(Autodiff, TiesShareTheGradientEvenly) {
 TEST(Autodiff, MaxOverARowHoldingNanGivesThatRowZeros) {
   NodeRef x = ir::input(DType::F64, {2, 3});
   Buffer v = Buffer::from_vector<double>({1, NAN, 2, 1, 3, 2}, {2, 3});
-  EXPECT_EQ(grad_values(ir::reduce(Op::Max, x, {1}), x, v), (std::vector<double>{0, 0, 0, 0, 1, 0}));
+  EXPECT_EQ(grad_values(ir::reduce(Op::Max, x, {1}), x, v),
+            (std::vector<double>{0, 0, 0, 0, 1, 0}));
 }
 
 TEST(Autodiff, KinksAtZeroGiveZero) {
@@ -394,7 +395,7 @@ TEST(TensorGrad, BackwardAccumulatesAndZeroGradResets) {
 
 TEST(TensorGrad, CopiesShareStateAndGradientsSumOverBroadcast) {
   Tensor b = Tensor::zeros({1, 3}, DType::F64);
-  Tensor alias = b;  // NOLINT(performance-unnecessary-copy-initialization): the copy is the test
+  Tensor alias = b;    // NOLINT(performance-unnecessary-copy-initialization): the copy is the test
   b.requires_grad_();  // in place, as PyTorch's requires_grad_()
   EXPECT_TRUE(alias.requires_grad());
   Tensor x = Tensor::rand({4, 3}, DType::F64, 5);
@@ -421,11 +422,13 @@ TEST(TensorGrad, MaxOfExpSigmoidOrLogOverRowsOfFiveToThirteenInFast) {
     for (int64_t n = 5; n <= 13; ++n)
       for (Op op : {Op::Exp, Op::Sigmoid, Op::Log}) {
         NodeRef x = ir::input(dtype, {6, n}, "x"), w = ir::input(dtype, {6, n}, "w");
-        NodeRef fx = op == Op::Log ? un(Op::Log, bin(Op::Add, un(Op::Abs, x), ir::constant(0.5, dtype)))
-                                   : un(op, x);
+        NodeRef fx = op == Op::Log
+                         ? un(Op::Log, bin(Op::Add, un(Op::Abs, x), ir::constant(0.5, dtype)))
+                         : un(op, x);
         NodeRef e = un(Op::Exp, bin(Op::Sub, fx, ir::reduce(Op::Max, fx, {1}, true)));
         NodeRef softmax = bin(Op::Div, e, ir::reduce(Op::Sum, e, {1}, true));
-        NodeRef roots[] = {ir::reduce(Op::Max, fx, {1}), ir::reduce(Op::Sum, bin(Op::Mul, softmax, w), {})};
+        NodeRef roots[] = {ir::reduce(Op::Max, fx, {1}),
+                           ir::reduce(Op::Sum, bin(Op::Mul, softmax, w), {})};
         for (const NodeRef &root : roots)
           for (uint64_t seed = 0; seed < 3; ++seed) {
             Generator g(seed);
@@ -434,9 +437,11 @@ TEST(TensorGrad, MaxOfExpSigmoidOrLogOverRowsOfFiveToThirteenInFast) {
             NodeRef grad = gradients(root, {x})[0];
             Buffer got = evaluate({grad}, inputs)[0], want = evaluate_reference({grad}, inputs)[0];
             std::string what = std::string(op_name(root->op)) + " of " + op_name(op) + "(x) over " +
-                               dtype_name(dtype) + "[6, " + std::to_string(n) + "], seed " + std::to_string(seed);
+                               dtype_name(dtype) + "[6, " + std::to_string(n) + "], seed " +
+                               std::to_string(seed);
             for (int64_t i = 0; i < got.numel(); ++i)
-              ASSERT_TRUE(std::isfinite(got.get(i))) << what << ": element " << i << " is " << got.get(i);
+              ASSERT_TRUE(std::isfinite(got.get(i)))
+                  << what << ": element " << i << " is " << got.get(i);
             Comparison c = compare_values(got, want, tolerance_for(grad));
             EXPECT_TRUE(c.ok) << what << ": " << c.describe();
           }

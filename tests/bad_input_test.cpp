@@ -31,10 +31,14 @@ struct BadInput {
 
 bool is_kind(const std::exception &e, Kind kind) {
   switch (kind) {
-    case Kind::Shape: return dynamic_cast<const ShapeError *>(&e) != nullptr;
-    case Kind::Parse: return dynamic_cast<const ParseError *>(&e) != nullptr;
-    case Kind::Value: return dynamic_cast<const ValueError *>(&e) != nullptr;
-    case Kind::IO: return dynamic_cast<const IOError *>(&e) != nullptr;
+    case Kind::Shape:
+      return dynamic_cast<const ShapeError *>(&e) != nullptr;
+    case Kind::Parse:
+      return dynamic_cast<const ParseError *>(&e) != nullptr;
+    case Kind::Value:
+      return dynamic_cast<const ValueError *>(&e) != nullptr;
+    case Kind::IO:
+      return dynamic_cast<const IOError *>(&e) != nullptr;
   }
   return false;
 }
@@ -50,144 +54,339 @@ std::function<void()> fj(const std::string &source) {
 const std::vector<BadInput> &catalog() {
   static const std::vector<BadInput> rows = {
       // ---- the C++ API: shapes, axes, dtypes ----
-      {"binary broadcast", Kind::Shape, [] { f32({2, 3}) + f32({4}); }, {"[2, 3]", "[4]"}},
+      {"binary broadcast",
+       Kind::Shape,
+       [] {
+         f32({2, 3}) + f32({4});
+       },
+       {"[2, 3]", "[4]"}},
       {"where broadcast", Kind::Shape, [] { where(f32({2}), f32({3}), f32({3})); }, {"[2]", "[3]"}},
-      {"matmul inner dims", Kind::Shape, [] { f32({4, 3}).matmul(f32({5, 2})); },
+      {"matmul inner dims",
+       Kind::Shape,
+       [] {
+         f32({4, 3}).matmul(f32({5, 2}));
+       },
        {"inner dims", "f32[4, 3]", "f32[5, 2]"}},
-      {"matmul batch dims", Kind::Shape, [] { f32({2, 4, 3}).matmul(f32({5, 3, 2})); },
+      {"matmul batch dims",
+       Kind::Shape,
+       [] {
+         f32({2, 4, 3}).matmul(f32({5, 3, 2}));
+       },
        {"batch", "[2, 4, 3]", "[5, 3, 2]"}},
-      {"matmul of a scalar", Kind::Shape, [] { f32({}).matmul(f32({2, 2})); }, {"f32[]"}},
-      {"reduce axis out of range", Kind::Shape, [] { f32({2, 3}).sum({2}); }, {"dim 2", "[2, 3]"}},
-      {"negative reduce axis out of range", Kind::Shape, [] { f32({2, 3}).max({-3}); },
+      {"matmul of a scalar",
+       Kind::Shape,
+       [] {
+         f32({}).matmul(f32({2, 2}));
+       },
+       {"f32[]"}},
+      {"reduce axis out of range",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).sum({2});
+       },
+       {"dim 2", "[2, 3]"}},
+      {"negative reduce axis out of range",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).max({-3});
+       },
        {"-3", "[2, 3]"}},
-      {"repeated reduce axis", Kind::Shape, [] { f32({2, 3}).mean({1, -1}); }, {"repeated", "1"}},
-      {"permute not a permutation", Kind::Shape, [] { f32({2, 3}).permute({0, 0}); },
+      {"repeated reduce axis",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).mean({1, -1});
+       },
+       {"repeated", "1"}},
+      {"permute not a permutation",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).permute({0, 0});
+       },
        {"[0, 0]", "[2, 3]"}},
-      {"permute of the wrong rank", Kind::Shape, [] { f32({2, 3}).permute({0}); }, {"[0]", "[2, 3]"}},
-      {"reshape element count", Kind::Shape, [] { f32({2, 3}).reshape({4, 2}); },
+      {"permute of the wrong rank",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).permute({0});
+       },
+       {"[0]", "[2, 3]"}},
+      {"reshape element count",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).reshape({4, 2});
+       },
        {"[2, 3]", "[4, 2]"}},
-      {"reshape with two -1", Kind::Shape, [] { f32({2, 3}).reshape({-1, -1}); }, {"-1"}},
-      {"reshape negative extent", Kind::Shape, [] { f32({2, 3}).reshape({-2, -3}); }, {"-2"}},
-      {"expand incompatible", Kind::Shape, [] { f32({2, 3}).expand({4, 3}); }, {"[2, 3]", "[4, 3]"}},
-      {"expand to fewer dims", Kind::Shape, [] { f32({2, 3}).expand({3}); }, {"[2, 3]", "[3]"}},
+      {"reshape with two -1",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).reshape({-1, -1});
+       },
+       {"-1"}},
+      {"reshape negative extent",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).reshape({-2, -3});
+       },
+       {"-2"}},
+      {"expand incompatible",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).expand({4, 3});
+       },
+       {"[2, 3]", "[4, 3]"}},
+      {"expand to fewer dims",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).expand({3});
+       },
+       {"[2, 3]", "[3]"}},
       {"binary dtype mismatch", Kind::Shape, [] { f32({2}) + f64({2}); }, {"f32[2]", "f64[2]"}},
-      {"matmul dtype mismatch", Kind::Shape, [] { f32({2, 2}).matmul(f64({2, 2})); },
+      {"matmul dtype mismatch",
+       Kind::Shape,
+       [] {
+         f32({2, 2}).matmul(f64({2, 2}));
+       },
        {"f32[2, 2]", "f64[2, 2]"}},
-      {"where dtype mismatch", Kind::Shape, [] { where(f32({2}), f32({2}), f64({2})); },
+      {"where dtype mismatch",
+       Kind::Shape,
+       [] { where(f32({2}), f32({2}), f64({2})); },
        {"f32[2]", "f64[2]"}},
-      {"from_vector size", Kind::Shape, [] { Tensor::from_vector<float>({1, 2, 3}, {2, 2}); },
+      {"from_vector size",
+       Kind::Shape,
+       [] {
+         Tensor::from_vector<float>({1, 2, 3}, {2, 2});
+       },
        {"3", "[2, 2]"}},
-      {"negative extent", Kind::Shape, [] { Tensor::zeros({2, -1}); }, {"-1"}},
-      {"empty matmul too large to count", Kind::Shape,
-       [] { f32({2, 0}).matmul(f32({0, INT64_MAX})); },
+      {"negative extent",
+       Kind::Shape,
+       [] {
+         Tensor::zeros({2, -1});
+       },
+       {"-1"}},
+      {"empty matmul too large to count",
+       Kind::Shape,
+       [] {
+         f32({2, 0}).matmul(f32({0, INT64_MAX}));
+       },
        {"f32[2, 0]", "f32[0, 9223372036854775807]", "[2, 9223372036854775807]"}},
-      {"broadcast too large to count", Kind::Shape, [] { f32({2, 1}) + f32({1, INT64_MAX}); },
+      {"broadcast too large to count",
+       Kind::Shape,
+       [] {
+         f32({2, 1}) + f32({1, INT64_MAX});
+       },
        {"[2, 1]", "[1, 9223372036854775807]", "[2, 9223372036854775807]"}},
-      {"element count overflows int64", Kind::Shape,
-       [] { ir::input(DType::F32, {int64_t{1} << 32, int64_t{1} << 32}); }, {"[4294967296, 4294967296]"}},
-      {"byte count overflows", Kind::Value, [] { Buffer(DType::F64, {int64_t{1} << 61}); },
+      {"element count overflows int64",
+       Kind::Shape,
+       [] {
+         ir::input(DType::F32, {int64_t{1} << 32, int64_t{1} << 32});
+       },
+       {"[4294967296, 4294967296]"}},
+      {"byte count overflows",
+       Kind::Value,
+       [] { Buffer(DType::F64, {int64_t{1} << 61}); },
        {"f64[2305843009213693952]"}},
-      {"allocation beyond memory", Kind::Value, [] { Buffer(DType::F32, {int64_t{1} << 50}); },
+      {"allocation beyond memory",
+       Kind::Value,
+       [] { Buffer(DType::F32, {int64_t{1} << 50}); },
        {"f32[1125899906842624]"}},
       // ---- the C++ API: reading and misuse ----
-      {"item of a non-scalar", Kind::Shape, [] { f32({2, 3}).item<float>(); }, {"[2, 3]", "6"}},
+      {"item of a non-scalar",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).item<float>();
+       },
+       {"[2, 3]", "6"}},
       {"to_vector of the wrong type", Kind::Value, [] { f32({2}).to_vector<double>(); }, {"f32"}},
       {"item of the wrong type", Kind::Value, [] { f64({}).item<float>(); }, {"f64"}},
-      {"undefined tensor", Kind::Value, [] { Tensor().exp(); },
+      {"undefined tensor",
+       Kind::Value,
+       [] { Tensor().exp(); },
        {"exp: the tensor is undefined", "default-constructed"}},
-      {"undefined operand", Kind::Value, [] { f32({2}) + Tensor(); },
+      {"undefined operand",
+       Kind::Value,
+       [] { f32({2}) + Tensor(); },
        {"+: the right operand is undefined"}},
-      {"undefined matmul operand", Kind::Value, [] { Tensor().matmul(f32({2, 2})); },
+      {"undefined matmul operand",
+       Kind::Value,
+       [] {
+         Tensor().matmul(f32({2, 2}));
+       },
        {"matmul: the left operand is undefined"}},
-      {"grad read before any backward", Kind::Value,
-       [] { f32({2, 3}).requires_grad_().grad().sum(); },
+      {"grad read before any backward",
+       Kind::Value,
+       [] {
+         f32({2, 3}).requires_grad_().grad().sum();
+       },
        {"sum", "grad() of leaf f32[2, 3]", "no backward()"}},
-      {"grad of a tensor that does not require grad", Kind::Value,
-       [] { f32({2}).grad() + 1.0; }, {"+", "grad() of f32[2]", "does not require grad"}},
-      {"grad of a non-leaf", Kind::Value, [] { (f32({2}).requires_grad_() * 2.0).grad().exp(); },
+      {"grad of a tensor that does not require grad",
+       Kind::Value,
+       [] { f32({2}).grad() + 1.0; },
+       {"+", "grad() of f32[2]", "does not require grad"}},
+      {"grad of a non-leaf",
+       Kind::Value,
+       [] { (f32({2}).requires_grad_() * 2.0).grad().exp(); },
        {"exp", "non-leaf f32[2]"}},
-      {"shape of an undefined tensor", Kind::Value, [] { Tensor().sizes(); },
+      {"shape of an undefined tensor",
+       Kind::Value,
+       [] { Tensor().sizes(); },
        {"sizes: the tensor is undefined"}},
-      {"transpose dim out of range", Kind::Shape, [] { f32({2, 3}).transpose(0, 3); },
+      {"transpose dim out of range",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).transpose(0, 3);
+       },
        {"transpose(0, 3)", "dim 3", "f32[2, 3]"}},
-      {"transpose negative dim out of range", Kind::Shape, [] { f64({2, 3, 4}).transpose(-4, 1); },
+      {"transpose negative dim out of range",
+       Kind::Shape,
+       [] {
+         f64({2, 3, 4}).transpose(-4, 1);
+       },
        {"transpose(-4, 1)", "dim -4", "f64[2, 3, 4]"}},
-      {"t of more than 2 dims", Kind::Shape, [] { f32({2, 3, 4}).t(); }, {"t: ", "f32[2, 3, 4]"}},
-      {"size dim out of range", Kind::Shape, [] { f32({2, 3}).size(2); }, {"dim 2", "f32[2, 3]"}},
+      {"t of more than 2 dims",
+       Kind::Shape,
+       [] {
+         f32({2, 3, 4}).t();
+       },
+       {"t: ", "f32[2, 3, 4]"}},
+      {"size dim out of range",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).size(2);
+       },
+       {"dim 2", "f32[2, 3]"}},
       {"size of a scalar", Kind::Shape, [] { f64({}).size(0); }, {"dim 0", "f64[]"}},
-      {"to() of a tensor that requires grad", Kind::Value,
-       [] { f32({2}).requires_grad_().to(DType::F64); }, {"to(f64)", "f32[2]", "requires grad"}},
-      {"data_ptr of the wrong type", Kind::Value, [] { f32({2}).data_ptr<double>(); },
+      {"to() of a tensor that requires grad",
+       Kind::Value,
+       [] { f32({2}).requires_grad_().to(DType::F64); },
+       {"to(f64)", "f32[2]", "requires grad"}},
+      {"data_ptr of the wrong type",
+       Kind::Value,
+       [] { f32({2}).data_ptr<double>(); },
        {"data_ptr<double>", "f32[2]"}},
-      {"from_blob of a null pointer", Kind::Value,
-       [] { Tensor::from_blob(nullptr, {3}, DType::F32); }, {"from_blob", "null", "f32[3]"}},
-      {"from_blob of misaligned memory", Kind::Value,
+      {"from_blob of a null pointer",
+       Kind::Value,
+       [] { Tensor::from_blob(nullptr, {3}, DType::F32); },
+       {"from_blob", "null", "f32[3]"}},
+      {"from_blob of misaligned memory",
+       Kind::Value,
        [] {
          alignas(8) static double mem[3];
          Tensor::from_blob(reinterpret_cast<char *>(mem) + 4, {2}, DType::F64);
        },
        {"from_blob", "f64[2]", "not aligned", "8-byte"}},
-      {"from_blob of a negative extent", Kind::Shape,
+      {"from_blob of a negative extent",
+       Kind::Shape,
        [] {
          static float mem[1];
          Tensor::from_blob(mem, {-1}, DType::F32);
        },
        {"-1"}},
-      {"backward with nothing to differentiate", Kind::Value, [] { (f32({2}) * 2.0).backward(); },
+      {"backward with nothing to differentiate",
+       Kind::Value,
+       [] { (f32({2}) * 2.0).backward(); },
        {"nothing to differentiate"}},
-      {"backward seed of the wrong shape", Kind::Shape,
-       [] { (f32({2}).requires_grad_() * 2.0).backward(f32({3})); }, {"[2]", "[3]"}},
-      {"requires_grad_ on a non-leaf", Kind::Value,
-       [] { (f32({2}).requires_grad_() + 1.0).requires_grad_(); }, {"requires_grad_", "leaf"}},
-      {"unbound program input", Kind::Value,
-       [] { evaluate({ir::unary(Op::Exp, ir::input(DType::F32, {2}, "a"))}, {}); }, {"'a'"}},
-      {"input bound to the wrong shape", Kind::Shape,
+      {"backward seed of the wrong shape",
+       Kind::Shape,
+       [] { (f32({2}).requires_grad_() * 2.0).backward(f32({3})); },
+       {"[2]", "[3]"}},
+      {"requires_grad_ on a non-leaf",
+       Kind::Value,
+       [] { (f32({2}).requires_grad_() + 1.0).requires_grad_(); },
+       {"requires_grad_", "leaf"}},
+      {"unbound program input",
+       Kind::Value,
+       [] { evaluate({ir::unary(Op::Exp, ir::input(DType::F32, {2}, "a"))}, {}); },
+       {"'a'"}},
+      {"input bound to the wrong shape",
+       Kind::Shape,
        [] {
          NodeRef a = ir::input(DType::F32, {2}, "a");
          evaluate({ir::unary(Op::Exp, a)}, {{a.get(), Buffer(DType::F32, {3})}});
        },
        {"'a'", "f32[2]", "f32[3]"}},
-      {"unwritable .npy path", Kind::IO, [] { write_npy("/proc/nonexistent/x.npy", Buffer(DType::F32, {1})); },
+      {"unwritable .npy path",
+       Kind::IO,
+       [] { write_npy("/proc/nonexistent/x.npy", Buffer(DType::F32, {1})); },
        {"/proc/nonexistent/x.npy"}},
-      {"unreadable .npy path", Kind::IO, [] { read_npy("/nonexistent/x.npy"); }, {"/nonexistent/x.npy"}},
-      {".npy path that is a device", Kind::IO, [] { read_npy("/dev/zero"); },
+      {"unreadable .npy path",
+       Kind::IO,
+       [] { read_npy("/nonexistent/x.npy"); },
+       {"/nonexistent/x.npy"}},
+      {".npy path that is a device",
+       Kind::IO,
+       [] { read_npy("/dev/zero"); },
        {"/dev/zero", "character device"}},
-      {"unreadable .fj path", Kind::IO, [] { parse_program_file("/nonexistent/p.fj"); }, {"/nonexistent/p.fj"}},
+      {"unreadable .fj path",
+       Kind::IO,
+       [] { parse_program_file("/nonexistent/p.fj"); },
+       {"/nonexistent/p.fj"}},
       // ---- the .fj format ----
       {".fj unknown name", Kind::Parse, fj("b = a + 1\nout b\n"), {"bad.fj:1:5", "'a'"}},
-      {".fj duplicate name", Kind::Parse, fj("a = input f32[2]\na = input f32[2]\nout a\n"),
+      {".fj duplicate name",
+       Kind::Parse,
+       fj("a = input f32[2]\na = input f32[2]\nout a\n"),
        {"bad.fj:2:1", "'a'"}},
       {".fj missing out", Kind::Parse, fj("a = input f32[2]\n"), {"bad.fj:1", "out"}},
-      {".fj duplicate output", Kind::Parse, fj("a = input f32[2]\nout a\nout a\n"), {"bad.fj:3:5", "'a'"}},
+      {".fj duplicate output",
+       Kind::Parse,
+       fj("a = input f32[2]\nout a\nout a\n"),
+       {"bad.fj:3:5", "'a'"}},
       {".fj unknown output", Kind::Parse, fj("a = input f32[2]\nout z\n"), {"bad.fj:2:5", "'z'"}},
       {".fj bad dtype", Kind::Parse, fj("a = input f16[2]\nout a\n"), {"bad.fj:1:11", "'f16'"}},
       {".fj bad shape syntax", Kind::Parse, fj("a = input f32[2,\nout a\n"), {"bad.fj:1:17"}},
       {".fj negative extent", Kind::Parse, fj("a = input f32[-2]\nout a\n"), {"bad.fj:1", "-2"}},
-      {".fj overflowing shape", Kind::Parse, fj("a = input f32[4294967296, 4294967296]\nout a\n"),
+      {".fj overflowing shape",
+       Kind::Parse,
+       fj("a = input f32[4294967296, 4294967296]\nout a\n"),
        {"bad.fj:1", "[4294967296, 4294967296]"}},
-      {".fj extent out of int64", Kind::Parse, fj("a = input f32[99999999999999999999]\nout a\n"),
+      {".fj extent out of int64",
+       Kind::Parse,
+       fj("a = input f32[99999999999999999999]\nout a\n"),
        {"bad.fj:1", "99999999999999999999"}},
-      {".fj unknown function", Kind::Parse, fj("a = input f32[2]\nb = foo(a)\nout b\n"),
+      {".fj unknown function",
+       Kind::Parse,
+       fj("a = input f32[2]\nb = foo(a)\nout b\n"),
        {"bad.fj:2:5", "'foo'"}},
-      {".fj wrong arity", Kind::Parse, fj("a = input f32[2]\nb = exp(a, a)\nout b\n"), {"bad.fj:2:5", "exp"}},
-      {".fj reduce axis", Kind::Parse, fj("a = input f32[2, 3]\nb = sum(a, 5)\nout b\n"),
+      {".fj wrong arity",
+       Kind::Parse,
+       fj("a = input f32[2]\nb = exp(a, a)\nout b\n"),
+       {"bad.fj:2:5", "exp"}},
+      {".fj reduce axis",
+       Kind::Parse,
+       fj("a = input f32[2, 3]\nb = sum(a, 5)\nout b\n"),
        {"bad.fj:2:5", "dim 5", "f32[2, 3]"}},
-      {".fj broadcast", Kind::Parse, fj("a = input f32[2, 3]\nb = input f32[4]\nc = a + b\nout c\n"),
+      {".fj broadcast",
+       Kind::Parse,
+       fj("a = input f32[2, 3]\nb = input f32[4]\nc = a + b\nout c\n"),
        {"bad.fj:3:7", "[2, 3]", "[4]"}},
-      {".fj dtype mismatch", Kind::Parse, fj("a = input f32[2]\nb = input f64[2]\nc = a + b\nout c\n"),
+      {".fj dtype mismatch",
+       Kind::Parse,
+       fj("a = input f32[2]\nb = input f64[2]\nc = a + b\nout c\n"),
        {"bad.fj:3:7", "f32[2]", "f64[2]"}},
-      {".fj empty matmul too large to count", Kind::Parse,
+      {".fj empty matmul too large to count",
+       Kind::Parse,
        fj("a = input f32[2, 0]\nb = input f32[0, 9223372036854775807]\nc = a @ b\nout c\n"),
        {"bad.fj:3:7", "f32[2, 0]", "f32[0, 9223372036854775807]"}},
-      {".fj matmul inner dims", Kind::Parse, fj("a = input f32[4, 3]\nb = input f32[5, 2]\nc = a @ b\nout c\n"),
+      {".fj matmul inner dims",
+       Kind::Parse,
+       fj("a = input f32[4, 3]\nb = input f32[5, 2]\nc = a @ b\nout c\n"),
        {"bad.fj:3:7", "f32[4, 3]", "f32[5, 2]"}},
-      {".fj chained comparison", Kind::Parse, fj("a = input f32[2]\nb = a < a < a\nout b\n"),
+      {".fj chained comparison",
+       Kind::Parse,
+       fj("a = input f32[2]\nb = a < a < a\nout b\n"),
        {"bad.fj:2:11", "chain"}},
-      {".fj unbalanced parenthesis", Kind::Parse, fj("a = input f32[2]\nb = (a + 1\nout b\n"), {"bad.fj:2"}},
-      {".fj nesting too deep", Kind::Parse,
-       fj("a = input f32[2]\nb = " + std::string(10000, '(') + "a" + std::string(10000, ')') + "\nout b\n"),
+      {".fj unbalanced parenthesis",
+       Kind::Parse,
+       fj("a = input f32[2]\nb = (a + 1\nout b\n"),
        {"bad.fj:2"}},
-      {".fj stray character", Kind::Parse, fj("a = input f32[2]\nb = a $ a\nout b\n"), {"bad.fj:2:7", "$"}},
+      {".fj nesting too deep",
+       Kind::Parse,
+       fj("a = input f32[2]\nb = " + std::string(10000, '(') + "a" + std::string(10000, ')') +
+          "\nout b\n"),
+       {"bad.fj:2"}},
+      {".fj stray character",
+       Kind::Parse,
+       fj("a = input f32[2]\nb = a $ a\nout b\n"),
+       {"bad.fj:2:7", "$"}},
   };
   return rows;
 }
@@ -201,7 +400,8 @@ TEST(BadInput, EachRaisesItsErrorNamingTheValue) {
     } catch (const std::exception &e) {
       EXPECT_TRUE(is_kind(e, row.kind)) << "wrong error type: " << e.what();
       for (const std::string &s : row.named)
-        EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << "'" << s << "' not in: " << e.what();
+        EXPECT_NE(std::string(e.what()).find(s), std::string::npos)
+            << "'" << s << "' not in: " << e.what();
     }
   }
 }

@@ -26,8 +26,8 @@ constexpr int kSteps = 12;
 Tensor build(const Tensor &shared, int thread, int step) {
   int64_t rows = 1 + step % 4;
   Tensor x = Tensor::rand({rows, 7}, DType::F32, static_cast<uint64_t>(thread * 100 + step));
-  Tensor h = (x.matmul(shared) + 0.5).relu();          // matmul with an epilogue
-  Tensor soft = (h - h.max({1}, true)).exp();           // softmax: a materialized reduction
+  Tensor h = (x.matmul(shared) + 0.5).relu();  // matmul with an epilogue
+  Tensor soft = (h - h.max({1}, true)).exp();  // softmax: a materialized reduction
   Tensor y = soft / soft.sum({1}, true);
   return y.t().reshape({-1}) * (thread % 2 ? 2.0 : 3.0);  // a view of a result
 }
@@ -39,7 +39,9 @@ void run_thread(const Tensor &shared, int thread, std::string &failure) {
     Buffer want = evaluate_reference({y.node()}, {})[0];
     Buffer got = realize({y.node()})[0];
     Comparison c = compare_values(got, want, default_tolerance(DType::F32, 7));
-    if (!c.ok) failure = "thread " + std::to_string(thread) + " step " + std::to_string(step) + ": " + c.describe();
+    if (!c.ok)
+      failure = "thread " + std::to_string(thread) + " step " + std::to_string(step) + ": " +
+                c.describe();
   }
 }
 

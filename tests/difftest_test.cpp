@@ -22,7 +22,8 @@ bool has_op(const Program &p, Op op) {
 }
 
 TEST(RandomProgram, SameSeedSameProgram) {
-  for (uint64_t seed : {0, 1, 77}) EXPECT_EQ(print_program(random_program(seed)), print_program(random_program(seed)));
+  for (uint64_t seed : {0, 1, 77})
+    EXPECT_EQ(print_program(random_program(seed)), print_program(random_program(seed)));
   EXPECT_NE(print_program(random_program(1)), print_program(random_program(2)));
 }
 
@@ -95,7 +96,8 @@ TEST(ReduceProgram, KeepsAProgramNothingSmallerFails) {
 }
 
 TEST(Differential, AgreeingProgramPasses) {
-  CheckResult r = check_program_text("a = input f32[3, 5]\nb = input f32[5, 2]\nc = relu(a @ b)\nout c\n");
+  CheckResult r =
+      check_program_text("a = input f32[3, 5]\nb = input f32[5, 2]\nc = relu(a @ b)\nout c\n");
   EXPECT_EQ(r.kind, CheckResult::Kind::Pass) << r.message;
 }
 
@@ -118,7 +120,8 @@ TEST(Differential, AnErrorIsReducedToItsCause) {
   CheckResult first = check_program(p);
   ASSERT_EQ(first.kind, CheckResult::Kind::Error);
   EXPECT_NE(first.message.find("f32[100000000000000]"), std::string::npos) << first.message;
-  Program r = reduce_program(p, [](const Program &q) { return check_program(q).kind == CheckResult::Kind::Error; });
+  Program r = reduce_program(
+      p, [](const Program &q) { return check_program(q).kind == CheckResult::Kind::Error; });
   EXPECT_EQ(r.outputs.size(), 1u) << print_program(r);
   EXPECT_LE(program_ops(r), 2u) << print_program(r);  // r0 + sum(huge)
   EXPECT_EQ(check_program(r).kind, CheckResult::Kind::Error);

@@ -3,8 +3,8 @@
 // directory, and checks that it is neither loaded nor followed and that
 // the kernel still runs, compiled afresh. Also the cache's size bound.
 // (Corrupt and foreign entries: tests/jit_test.cpp.)
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -51,8 +51,7 @@ void age(const fs::path &path, int seconds_ago) {
   ::clock_gettime(CLOCK_REALTIME, &times[0]);
   times[0].tv_sec -= seconds_ago;
   times[1] = times[0];
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0)
-      << path;
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
 }
 
 mode_t mode_of(const fs::path &path) {
@@ -82,8 +81,7 @@ class DiskCacheTest : public ::testing::Test {
   void SetUp() override {
     const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = fs::temp_directory_path() /
-           ("fusejit-disk-cache-test-" + std::to_string(::getpid()) + "-" +
-            info->name());
+           ("fusejit-disk-cache-test-" + std::to_string(::getpid()) + "-" + info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     cache_ = dir_ / "cache";
@@ -172,8 +170,7 @@ TEST_F(DiskCacheTest, DeviceEntryIsNotRead) {
 TEST_F(DiskCacheTest, EntryOfAnotherUserIsRefused) {
   FUSEJIT_SKIP_UNLESS_ROOT();
   fs::path entry = write_entry("k");
-  ASSERT_EQ(::chown(entry.c_str(), kOtherUser, kOtherGroup), 0)
-      << "giving a file away needs root";
+  ASSERT_EQ(::chown(entry.c_str(), kOtherUser, kOtherGroup), 0) << "giving a file away needs root";
   expect_refused_and_recompiled("k");
 }
 
@@ -196,9 +193,7 @@ TEST_F(DiskCacheTest, OversizedEntryIsRefusedUnread) {
   ASSERT_TRUE(opened.dir) << opened.why;
   CacheEntryRead read = opened.dir->read(entry.filename());
   EXPECT_EQ(read.outcome, CacheEntryRead::Outcome::Refused);
-  EXPECT_NE(read.why.find(std::to_string(kMaxCacheEntryBytes + 1)),
-            std::string::npos)
-      << read.why;
+  EXPECT_NE(read.why.find(std::to_string(kMaxCacheEntryBytes + 1)), std::string::npos) << read.why;
   EXPECT_TRUE(read.bytes.empty());
   expect_refused_and_recompiled("k");
 }
@@ -354,8 +349,7 @@ TEST_F(DiskCacheTest, OverItsBoundTheLeastRecentlyUsedEntriesGo) {
   EXPECT_TRUE(fs::exists(engine.cache_file("lru-5")));
   EXPECT_TRUE(fs::exists(users));
   uint64_t total = 0;
-  for (const auto &file : fs::directory_iterator(cache_))
-    total += file.file_size();
+  for (const auto &file : fs::directory_iterator(cache_)) total += file.file_size();
   EXPECT_LE(total, bound);
 }
 
@@ -391,12 +385,16 @@ class ScopedEnv {
  public:
   ScopedEnv(const char *name, const char *value) : name_(name) {
     if (const char *old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
+    if (value)
+      ::setenv(name, value, 1);
+    else
+      ::unsetenv(name);
   }
   ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
 
  private:

@@ -46,7 +46,8 @@ void expect_matches_interpreter(const std::vector<NodeRef> &roots, Plan plan, ui
   } else {
     CompiledPlan compiled;
     compiled.plan = plan;
-    for (const Kernel &k : plan.kernels) compiled.kernels.push_back(compiled.backend->compile(k, Numerics::Strict));
+    for (const Kernel &k : plan.kernels)
+      compiled.kernels.push_back(compiled.backend->compile(k, Numerics::Strict));
     fused = run_compiled(compiled, inputs);
   }
   std::vector<Buffer> want = interpret(roots, bindings);
@@ -73,7 +74,8 @@ std::string kernels_text(const Plan &p) {
 }
 
 TEST(Fuse, ElementwiseChainIsOneKernel) {
-  NodeRef a = input(DType::F32, {17, 3}), b = input(DType::F32, {17, 3}), c = input(DType::F32, {3});
+  NodeRef a = input(DType::F32, {17, 3}), b = input(DType::F32, {17, 3}),
+          c = input(DType::F32, {3});
   NodeRef y = unary(Op::Relu, binary(Op::Add, binary(Op::Mul, a, b), c));
   Plan p = fuse({y});
   ASSERT_EQ(p.kernels.size(), 1u) << kernels_text(p);
@@ -136,16 +138,18 @@ TEST(Fuse, ExpensiveSharedValueIsMaterializedAndExplained) {
   EXPECT_TRUE(explained);
   std::vector<std::string> notes = fusion_notes(trace);
   ASSERT_EQ(notes.size(), 2u);
-  EXPECT_EQ(notes[1], "tanh f32[5, 7] is materialized: it has 2 consumers and recomputing it would cost 9 ops in "
-                      "each (limit 8)");
+  EXPECT_EQ(
+      notes[1],
+      "tanh f32[5, 7] is materialized: it has 2 consumers and recomputing it would cost 9 ops in "
+      "each (limit 8)");
   expect_matches_interpreter({y}, p);
 }
 
 TEST(Fuse, ViewsBecomeStridesOnPermutedAndBroadcastInputs) {
   NodeRef a = input(DType::F32, {3, 17});
   NodeRef b = input(DType::F32, {17, 1});
-  NodeRef y = binary(Op::Mul, ir::permute(a, {1, 0}), b);                  // (17, 3)
-  NodeRef z = ir::reshape(ir::transpose(unary(Op::Exp, y)), {51});         // not expressible by strides
+  NodeRef y = binary(Op::Mul, ir::permute(a, {1, 0}), b);           // (17, 3)
+  NodeRef z = ir::reshape(ir::transpose(unary(Op::Exp, y)), {51});  // not expressible by strides
   NodeRef w = reduce(Op::Mean, ir::expand(ir::reshape(b, {1, 17}), {4, 17}), {0});
   Plan p = fuse({y, z, w});
   expect_matches_interpreter({y, z, w}, p);
@@ -182,7 +186,8 @@ TEST(Fuse, OddShapesAndEdgeCases) {
 
 TEST(Fuse, FusionOffRunsEveryOpAsItsOwnKernel) {
   NodeRef a = input(DType::F32, {17, 3}), b = input(DType::F32, {3});
-  NodeRef y = reduce(Op::Sum, unary(Op::Relu, binary(Op::Add, ir::transpose(ir::permute(a, {1, 0})), b)), {0});
+  NodeRef y = reduce(
+      Op::Sum, unary(Op::Relu, binary(Op::Add, ir::transpose(ir::permute(a, {1, 0})), b)), {0});
   Plan p = fuse({y}, FuseOptions{.fusion = false});
   EXPECT_EQ(p.kernels.size(), 3u) << kernels_text(p);  // +, relu, sum; the views are free
   expect_matches_interpreter({y}, p);
@@ -194,8 +199,9 @@ void expect_valid_order(const Plan &p) {
   for (int b : p.input_buffers) written[b] = true;
   for (const Kernel &k : p.kernels) {
     for (const KernelInput &in : k.inputs)
-      EXPECT_TRUE(written[in.buffer]) << k.name << " reads buf" << in.buffer << " before it is written\n"
-                                      << kernels_text(p);
+      EXPECT_TRUE(written[in.buffer])
+          << k.name << " reads buf" << in.buffer << " before it is written\n"
+          << kernels_text(p);
     for (const KernelOutput &out : k.outputs) written[out.buffer] = true;
   }
 }
@@ -228,7 +234,8 @@ TEST(MultiOutput, SharedSubexpressionIsComputedOnce) {
                              binary(Op::Mul, e, ir::constant(2.0, DType::F64))};
   Plan p = fuse(roots);
   ASSERT_EQ(p.kernels.size(), 1u) << kernels_text(p);
-  EXPECT_EQ(p.kernels[0].ops, (std::vector<std::string>{"tanh", "exp", "+", "*"})) << kernels_text(p);
+  EXPECT_EQ(p.kernels[0].ops, (std::vector<std::string>{"tanh", "exp", "+", "*"}))
+      << kernels_text(p);
   expect_matches_interpreter(roots, p, 3, Runner::Jit);
 }
 
@@ -237,7 +244,8 @@ TEST(MultiOutput, SharedSubexpressionIsComputedOnce) {
 TEST(MultiOutput, MatchesTheInterpreterOnOddShapesAndViews) {
   for (DType t : {DType::F32, DType::F64})
     for (int64_t n : {1, 3, 17, 129}) {
-      NodeRef a = input(t, {n, 5}), bt = input(t, {5, n}), c = input(t, {5}), col = input(t, {n, 1});
+      NodeRef a = input(t, {n, 5}), bt = input(t, {5, n}), c = input(t, {5}),
+              col = input(t, {n, 1});
       NodeRef b = ir::permute(bt, {1, 0});
       std::vector<NodeRef> roots{binary(Op::Add, a, b), binary(Op::Mul, a, c),
                                  binary(Op::Sub, unary(Op::Exp, b), col), unary(Op::Sigmoid, a)};
@@ -288,7 +296,8 @@ TEST(MultiOutput, DependentOutputsStaySeparate) {
   NodeRef x = input(DType::F32, {9});
   std::vector<NodeRef> roots;
   NodeRef t = x;
-  for (int i = 0; i < 4; ++i) roots.push_back(t = binary(Op::Add, t, ir::constant(1.0 + i, DType::F32)));
+  for (int i = 0; i < 4; ++i)
+    roots.push_back(t = binary(Op::Add, t, ir::constant(1.0 + i, DType::F32)));
   Plan p = fuse(roots);
   EXPECT_EQ(p.kernels.size(), 4u) << kernels_text(p);
   expect_valid_order(p);
@@ -299,10 +308,10 @@ TEST(MultiOutput, DependentOutputsStaySeparate) {
 // reduction: joining the first kernel of its domain would run it too early.
 TEST(MultiOutput, AValueJoinsOnlyAKernelAfterEverythingItReads) {
   NodeRef x = input(DType::F32, {6, 5}), y = input(DType::F32, {6, 5});
-  NodeRef a = unary(Op::Exp, x);                           // k0
-  NodeRef m = reduce(Op::Max, a, {1}, true);                // k1, reads a
-  NodeRef b = binary(Op::Sub, y, m);                        // reads m: after k1
-  NodeRef c = unary(Op::Tanh, y);                           // reads inputs only: joins k0
+  NodeRef a = unary(Op::Exp, x);              // k0
+  NodeRef m = reduce(Op::Max, a, {1}, true);  // k1, reads a
+  NodeRef b = binary(Op::Sub, y, m);          // reads m: after k1
+  NodeRef c = unary(Op::Tanh, y);             // reads inputs only: joins k0
   std::vector<NodeRef> roots{a, m, b, c};
   Plan p = fuse(roots);
   ASSERT_EQ(p.kernels.size(), 3u) << kernels_text(p);

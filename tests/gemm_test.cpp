@@ -43,7 +43,9 @@ KernelRunner chunked_runner(const Plan &plan, Numerics numerics, int chunks) {
 }
 
 // The graph as the pipeline sees it: matmuls recognized, then fused.
-Plan plan_of(const std::vector<NodeRef> &roots) { return fuse(optimize_graph(roots, Numerics::Fast)); }
+Plan plan_of(const std::vector<NodeRef> &roots) {
+  return fuse(optimize_graph(roots, Numerics::Fast));
+}
 
 int count_matmul_kernels(const Plan &plan) {
   int n = 0;
@@ -62,7 +64,8 @@ void expect_close(const Buffer &got, const Buffer &want, double tol, const std::
   ASSERT_EQ(got.shape(), want.shape()) << what;
   for (int64_t i = 0; i < want.numel(); ++i) {
     double a = got.get(i), b = want.get(i);
-    ASSERT_NEAR(a, b, tol * (1 + std::fabs(b))) << what << " element " << i << " of " << want.numel();
+    ASSERT_NEAR(a, b, tol * (1 + std::fabs(b)))
+        << what << " element " << i << " of " << want.numel();
   }
 }
 
@@ -86,10 +89,12 @@ void expect_gemm_matches(const std::vector<NodeRef> &roots, int matmuls = 1) {
     std::vector<Buffer> split = execute_plan(plan, inputs, chunked_runner(plan, numerics, 3));
     for (size_t r = 0; r < want.size(); ++r) {
       double tol = (want[r].dtype() == DType::F32 ? 1e-5 : 1e-13) * (1 + growth);
-      std::string what = std::string(numerics_name(numerics)) + " " + type_str(want[r].dtype(), want[r].shape()) +
-                         "\n" + print_kernel(plan.kernels.back());
+      std::string what = std::string(numerics_name(numerics)) + " " +
+                         type_str(want[r].dtype(), want[r].shape()) + "\n" +
+                         print_kernel(plan.kernels.back());
       expect_close(whole[r], want[r], tol, what);
-      EXPECT_EQ(std::memcmp(whole[r].raw(), split[r].raw(), whole[r].bytes()), 0) << what << " chunked";
+      EXPECT_EQ(std::memcmp(whole[r].raw(), split[r].raw(), whole[r].bytes()), 0)
+          << what << " chunked";
     }
   }
 }
@@ -101,10 +106,11 @@ const std::vector<DType> kDTypes = {DType::F32, DType::F64};
 TEST(Gemm, EveryExtentInEveryDim) {
   for (DType t : kDTypes)
     for (size_t i = 0; i < kExtents.size(); ++i) {
-      int64_t e = kExtents[i], o1 = kExtents[(i + 4) % kExtents.size()], o2 = kExtents[(i + 7) % kExtents.size()];
+      int64_t e = kExtents[i], o1 = kExtents[(i + 4) % kExtents.size()],
+              o2 = kExtents[(i + 7) % kExtents.size()];
       for (auto [m, n, k] : {std::tuple{e, o1, o2}, std::tuple{o2, e, o1}, std::tuple{o1, o2, e}}) {
-        SCOPED_TRACE(std::string(dtype_name(t)) + " M " + std::to_string(m) + " N " + std::to_string(n) + " K " +
-                     std::to_string(k));
+        SCOPED_TRACE(std::string(dtype_name(t)) + " M " + std::to_string(m) + " N " +
+                     std::to_string(n) + " K " + std::to_string(k));
         expect_gemm_matches({ir::matmul(input(t, {m, k}), input(t, {k, n}))});
       }
     }
@@ -113,10 +119,13 @@ TEST(Gemm, EveryExtentInEveryDim) {
 // Large enough for several k blocks, m blocks and n panels on any host.
 TEST(Gemm, SquareAndRaggedPackedSizes) {
   for (DType t : kDTypes)
-    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{257, 257, 257}, {129, 33, 600}, {64, 300, 129},
-                           {17, 1100, 64}, {600, 17, 33}}) {
-      SCOPED_TRACE(std::string(dtype_name(t)) + " M " + std::to_string(m) + " N " + std::to_string(n) + " K " +
-                   std::to_string(k));
+    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{257, 257, 257},
+                           {129, 33, 600},
+                           {64, 300, 129},
+                           {17, 1100, 64},
+                           {600, 17, 33}}) {
+      SCOPED_TRACE(std::string(dtype_name(t)) + " M " + std::to_string(m) + " N " +
+                   std::to_string(n) + " K " + std::to_string(k));
       expect_gemm_matches({ir::matmul(input(t, {m, k}), input(t, {k, n}))});
     }
 }
@@ -158,8 +167,9 @@ TEST(Gemm, EpilogueIsAppliedToTheTiles) {
       expect_gemm_matches({unary(Op::Relu, binary(Op::Add, ir::matmul(x, w), b))});
       // A longer chain with a bias per row, a scalar and tanh.
       NodeRef r = input(t, {e, 1});
-      NodeRef y = unary(Op::Tanh, binary(Op::Mul, binary(Op::Sub, ir::matmul(unary(Op::Relu, x), w), r),
-                                         ir::constant(0.5, t)));
+      NodeRef y =
+          unary(Op::Tanh, binary(Op::Mul, binary(Op::Sub, ir::matmul(unary(Op::Relu, x), w), r),
+                                 ir::constant(0.5, t)));
       expect_gemm_matches({y});
     }
 }
@@ -167,26 +177,29 @@ TEST(Gemm, EpilogueIsAppliedToTheTiles) {
 TEST(Gemm, SeedZipThenReduceForms) {
   for (DType t : kDTypes) {
     NodeRef a = input(t, {2, 3, 1}), b = input(t, {3, 2});
-    expect_gemm_matches({binary(Op::Add, unary(Op::Relu, ir::reduce(Op::Sum, binary(Op::Mul, a, b), {1})),
-                                ir::constant(0.5, t))});
-    NodeRef p = input(t, {129, 65}), q = input(t, {65, 33});
     expect_gemm_matches(
-        {ir::reduce(Op::Sum, binary(Op::Mul, ir::reshape(p, {129, 65, 1}), ir::reshape(q, {1, 65, 33})), {1})});
+        {binary(Op::Add, unary(Op::Relu, ir::reduce(Op::Sum, binary(Op::Mul, a, b), {1})),
+                ir::constant(0.5, t))});
+    NodeRef p = input(t, {129, 65}), q = input(t, {65, 33});
+    expect_gemm_matches({ir::reduce(
+        Op::Sum, binary(Op::Mul, ir::reshape(p, {129, 65, 1}), ir::reshape(q, {1, 65, 33})), {1})});
     NodeRef p4 = input(t, {2, 33, 17}), q4 = input(t, {2, 17, 40});
     expect_gemm_matches({ir::reduce(
-        Op::Sum, binary(Op::Mul, ir::reshape(p4, {2, 33, 17, 1}), ir::reshape(q4, {2, 1, 17, 40})), {2})});
+        Op::Sum, binary(Op::Mul, ir::reshape(p4, {2, 33, 17, 1}), ir::reshape(q4, {2, 1, 17, 40})),
+        {2})});
   }
 }
 
 // The zip-then-reduce form and `@` compile to the same kernel.
 TEST(Gemm, ZipThenReduceIsTheSameKernelAsMatmul) {
   NodeRef a = input(DType::F32, {129, 65}), b = input(DType::F32, {65, 33});
-  Plan zipped = plan_of(
-      {ir::reduce(Op::Sum, binary(Op::Mul, ir::reshape(a, {129, 65, 1}), ir::reshape(b, {1, 65, 33})), {1})});
+  Plan zipped = plan_of({ir::reduce(
+      Op::Sum, binary(Op::Mul, ir::reshape(a, {129, 65, 1}), ir::reshape(b, {1, 65, 33})), {1})});
   Plan direct = plan_of({ir::matmul(a, b)});
   ASSERT_EQ(zipped.kernels.size(), 1u);
   ASSERT_EQ(direct.kernels.size(), 1u);
-  EXPECT_EQ(kernel_cache_key(zipped.kernels[0], Numerics::Fast), kernel_cache_key(direct.kernels[0], Numerics::Fast));
+  EXPECT_EQ(kernel_cache_key(zipped.kernels[0], Numerics::Fast),
+            kernel_cache_key(direct.kernels[0], Numerics::Fast));
   EXPECT_EQ(zipped.intermediate_bytes, 0);
 }
 
@@ -198,7 +211,8 @@ TEST(Gemm, StrictEqualsTheBlockedLoopBitForBit) {
     NodeRef a = input(DType::F32, {m, k}), b = input(DType::F32, {k, n});
     Plan plan = plan_of({ir::matmul(a, b)});
     Generator g(5);
-    Buffer av = random_uniform(DType::F32, {m, k}, g, -1, 1), bv = random_uniform(DType::F32, {k, n}, g, -1, 1);
+    Buffer av = random_uniform(DType::F32, {m, k}, g, -1, 1),
+           bv = random_uniform(DType::F32, {k, n}, g, -1, 1);
     std::vector<Buffer> ins;
     for (const Node *node : plan.input_nodes) ins.push_back(node == a.get() ? av : bv);
     Buffer got = execute_plan(plan, ins, chunked_runner(plan, Numerics::Strict, 2))[0];
@@ -228,7 +242,8 @@ TEST(Gemm, CoalescingKeepsMatmulDomains) {
 }
 
 TEST(Gemm, BlockingFollowsTheVectorWidth) {
-  Plan plan = plan_of({ir::matmul(input(DType::F32, {1024, 1024}), input(DType::F32, {1024, 1024}))});
+  Plan plan =
+      plan_of({ir::matmul(input(DType::F32, {1024, 1024}), input(DType::F32, {1024, 1024}))});
   const Kernel &k = plan.kernels.at(0);
   GemmBlocking avx2 = gemm_blocking(k, "znver3 +avx,+avx2,+fma,+sse2");
   EXPECT_EQ(avx2.lanes, 8);

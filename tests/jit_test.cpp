@@ -37,9 +37,8 @@ class JitTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("fusejit-jit-test-" + std::to_string(::getpid()) + "-" +
-            info->test_suite_name() + "-" + info->name());
+    dir_ = fs::temp_directory_path() / ("fusejit-jit-test-" + std::to_string(::getpid()) + "-" +
+                                        info->test_suite_name() + "-" + info->name());
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -68,8 +67,7 @@ void check_saxpy(const CompiledFunction &fn, Numerics numerics, int64_t n) {
     if (numerics == Numerics::Strict) {
       ASSERT_EQ(got, w) << "n=" << n << " i=" << i;
     } else {
-      ASSERT_NEAR(got, w, 1e-6f * std::max(1.0f, std::fabs(w)))
-          << "n=" << n << " i=" << i;
+      ASSERT_NEAR(got, w, 1e-6f * std::max(1.0f, std::fabs(w))) << "n=" << n << " i=" << i;
     }
   }
 }
@@ -94,8 +92,8 @@ TEST_F(JitTest, SaxpyComputesInBothNumerics) {
   JitEngine engine(options());
   for (Numerics numerics : {Numerics::Fast, Numerics::Strict}) {
     SCOPED_TRACE(numerics_name(numerics));
-    CompiledFunction fn = compile_sample_saxpy(
-        engine, numerics, std::string("saxpy-") + numerics_name(numerics));
+    CompiledFunction fn =
+        compile_sample_saxpy(engine, numerics, std::string("saxpy-") + numerics_name(numerics));
     EXPECT_EQ(fn.source, CodeSource::Compiled);
     check_saxpy_lengths(fn, numerics);
   }
@@ -174,13 +172,11 @@ const Corruption kCorruptions[] = {
     {"garbage", [](std::string) { return std::string(5000, '\x7f'); }},
     {"another key's entry",
      [](std::string) {
-       return encode_cache_entry({"19.1.7", host_cpu_description(), "other"},
-                                 "not an object");
+       return encode_cache_entry({"19.1.7", host_cpu_description(), "other"}, "not an object");
      }},
     {"another host's entry",
      [](std::string) {
-       return encode_cache_entry({"19.1.7", "pentium4 +sse2", "victim"},
-                                 "not an object");
+       return encode_cache_entry({"19.1.7", "pentium4 +sse2", "victim"}, "not an object");
      }},
 };
 
@@ -197,8 +193,7 @@ TEST_F(JitTest, CorruptCacheFilesAreRejectedAndRewritten) {
     write_bytes(file, corruption.apply(read_bytes(file)));
     {
       JitEngine reader(options());
-      CompiledFunction fn =
-          compile_sample_saxpy(reader, Numerics::Fast, "victim");
+      CompiledFunction fn = compile_sample_saxpy(reader, Numerics::Fast, "victim");
       EXPECT_EQ(fn.source, CodeSource::Compiled);
       JitStats stats = reader.stats();
       EXPECT_EQ(stats.disk_rejects, 1u);
@@ -230,8 +225,7 @@ TEST_F(JitTest, NoCacheDirMeansNoDiskCache) {
   JitEngine engine(JitOptions{std::nullopt});
   EXPECT_FALSE(engine.cache_dir().has_value());
   EXPECT_EQ(engine.cache_file("k"), "");
-  check_saxpy_lengths(compile_sample_saxpy(engine, Numerics::Strict, "k"),
-                      Numerics::Strict);
+  check_saxpy_lengths(compile_sample_saxpy(engine, Numerics::Strict, "k"), Numerics::Strict);
 }
 
 bool host_has(const std::string &feature) {
@@ -263,8 +257,7 @@ TEST(JitDump, IrShowsFastMathFlagsOnlyInFast) {
   EXPECT_NE(fast.find("fmul reassoc contract float"), std::string::npos) << fast;
   EXPECT_NE(strict.find("fmul float"), std::string::npos) << strict;
   EXPECT_EQ(strict.find("contract"), std::string::npos) << strict;
-  std::string optimized =
-      dump_sample_saxpy(Numerics::Fast, DumpStage::OptimizedLlvmIr);
+  std::string optimized = dump_sample_saxpy(Numerics::Fast, DumpStage::OptimizedLlvmIr);
   EXPECT_NE(optimized.find("x float>"), std::string::npos)  // vectorized
       << optimized;
 }
@@ -275,8 +268,7 @@ TEST_F(JitTest, FourThreadsCompileDistinctKeys) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
-      fns[size_t(t)] = compile_sample_saxpy(engine, Numerics::Fast,
-                                            "thread-" + std::to_string(t));
+      fns[size_t(t)] = compile_sample_saxpy(engine, Numerics::Fast, "thread-" + std::to_string(t));
     });
   for (std::thread &thread : threads) thread.join();
   for (const CompiledFunction &fn : fns) check_saxpy_lengths(fn, Numerics::Fast);
@@ -289,9 +281,8 @@ TEST_F(JitTest, FourThreadsAskingForOneKeyCompileItOnce) {
   std::vector<CompiledFunction> fns(4);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
-    threads.emplace_back([&, t] {
-      fns[size_t(t)] = compile_sample_saxpy(engine, Numerics::Fast, "shared");
-    });
+    threads.emplace_back(
+        [&, t] { fns[size_t(t)] = compile_sample_saxpy(engine, Numerics::Fast, "shared"); });
   for (std::thread &thread : threads) thread.join();
   for (const CompiledFunction &fn : fns) EXPECT_EQ(fn.address, fns[0].address);
   EXPECT_EQ(engine.stats().compiles, 1u);
@@ -308,8 +299,8 @@ TEST_F(JitTest, ReportsCompileTimes) {
   }
   JitEngine engine(options());
   disk = compile_sample_saxpy(engine, Numerics::Fast, "timed").milliseconds;
-  std::cout << "saxpy: cold " << cold << " ms, memory hit " << memory
-            << " ms, disk hit " << disk << " ms\n";
+  std::cout << "saxpy: cold " << cold << " ms, memory hit " << memory << " ms, disk hit " << disk
+            << " ms\n";
   EXPECT_LT(memory, cold);
 }
 
@@ -371,8 +362,10 @@ TEST(JitNumerics, FromEnvironment) {
   EXPECT_EQ(numerics_from_env(), Numerics::Fast);
   ::setenv("FUSEJIT_NUMERICS", "fsat", 1);
   EXPECT_THROW(numerics_from_env(), ValueError);
-  if (saved) ::setenv("FUSEJIT_NUMERICS", restore.c_str(), 1);
-  else ::unsetenv("FUSEJIT_NUMERICS");
+  if (saved)
+    ::setenv("FUSEJIT_NUMERICS", restore.c_str(), 1);
+  else
+    ::unsetenv("FUSEJIT_NUMERICS");
 }
 
 TEST(JitHost, DescriptionNamesCpuAndFeatures) {
@@ -384,11 +377,11 @@ TEST(JitHost, DescriptionNamesCpuAndFeatures) {
   EXPECT_EQ(description.find(" -"), std::string::npos) << description;
 }
 
-
 // f(x) for the one-definition tests: exp, sigmoid, or log of a positive value.
 NodeRef transcendental(Op op, const NodeRef &x) {
   if (op != Op::Log) return ir::unary(op, x);
-  return ir::unary(Op::Log, ir::binary(Op::Add, ir::unary(Op::Abs, x), ir::constant(0.5, x->dtype)));
+  return ir::unary(Op::Log,
+                   ir::binary(Op::Add, ir::unary(Op::Abs, x), ir::constant(0.5, x->dtype)));
 }
 
 // In fast numerics exp and log run through libmvec. A value must have the
@@ -414,8 +407,9 @@ TEST(JitNumerics, FastMathComputesAValueAlikeInEveryKernelAndLane) {
             for (int64_t r = 0; r < rows; ++r) {
               double count = 0;
               for (int64_t c = 0; c < n; ++c) count += found.get(r * n + c);
-              ASSERT_GE(count, 1) << op_name(op) << "(x) over " << dtype_name(dtype) << "[" << rows << ", " << n
-                                  << "], seed " << seed << ": row " << r << " has no element equal to its max";
+              ASSERT_GE(count, 1) << op_name(op) << "(x) over " << dtype_name(dtype) << "[" << rows
+                                  << ", " << n << "], seed " << seed << ": row " << r
+                                  << " has no element equal to its max";
             }
           }
         }

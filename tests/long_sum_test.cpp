@@ -31,7 +31,9 @@ constexpr int64_t kBlock = 4096;       // the lowering's sum block (ir/README.md
 
 // Sets numerics and threads for one test and restores the defaults after.
 struct NumericsScope {
-  NumericsScope(Numerics numerics, int threads) : defaults(numerics, threads) { clear_plan_cache(); }
+  NumericsScope(Numerics numerics, int threads) : defaults(numerics, threads) {
+    clear_plan_cache();
+  }
   ScopedDefaults defaults;
 };
 
@@ -51,7 +53,8 @@ float documented_sum(const float *p, int64_t lo, int64_t hi, int64_t step) {
     for (int64_t i = lo; i < hi; ++i) acc = acc + p[i];
     return acc;
   }
-  for (int64_t s = lo; s < hi; s += step) acc = acc + documented_sum(p, s, std::min(s + step, hi), step / kBlock);
+  for (int64_t s = lo; s < hi; s += step)
+    acc = acc + documented_sum(p, s, std::min(s + step, hi), step / kBlock);
   return acc;
 }
 float documented_sum(const float *p, int64_t n) {
@@ -76,7 +79,8 @@ TEST_P(LongSum, TwentyMillionOnesSumToTwentyMillion) {
       reduce(Op::Sum, expand(column, {4, kLong}), {1}),
       reduce(Op::Mean, x, {}),
   };
-  InputValues inputs{{x.get(), filled({kLong}, 1)}, {row.get(), filled({1, 4}, 1)},
+  InputValues inputs{{x.get(), filled({kLong}, 1)},
+                     {row.get(), filled({1, 4}, 1)},
                      {column.get(), filled({4, 1}, 1)}};
   std::vector<Buffer> got = evaluate(roots, inputs);
   for (size_t r = 0; r + 1 < roots.size(); ++r)
@@ -122,7 +126,8 @@ INSTANTIATE_TEST_SUITE_P(BothNumerics, LongSum, ::testing::Values(Numerics::Fast
 // at 1 and 2 threads: over all elements, along rows, and over rows.
 TEST(LongSumStrict, FollowsTheDocumentedOrderAtAnyThreadCount) {
   NodeRef x = input(DType::F32, {kLong}, "x");
-  std::vector<NodeRef> roots = {reduce(Op::Sum, x, {}), reduce(Op::Sum, ir::reshape(x, {4, kLong / 4}), {1}),
+  std::vector<NodeRef> roots = {reduce(Op::Sum, x, {}),
+                                reduce(Op::Sum, ir::reshape(x, {4, kLong / 4}), {1}),
                                 reduce(Op::Sum, ir::reshape(x, {5000, 4000}), {0})};
   Generator g(12);
   Buffer values = random_uniform(DType::F32, {kLong}, g, -1, 1);
@@ -133,17 +138,20 @@ TEST(LongSumStrict, FollowsTheDocumentedOrderAtAnyThreadCount) {
     results[threads - 1] = evaluate(roots, inputs);
   }
   for (size_t r = 0; r < roots.size(); ++r)
-    EXPECT_EQ(std::memcmp(results[0][r].raw(), results[1][r].raw(), results[0][r].bytes()), 0) << "root " << r;
+    EXPECT_EQ(std::memcmp(results[0][r].raw(), results[1][r].raw(), results[0][r].bytes()), 0)
+        << "root " << r;
 
   const float *p = values.data<float>();
   EXPECT_EQ(results[0][0].data<float>()[0], documented_sum(p, kLong));
   for (int64_t i = 0; i < 4; ++i)
-    EXPECT_EQ(results[0][1].data<float>()[i], documented_sum(p + i * (kLong / 4), kLong / 4)) << "row " << i;
+    EXPECT_EQ(results[0][1].data<float>()[i], documented_sum(p + i * (kLong / 4), kLong / 4))
+        << "row " << i;
   // Over rows: column j is elements j, j + 4000, ...; two blocks of rows.
   for (int64_t j : {0, 1, 3999}) {
     std::vector<float> column(5000);
     for (int64_t i = 0; i < 5000; ++i) column[i] = p[i * 4000 + j];
-    EXPECT_EQ(results[0][2].data<float>()[j], documented_sum(column.data(), 5000)) << "column " << j;
+    EXPECT_EQ(results[0][2].data<float>()[j], documented_sum(column.data(), 5000))
+        << "column " << j;
   }
 }
 
@@ -155,7 +163,8 @@ TEST(CheckTolerance, AnEightySevenPercentErrorFailsWhateverTheLength) {
   double tolerance = tolerance_for(total);
   EXPECT_LE(tolerance, 1e-2);
   for (float want : {1e10f, 0.5f}) {
-    Buffer w = Buffer::from_vector<float>({want}, {}), got = Buffer::from_vector<float>({want / 8}, {});
+    Buffer w = Buffer::from_vector<float>({want}, {}),
+           got = Buffer::from_vector<float>({want / 8}, {});
     Comparison c = compare_values(got, w, tolerance);
     EXPECT_FALSE(c.ok) << want << ": " << c.describe();
   }

@@ -97,8 +97,8 @@ void expect_jit_matches(const std::vector<NodeRef> &roots, double lo = -1.0, dou
     ASSERT_EQ(got.size(), want.size());
     for (size_t r = 0; r < want.size(); ++r) {
       double tol = (want[r].dtype() == DType::F32 ? 1e-5 : 1e-12) * growth;
-      std::string what = std::string(numerics_name(numerics)) + " root " + std::to_string(r) +
-                         " " + type_str(want[r].dtype(), want[r].shape()) + "\n";
+      std::string what = std::string(numerics_name(numerics)) + " root " + std::to_string(r) + " " +
+                         type_str(want[r].dtype(), want[r].shape()) + "\n";
       for (const Kernel &k : plan.kernels) what += print_kernel(k);
       expect_close(got[r], want[r], tol, what);
     }
@@ -107,7 +107,7 @@ void expect_jit_matches(const std::vector<NodeRef> &roots, double lo = -1.0, dou
 
 const std::vector<Op> kUnaryOps = {Op::Neg,  Op::Exp,  Op::Log, Op::Relu, Op::Sigmoid,
                                    Op::Tanh, Op::Sqrt, Op::Abs, Op::Inv};
-const std::vector<Op> kBinaryOps = {Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Lt,
+const std::vector<Op> kBinaryOps = {Op::Add, Op::Sub, Op::Mul,     Op::Div,     Op::Lt,
                                     Op::Gt,  Op::Eq,  Op::Maximum, Op::Minimum, Op::Pow};
 const std::vector<DType> kDTypes = {DType::F32, DType::F64};
 
@@ -122,8 +122,10 @@ TEST(Lower, EveryUnaryOp) {
       for (const Shape &shape : {Shape{1}, Shape{3, 17}, Shape{129, 3}, Shape{}}) {
         SCOPED_TRACE(std::string(op_name(op)) + " " + type_str(t, shape));
         NodeRef y = unary(op, input(t, shape));
-        if (wants_positive(op)) expect_jit_matches({y}, 0.1, 2.0);
-        else expect_jit_matches({y}, -3.0, 3.0);
+        if (wants_positive(op))
+          expect_jit_matches({y}, 0.1, 2.0);
+        else
+          expect_jit_matches({y}, -3.0, 3.0);
       }
 }
 
@@ -135,7 +137,8 @@ TEST(Lower, EveryBinaryOpWithBroadcastAndPermutedOperands) {
       expect_jit_matches({binary(op, input(t, {3, 17}), input(t, {3, 17}))}, lo, hi);
       expect_jit_matches({binary(op, input(t, {129, 3}), input(t, {3}))}, lo, hi);
       expect_jit_matches({binary(op, input(t, {1}), input(t, {17, 1}))}, lo, hi);
-      expect_jit_matches({binary(op, ir::permute(input(t, {17, 3}), {1, 0}), input(t, {3, 1}))}, lo, hi);
+      expect_jit_matches({binary(op, ir::permute(input(t, {17, 3}), {1, 0}), input(t, {3, 1}))}, lo,
+                         hi);
       // Rounded inputs make Eq true sometimes.
       NodeRef a = input(t, {17, 129}), b = input(t, {129});
       NodeRef ra = binary(Op::Mul, unary(Op::Relu, binary(Op::Sub, a, b)), b);
@@ -149,8 +152,8 @@ TEST(Lower, WhereWithConditionsOfEitherDtype) {
     expect_jit_matches({ir::where(binary(Op::Lt, a, b), x, y)});
     expect_jit_matches({ir::where(unary(Op::Relu, a), x, unary(Op::Exp, y))});
     DType other = t == DType::F32 ? DType::F64 : DType::F32;
-    expect_jit_matches({ir::where(unary(Op::Relu, input(other, {129, 1})), input(t, {129, 17}),
-                                  input(t, {17}))});
+    expect_jit_matches(
+        {ir::where(unary(Op::Relu, input(other, {129, 1})), input(t, {129, 17}), input(t, {17}))});
   }
 }
 
@@ -184,8 +187,8 @@ TEST(Lower, ReductionsWithPrologueAndEpilogue) {
 TEST(Lower, ViewsReshapePermuteExpand) {
   for (DType t : kDTypes) {
     NodeRef a = input(t, {3, 17}), b = input(t, {17, 1});
-    NodeRef y = binary(Op::Mul, ir::permute(a, {1, 0}), b);                // (17, 3)
-    NodeRef z = ir::reshape(ir::transpose(unary(Op::Exp, y)), {51});       // needs div/mod
+    NodeRef y = binary(Op::Mul, ir::permute(a, {1, 0}), b);           // (17, 3)
+    NodeRef z = ir::reshape(ir::transpose(unary(Op::Exp, y)), {51});  // needs div/mod
     NodeRef w = reduce(Op::Mean, ir::expand(ir::reshape(b, {1, 17}), {4, 17}), {0});
     expect_jit_matches({y, z, w});
     // A reshape of a permuted input read directly, then reduced.
@@ -217,9 +220,13 @@ TEST(Lower, SpecialValuesExactly) {
   const int64_t n = static_cast<int64_t>(values.size());
   for (DType t : kDTypes) {
     NodeRef a = input(t, {n, 1}), b = input(t, {n});
-    std::vector<NodeRef> roots = {unary(Op::Relu, b), unary(Op::Exp, b), unary(Op::Abs, b),
-                                  unary(Op::Neg, b), ir::where(a, b, binary(Op::Sub, b, b)),
-                                  reduce(Op::Max, b, {}), reduce(Op::Sum, a, {})};
+    std::vector<NodeRef> roots = {unary(Op::Relu, b),
+                                  unary(Op::Exp, b),
+                                  unary(Op::Abs, b),
+                                  unary(Op::Neg, b),
+                                  ir::where(a, b, binary(Op::Sub, b, b)),
+                                  reduce(Op::Max, b, {}),
+                                  reduce(Op::Sum, a, {})};
     for (Op op : {Op::Maximum, Op::Minimum, Op::Lt, Op::Gt, Op::Eq, Op::Add, Op::Mul})
       roots.push_back(binary(op, a, b));
     Plan plan = fuse(roots);
@@ -236,11 +243,14 @@ TEST(Lower, SpecialValuesExactly) {
           SCOPED_TRACE("root " + std::to_string(r) + " element " + std::to_string(i));
           // Fast's exp is libmvec's, within a few ulp of libm's rather than
           // equal: exact only where the result is inf, 0 or 1.
-          bool within_ulps = numerics == Numerics::Fast && roots[r]->is(Op::Exp) && std::isfinite(y) &&
-                             y != 0 && y != 1;
-          if (std::isnan(y)) EXPECT_TRUE(std::isnan(x)) << x;
-          else if (within_ulps) EXPECT_NEAR(x, y, std::abs(y) * (t == DType::F32 ? 1e-6 : 1e-14));
-          else EXPECT_EQ(x, y);
+          bool within_ulps = numerics == Numerics::Fast && roots[r]->is(Op::Exp) &&
+                             std::isfinite(y) && y != 0 && y != 1;
+          if (std::isnan(y))
+            EXPECT_TRUE(std::isnan(x)) << x;
+          else if (within_ulps)
+            EXPECT_NEAR(x, y, std::abs(y) * (t == DType::F32 ? 1e-6 : 1e-14));
+          else
+            EXPECT_EQ(x, y);
         }
       EXPECT_FALSE(std::signbit(got[0].get(3))) << "relu(-0.0) is +0.0";
     }
@@ -265,16 +275,16 @@ TEST(Lower, EmptyDomains) {
 TEST(Lower, ChunkedRunsGiveTheSameResults) {
   for (DType t : kDTypes) {
     NodeRef x = input(t, {129, 17}), b = input(t, {17});
-    std::vector<NodeRef> roots = {unary(Op::Exp, binary(Op::Add, x, b)),
-                                  reduce(Op::Sum, binary(Op::Mul, x, b), {1}),
-                                  ir::matmul(x, ir::transpose(x)),
-                                  ir::reshape(ir::transpose(x), {17 * 129})};
+    std::vector<NodeRef> roots = {
+        unary(Op::Exp, binary(Op::Add, x, b)), reduce(Op::Sum, binary(Op::Mul, x, b), {1}),
+        ir::matmul(x, ir::transpose(x)), ir::reshape(ir::transpose(x), {17 * 129})};
     Plan plan = fuse(roots);
     Inputs in = random_inputs(plan, 7, -1, 1);
     for (Numerics numerics : {Numerics::Fast, Numerics::Strict}) {
       std::vector<Buffer> whole = execute_plan(plan, in.buffers, jit_runner(plan, numerics, 1));
       for (int chunks : {2, 3}) {
-        std::vector<Buffer> split = execute_plan(plan, in.buffers, jit_runner(plan, numerics, chunks));
+        std::vector<Buffer> split =
+            execute_plan(plan, in.buffers, jit_runner(plan, numerics, chunks));
         for (size_t r = 0; r < roots.size(); ++r) {
           std::string what = std::string(numerics_name(numerics)) + " root " + std::to_string(r) +
                              " in " + std::to_string(chunks) + " chunks";
@@ -349,8 +359,8 @@ TEST(Lower, CoalescesDimsEveryLoadWalksAsOne) {
 }
 
 TEST(Lower, CacheKeyIgnoresNamesAndBufferNumbers) {
-  Kernel k = single_kernel(binary(Op::Mul, unary(Op::Exp, input(DType::F32, {17, 3})),
-                                  ir::constant(0.5, DType::F32)));
+  Kernel k = single_kernel(
+      binary(Op::Mul, unary(Op::Exp, input(DType::F32, {17, 3})), ir::constant(0.5, DType::F32)));
   Kernel renumbered = k;
   renumbered.name = "k7";
   renumbered.inputs[0].buffer += 5;
@@ -385,14 +395,16 @@ TEST(Lower, SameKernelTwiceHitsTheMemoryCache) {
 // A hit in memory or on disk links the kernel without lowering (or
 // verifying) it again, and still knows how the kernel splits its work.
 TEST(Lower, CacheHitsNeitherLowerNorVerify) {
-  fs::path dir = fs::temp_directory_path() / ("fusejit-lazy-lowering-" + std::to_string(::getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("fusejit-lazy-lowering-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   JitOptions options{dir.string()};
   NodeRef a = input(DType::F32, {40, 33}), b = input(DType::F32, {33, 70});
   Plan matmul = fuse(optimize_graph({ir::matmul(a, b)}, Numerics::Fast));
   ASSERT_EQ(matmul.kernels.size(), 1u);
   ASSERT_EQ(matmul.kernels[0].kind, KernelKind::Matmul);
-  std::vector<Kernel> kernels{single_kernel(unary(Op::Exp, input(DType::F32, {17, 3}))), matmul.kernels[0]};
+  std::vector<Kernel> kernels{single_kernel(unary(Op::Exp, input(DType::F32, {17, 3}))),
+                              matmul.kernels[0]};
   std::vector<int64_t> extents;
   {
     JitEngine jit(options);
@@ -420,7 +432,8 @@ TEST(Lower, CacheHitsNeitherLowerNorVerify) {
   EXPECT_EQ(fresh.stats().compiles, 0u);
   // The linked object computes the matmul.
   Generator g(9);
-  Buffer x = random_uniform(DType::F32, a->shape, g, -1, 1), y = random_uniform(DType::F32, b->shape, g, -1, 1);
+  Buffer x = random_uniform(DType::F32, a->shape, g, -1, 1),
+         y = random_uniform(DType::F32, b->shape, g, -1, 1);
   Buffer got(DType::F32, {40, 70}), want(DType::F32, {40, 70});
   eval_kernel(kernels[1], {&x, &y}, {&want});
   CompiledKernel c = compile_kernel(fresh, kernels[1], Numerics::Fast);
@@ -445,11 +458,12 @@ TEST(Lower, ContiguousElementwiseVectorizes) {
 }
 
 TEST(Lower, StrictNeverContractsToFma) {
-  Kernel sum = single_kernel(reduce(Op::Sum, binary(Op::Mul, input(DType::F32, {64, 128}),
-                                                    input(DType::F32, {128})), {1}));
+  Kernel sum = single_kernel(reduce(
+      Op::Sum, binary(Op::Mul, input(DType::F32, {64, 128}), input(DType::F32, {128})), {1}));
   Kernel mm = single_kernel(ir::matmul(input(DType::F32, {64, 128}), input(DType::F32, {128, 32})));
   for (const Kernel *k : {&sum, &mm})
-    EXPECT_EQ(dump_kernel(*k, Numerics::Strict, DumpStage::Assembly).find("vfmadd"), std::string::npos);
+    EXPECT_EQ(dump_kernel(*k, Numerics::Strict, DumpStage::Assembly).find("vfmadd"),
+              std::string::npos);
   if (!host_has("fma")) GTEST_SKIP() << "no FMA on this host";
   EXPECT_NE(dump_kernel(mm, Numerics::Fast, DumpStage::Assembly).find("vfmadd"), std::string::npos);
 }

@@ -357,9 +357,8 @@ TEST(NpyErrors, FifosAndDevicesAreRefusedBeforeReading) {
 TEST(NpyErrors, FileClaimingMoreThanItHoldsIsRefusedBeforeAllocating) {
   TempDir dir;
   std::string path = dir.file("claim.npy");
-  std::ofstream(path, std::ios::binary)
-      << npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,)}",
-                   raw_f64({1, 2}));
+  std::ofstream(path, std::ios::binary) << npy_bytes(
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,)}", raw_f64({1, 2}));
   std::string msg = io_error_of([&] { read_npy(path); });
   EXPECT_MENTIONS(msg, path);
   EXPECT_MENTIONS(msg, "truncated: expected 8000000000000 bytes of data, found 16");

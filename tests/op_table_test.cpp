@@ -26,13 +26,13 @@ NodeRef sample(Op op, const NodeRef &x, const NodeRef &y, const NodeRef &m) {
       return x;
     case Op::Const:
       return ir::constant(2.5, DType::F32);
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       return ir::unary(op, x);
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       return ir::binary(op, x, y);
     case Op::Where:
       return ir::where(ir::binary(Op::Lt, x, y), x, y);
-    FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       return ir::reduce(op, x, {1});
     case Op::Reshape:
       return ir::reshape(x, {3, 2});
@@ -80,8 +80,8 @@ TEST(OpTable, InfixIsTheOperatorsNotTheEnumOrder) {
   std::set<Op> infix;
   for (Op op : kAllOps)
     if (is_infix(op)) infix.insert(op);
-  EXPECT_EQ(infix, (std::set<Op>{Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Lt, Op::Gt, Op::Eq,
-                                 Op::Matmul}));
+  EXPECT_EQ(infix,
+            (std::set<Op>{Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Lt, Op::Gt, Op::Eq, Op::Matmul}));
   EXPECT_STREQ(op_infix(Op::Matmul), "@");
   EXPECT_STREQ(op_infix(Op::Maximum), "");
 }
@@ -122,10 +122,10 @@ TEST(OpTable, EveryOpRoundTripsThroughTheTextFormat) {
     }
 
     std::string text = print_program(program_of(in, r));
-    std::string form = is_infix(op)           ? std::string(" ") + op_infix(op) + " "
-                       : has_call_form(op)    ? std::string(op_name(op)) + "("
-                       : op == Op::Input      ? std::string("input f32")
-                                              : std::string("2.5");
+    std::string form = is_infix(op)        ? std::string(" ") + op_infix(op) + " "
+                       : has_call_form(op) ? std::string(op_name(op)) + "("
+                       : op == Op::Input   ? std::string("input f32")
+                                           : std::string("2.5");
     EXPECT_NE(text.find(form), std::string::npos) << text;
     Program q = parse_program(text, "op.fj");
     ASSERT_EQ(q.outputs.size(), 1u);

@@ -10,13 +10,13 @@
 #include "engine/explain.h"
 #include "engine/grad_program.h"
 #include "engine/pipeline.h"
-#include "ir/parser.h"
 #include "engine/realize.h"
 #include "ir/graph.h"
-#include "runtime/compare.h"
-#include "runtime/random.h"
-#include "runtime/parallel_for.h"
 #include "ir/log.h"
+#include "ir/parser.h"
+#include "runtime/compare.h"
+#include "runtime/parallel_for.h"
+#include "runtime/random.h"
 #include "scoped_defaults.h"
 
 namespace fusejit {
@@ -32,7 +32,8 @@ TEST(Pipeline, RebuildingTheSameGraphCompilesNothing) {
   float first = step(Tensor::rand({3, 7}, DType::F32, 3), w, b).item<float>();
   PipelineStats before = pipeline_stats();
   float second = 0;
-  for (int i = 0; i < 5; ++i) second = step(Tensor::rand({3, 7}, DType::F32, 10 + i), w, b).item<float>();
+  for (int i = 0; i < 5; ++i)
+    second = step(Tensor::rand({3, 7}, DType::F32, 10 + i), w, b).item<float>();
   PipelineStats after = pipeline_stats();
   EXPECT_EQ(after.plan_misses, before.plan_misses) << "a rebuilt graph must hit the plan cache";
   EXPECT_EQ(after.plan_hits, before.plan_hits + 5);
@@ -84,7 +85,8 @@ TEST(Pipeline, RowReductionsMatchTheInterpreter) {
       Generator g(9);
       InputValues inputs{{x.get(), random_uniform(DType::F32, x->shape, g, -1, 1)},
                          {y.get(), random_uniform(DType::F64, y->shape, g, -1, 1)}};
-      std::vector<Buffer> got = evaluate(roots, inputs, options), want = evaluate_reference(roots, inputs);
+      std::vector<Buffer> got = evaluate(roots, inputs, options),
+                          want = evaluate_reference(roots, inputs);
       for (size_t r = 0; r < roots.size(); ++r) {
         Comparison c = compare_values(got[r], want[r], default_tolerance(got[r].dtype(), 64));
         EXPECT_TRUE(c.ok) << "root " << r << " threads " << threads << ": " << c.describe();
@@ -98,15 +100,17 @@ TEST(Pipeline, DumpShowsEveryStageOfATensor) {
   Tensor d = (a * b).sum({1}).relu() + 0.5;
   EXPECT_NE(dump(d, Stage::Optimized).find(" @ "), std::string::npos) << dump(d, Stage::Optimized);
   std::string kernels = dump(d, Stage::Kernels);
-  EXPECT_NE(kernels.find("# 1 kernel, intermediate bytes 0 (unfused 80)"), std::string::npos) << kernels;
+  EXPECT_NE(kernels.find("# 1 kernel, intermediate bytes 0 (unfused 80)"), std::string::npos)
+      << kernels;
   EXPECT_NE(kernels.find("kernel k0 matmul"), std::string::npos) << kernels;
   EXPECT_NE(dump(d, Stage::Llvm).find("define void @fusejit_kernel"), std::string::npos);
   EXPECT_NE(dump(d, Stage::Asm).find("fusejit_kernel:"), std::string::npos);
 }
 
 TEST(Pipeline, GradientsOfTheSeedAreTwoMatmulsOnTransposedViews) {
-  Program p = with_gradients(parse_program(
-      "a = input f64[2, 3, 1]\nb = input f64[3, 2]\nc = sum(a * b, 1)\nd = relu(c) + 0.5\nout d\n"));
+  Program p =
+      with_gradients(parse_program("a = input f64[2, 3, 1]\nb = input f64[3, 2]\nc = sum(a * b, "
+                                   "1)\nd = relu(c) + 0.5\nout d\n"));
   ASSERT_EQ(p.outputs.size(), 3u);
   EXPECT_EQ(p.outputs[1].first, "grad_a");
   KernelsView view = kernels_view(p);
@@ -116,8 +120,10 @@ TEST(Pipeline, GradientsOfTheSeedAreTwoMatmulsOnTransposedViews) {
   // Numbers: through the JIT and the interpreter.
   Generator g(3);
   InputValues inputs;
-  for (const NodeRef &in : p.inputs) inputs.emplace(in.get(), random_uniform(in->dtype, in->shape, g, -1, 1));
-  std::vector<Buffer> got = evaluate(p.output_nodes(), inputs), want = evaluate_reference(p.output_nodes(), inputs);
+  for (const NodeRef &in : p.inputs)
+    inputs.emplace(in.get(), random_uniform(in->dtype, in->shape, g, -1, 1));
+  std::vector<Buffer> got = evaluate(p.output_nodes(), inputs),
+                      want = evaluate_reference(p.output_nodes(), inputs);
   for (size_t i = 0; i < got.size(); ++i)
     EXPECT_TRUE(compare_values(got[i], want[i], 1e-12).ok) << p.outputs[i].first;
 }
@@ -148,8 +154,10 @@ void expect_one_pipeline(const PassStats &runs, const std::string &what) {
 }
 
 const char *kSoftmaxAndMatmul =
-    "x = input f32[8, 10]\nm = max(x, 1, keepdim=true)\ne = exp(x - m)\ny = e / sum(e, 1, keepdim=true)\n"
-    "a = input f32[2, 3, 1]\nb = input f32[3, 2]\nc = sum(a * b, 1)\nd = sum(a - b, 1)\nout y, c, d\n";
+    "x = input f32[8, 10]\nm = max(x, 1, keepdim=true)\ne = exp(x - m)\ny = e / sum(e, 1, "
+    "keepdim=true)\n"
+    "a = input f32[2, 3, 1]\nb = input f32[3, 2]\nc = sum(a * b, 1)\nd = sum(a - b, 1)\nout y, c, "
+    "d\n";
 
 // What `dump --stage kernels --explain` does: one view, printed and explained
 // (in text and in json alike, which read the same view).
@@ -190,7 +198,8 @@ TEST(Pipeline, DumpAndRunShareTheirOptions) {
     options.fuse.fusion = fusion;
     KernelsView view = kernels_view(p, options);
     PreparedGraph prepared = prepare(p.output_nodes(), options);
-    ASSERT_EQ(view.plan.kernels.size(), prepared.compiled->plan.kernels.size()) << "fusion " << fusion;
+    ASSERT_EQ(view.plan.kernels.size(), prepared.compiled->plan.kernels.size())
+        << "fusion " << fusion;
     for (size_t k = 0; k < view.plan.kernels.size(); ++k)
       EXPECT_EQ(view.plan.kernels[k].ops, prepared.compiled->plan.kernels[k].ops);
   }

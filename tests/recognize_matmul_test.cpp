@@ -75,23 +75,27 @@ TEST(RecognizeMatmul, DecisionsAreData) {
   recognize_matmul({reduce(Op::Sum, binary(Op::Mul, p, q), {2})}, &decisions);
   ASSERT_EQ(decisions.size(), 1u);
   ASSERT_TRUE(decisions[0].found());
-  EXPECT_EQ(std::vector<int64_t>({decisions[0].m, decisions[0].k, decisions[0].n, decisions[0].batch}),
-            std::vector<int64_t>({4, 3, 5, 2}));
+  EXPECT_EQ(
+      std::vector<int64_t>({decisions[0].m, decisions[0].k, decisions[0].n, decisions[0].batch}),
+      std::vector<int64_t>({4, 3, 5, 2}));
   EXPECT_EQ(matmul_detail(decisions[0]), "M 4, K 3, N 5, batch 2");
 }
 
 TEST(RecognizeMatmul, MinitorchForms) {
   NodeRef a = input(DType::F64, {2, 3}), b = input(DType::F64, {3, 4});
-  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, reshape(a, {2, 3, 1}), reshape(b, {1, 3, 4})), {1}), 1);
+  expect_matmuls(
+      reduce(Op::Sum, binary(Op::Mul, reshape(a, {2, 3, 1}), reshape(b, {1, 3, 4})), {1}), 1);
   NodeRef a4 = input(DType::F64, {2, 2, 3}), b4 = input(DType::F64, {2, 3, 4});
   expect_matmuls(
-      reduce(Op::Sum, binary(Op::Mul, reshape(a4, {2, 2, 3, 1}), reshape(b4, {2, 1, 3, 4})), {2}), 1);
+      reduce(Op::Sum, binary(Op::Mul, reshape(a4, {2, 2, 3, 1}), reshape(b4, {2, 1, 3, 4})), {2}),
+      1);
 }
 
 TEST(RecognizeMatmul, AnyAxisOrderKeepdimAndBatchBroadcast) {
   // Columns before rows: the operands swap, no transpose after.
   NodeRef a = input(DType::F64, {3, 5}), b = input(DType::F64, {4, 3});
-  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, reshape(a, {1, 3, 5}), reshape(b, {4, 3, 1})), {1}), 1);
+  expect_matmuls(
+      reduce(Op::Sum, binary(Op::Mul, reshape(a, {1, 3, 5}), reshape(b, {4, 3, 1})), {1}), 1);
   // The reduced dim last, keepdim.
   NodeRef p = input(DType::F64, {6, 1, 7}), q = input(DType::F64, {1, 5, 7});
   expect_matmuls(reduce(Op::Sum, binary(Op::Mul, p, q), {2}, true), 1);
@@ -111,16 +115,20 @@ TEST(RecognizeMatmul, NearMissesStayReductionsAndSayWhy) {
     return false;
   };
   EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Add, a, b), {1}), 0), "not '*'"));
-  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, a, b), {0, 1}), 0), "reduces 2 dims"));
+  EXPECT_TRUE(
+      why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, a, b), {0, 1}), 0), "reduces 2 dims"));
   NodeRef c = input(DType::F64, {2, 1, 1});
-  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, c, b), {1}), 0), "broadcast in one operand"));
+  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, c, b), {1}), 0),
+                  "broadcast in one operand"));
   NodeRef u = input(DType::F64, {4, 3}), v = input(DType::F64, {4, 3});
   EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, u, v), {1}), 0), "dot product"));
   // A dim only expands made, in both operands (the backward of a product of
   // broadcasts): it belongs to neither, so there is no matmul to form.
   NodeRef e = input(DType::F64, {1, 3}), f = input(DType::F64, {1, 3});
-  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, ir::expand(e, {2, 3}), ir::expand(f, {2, 3})), {1}), 0),
-                  "broadcast in both operands"));
+  EXPECT_TRUE(why(
+      expect_matmuls(
+          reduce(Op::Sum, binary(Op::Mul, ir::expand(e, {2, 3}), ir::expand(f, {2, 3})), {1}), 0),
+      "broadcast in both operands"));
 }
 
 }  // namespace

@@ -29,8 +29,7 @@ namespace {
 // contracts, so rounding differences do not grow along the chain.
 NodeRef chain(const NodeRef &x, int length) {
   NodeRef y = x;
-  for (int i = 0; i < length; ++i)
-    y = i % 2 ? ir::unary(Op::Tanh, y) : ir::binary(Op::Add, y, x);
+  for (int i = 0; i < length; ++i) y = i % 2 ? ir::unary(Op::Tanh, y) : ir::binary(Op::Add, y, x);
   return y;
 }
 

@@ -51,9 +51,10 @@ TEST(ParallelFor, CoversTheRangeOnceInDisjointChunks) {
 }
 
 TEST(ParallelFor, PropagatesExceptions) {
-  EXPECT_THROW(parallel_for(2, 100, 1, [](int64_t b, int64_t) {
-                 if (b == 0) throw ValueError("from a worker");
-               }),
+  EXPECT_THROW(parallel_for(2, 100, 1,
+                            [](int64_t b, int64_t) {
+                              if (b == 0) throw ValueError("from a worker");
+                            }),
                ValueError);
 }
 

@@ -203,9 +203,7 @@ TEST(TensorApiNoGrad, OpsUnderTheGuardRecordNoHistory) {
     NoGradGuard no_grad;
     EXPECT_FALSE(is_grad_enabled());
     y = w * 3.0;
-    {
-      NoGradGuard nested;
-    }
+    { NoGradGuard nested; }
     EXPECT_FALSE(is_grad_enabled()) << "an inner guard restores the outer state";
     EXPECT_TRUE(w.requires_grad()) << "the leaf keeps its flag";
     EXPECT_FALSE(y.requires_grad());
@@ -283,7 +281,8 @@ TEST(TensorApiPrint, ValuesAsLibtorchPrintsThem) {
 }
 
 TEST(TensorApiPrint, WideMatricesSplitIntoColumnBlocks) {
-  std::string s = printed(iota({2, 30}, DType::F32) + 100.0);  // width 4 and a space each: 16 a line
+  std::string s =
+      printed(iota({2, 30}, DType::F32) + 100.0);  // width 4 and a space each: 16 a line
   EXPECT_EQ(s.rfind("Columns 1 to 16", 0), 0u) << s;
   EXPECT_NE(s.find("\nColumns 17 to 30 116  117"), std::string::npos) << s;
   EXPECT_EQ(printed(iota({1, 17}, DType::F32)).find("Columns 17 to 17"), std::string::npos);

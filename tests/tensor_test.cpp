@@ -87,15 +87,15 @@ TEST(Tensor, ViewsOnPermutedData) {
   EXPECT_EQ(x.permute({1, 0}).reshape({6}).to_vector<float>(),
             (std::vector<float>{0, 3, 1, 4, 2, 5}));
   EXPECT_EQ(x.reshape({3, -1}).shape(), (Shape{3, 2}));
-  EXPECT_EQ(x.sum({0}).expand({2, 3}).to_vector<float>(),
-            (std::vector<float>{3, 5, 7, 3, 5, 7}));
+  EXPECT_EQ(x.sum({0}).expand({2, 3}).to_vector<float>(), (std::vector<float>{3, 5, 7, 3, 5, 7}));
 }
 
 TEST(Tensor, MatmulMatchesZipThenReduce) {
   Tensor a = Tensor::rand({4, 3}, DType::F64, 1);
   Tensor b = Tensor::rand({3, 5}, DType::F64, 2);
   std::vector<double> m = matmul(a, b).to_vector<double>();
-  std::vector<double> z = (a.reshape({4, 3, 1}) * b.reshape({1, 3, 5})).sum({1}).to_vector<double>();
+  std::vector<double> z =
+      (a.reshape({4, 3, 1}) * b.reshape({1, 3, 5})).sum({1}).to_vector<double>();
   ASSERT_EQ(m.size(), z.size());
   for (size_t i = 0; i < m.size(); ++i) EXPECT_NEAR(m[i], z[i], 1e-12);
   // numpy's 1-D rules.
@@ -117,22 +117,25 @@ std::string error_of(F f) {
 
 TEST(Tensor, BadInputsGiveTypedErrorsNamingTheValues) {
   Tensor a = Tensor::rand({4, 3});
-  EXPECT_NE(error_of<ShapeError>([&] { matmul(a, Tensor::rand({5, 2})); })
-                .find("matmul: inner dims differ: f32[4, 3] @ f32[5, 2]"),
+  EXPECT_NE(error_of<ShapeError>([&] {
+              matmul(a, Tensor::rand({5, 2}));
+            }).find("matmul: inner dims differ: f32[4, 3] @ f32[5, 2]"),
             std::string::npos);
-  EXPECT_NE(error_of<ShapeError>([&] { a + Tensor::rand({5}); }).find("[4, 3]"),
-            std::string::npos);
+  EXPECT_NE(error_of<ShapeError>([&] { a + Tensor::rand({5}); }).find("[4, 3]"), std::string::npos);
   EXPECT_NE(error_of<ShapeError>([&] { a.sum({2}); }).find("dim 2"), std::string::npos);
   EXPECT_NE(error_of<ShapeError>([&] { a.reshape({5, 2}); }).find("[5, 2]"), std::string::npos);
   EXPECT_NE(error_of<ShapeError>([&] { a.permute({0, 0}); }).find("[0, 0]"), std::string::npos);
   EXPECT_NE(error_of<ShapeError>([&] { a.expand({4, 5}); }).find("[4, 5]"), std::string::npos);
-  EXPECT_NE(error_of<ShapeError>([&] { a + Tensor::rand({4, 3}, DType::F64); }).find("f64[4, 3]"),
+  EXPECT_NE(error_of<ShapeError>([&] {
+              a + Tensor::rand({4, 3}, DType::F64);
+            }).find("f64[4, 3]"),
             std::string::npos);
   EXPECT_NE(error_of<ValueError>([&] { a.to_vector<double>(); }).find("f32[4, 3]"),
             std::string::npos);
   EXPECT_NE(error_of<ShapeError>([&] { a.item<float>(); }).find("12 elements"), std::string::npos);
-  EXPECT_NE(error_of<ShapeError>([&] { Tensor::from_vector<float>({1, 2, 3}, {2, 2}); })
-                .find("[2, 2]"),
+  EXPECT_NE(error_of<ShapeError>([&] {
+              Tensor::from_vector<float>({1, 2, 3}, {2, 2});
+            }).find("[2, 2]"),
             std::string::npos);
   EXPECT_THROW(Tensor().exp(), ValueError);
 }

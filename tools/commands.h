@@ -29,11 +29,11 @@ struct RunOptions {
   uint64_t seed = 0;
   std::string out_dir;
   std::string format = "text";
-  bool check = false;         // also run the reference interpreter and compare
-  std::string numerics;       // "fast" | "strict"; empty: FUSEJIT_NUMERICS
-  int threads = 0;            // 0: FUSEJIT_NUM_THREADS, else every core
-  int repeat = 0;             // > 0: run that many times and time each kernel
-  bool grad = false;          // also compute grad_NAME for every input (of the sum of the outputs)
+  bool check = false;    // also run the reference interpreter and compare
+  std::string numerics;  // "fast" | "strict"; empty: FUSEJIT_NUMERICS
+  int threads = 0;       // 0: FUSEJIT_NUM_THREADS, else every core
+  int repeat = 0;        // > 0: run that many times and time each kernel
+  bool grad = false;     // also compute grad_NAME for every input (of the sum of the outputs)
 };
 
 struct FuzzOptions {
@@ -43,7 +43,7 @@ struct FuzzOptions {
   int max_ops = 14;
   bool no_reduce = false;  // write failing programs as generated
   bool verbose = false;
-  bool grad = false;       // also check gradients (as run --check --grad)
+  bool grad = false;  // also check gradients (as run --check --grad)
 };
 
 int dump_command(const DumpOptions &opts);

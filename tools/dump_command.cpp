@@ -17,7 +17,9 @@ namespace fusejit::tool {
 
 namespace {
 
-bool is_graph_stage(Stage s) { return s == Stage::Graph || s == Stage::Optimized || s == Stage::Kernels; }
+bool is_graph_stage(Stage s) {
+  return s == Stage::Graph || s == Stage::Optimized || s == Stage::Kernels;
+}
 
 // Which formats each stage has: graphs have all three; LLVM IR and assembly
 // are text.
@@ -25,8 +27,9 @@ void check_format(Stage stage, const DumpOptions &opts) {
   FUSEJIT_USER_CHECK(opts.format == "text" || is_graph_stage(stage), ValueError, "dump: --format ",
                      opts.format, " is not available for --stage ", opts.stage,
                      " (available: text; json and dot are for graph, optimized and kernels)");
-  FUSEJIT_USER_CHECK(opts.png.empty() || is_graph_stage(stage), ValueError, "dump: --png is not available for --stage ",
-                     opts.stage, " (it draws graph, optimized or kernels)");
+  FUSEJIT_USER_CHECK(opts.png.empty() || is_graph_stage(stage), ValueError,
+                     "dump: --png is not available for --stage ", opts.stage,
+                     " (it draws graph, optimized or kernels)");
 }
 
 Numerics numerics_option(const std::string &name) {
@@ -46,28 +49,39 @@ struct Shown {
 
 std::string dot_of(const Shown &s, const std::vector<std::string> &explain) {
   switch (s.stage) {
-    case Stage::Graph: return program_dot(s.program, "graph", explain);
-    case Stage::Optimized: return program_dot(s.optimized(), "optimized", explain);
-    default: return kernels_dot(*s.view, explain);
+    case Stage::Graph:
+      return program_dot(s.program, "graph", explain);
+    case Stage::Optimized:
+      return program_dot(s.optimized(), "optimized", explain);
+    default:
+      return kernels_dot(*s.view, explain);
   }
 }
 
 nlohmann::json json_of(const Shown &s) {
   switch (s.stage) {
-    case Stage::Graph: return program_json(s.program);
-    case Stage::Optimized: return program_json(s.optimized());
-    default: return kernels_json(*s.view);
+    case Stage::Graph:
+      return program_json(s.program);
+    case Stage::Optimized:
+      return program_json(s.optimized());
+    default:
+      return kernels_json(*s.view);
   }
 }
 
 std::string text_of(const Shown &s, bool llvm_before_opt) {
   switch (s.stage) {
-    case Stage::Graph: return print_program(s.program);
-    case Stage::Optimized: return print_program(s.optimized());
-    case Stage::Kernels: return kernels_text(*s.view);
+    case Stage::Graph:
+      return print_program(s.program);
+    case Stage::Optimized:
+      return print_program(s.optimized());
+    case Stage::Kernels:
+      return kernels_text(*s.view);
     case Stage::Llvm:
-      return kernels_code_text(*s.view, llvm_before_opt ? DumpStage::LlvmIr : DumpStage::OptimizedLlvmIr);
-    case Stage::Asm: return kernels_code_text(*s.view, DumpStage::Assembly);
+      return kernels_code_text(*s.view,
+                               llvm_before_opt ? DumpStage::LlvmIr : DumpStage::OptimizedLlvmIr);
+    case Stage::Asm:
+      return kernels_code_text(*s.view, DumpStage::Assembly);
   }
   return "";
 }
@@ -83,7 +97,8 @@ int dump_command(const DumpOptions &opts) {
   Options options = default_options();
   if (!opts.numerics.empty()) options.numerics = numerics_option(opts.numerics);
   std::optional<KernelsView> view;
-  if (opts.explain || (stage != Stage::Graph && stage != Stage::Optimized)) view = kernels_view(p, options);
+  if (opts.explain || (stage != Stage::Graph && stage != Stage::Optimized))
+    view = kernels_view(p, options);
   std::vector<std::string> explain;
   if (opts.explain) explain = explain_fusion(*view);
   Shown shown{p, stage, options, view};

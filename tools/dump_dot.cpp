@@ -17,7 +17,10 @@ std::string kernel_title(const Kernel &k) {
   if (k.kind == KernelKind::Reduce) s += std::string("(") + op_name(k.reduce_op) + ")";
   s += std::string(" ") + dtype_name(k.dtype) + " domain [";
   for (size_t i = 0; i < k.domain.size(); ++i)
-    s += (i == k.num_output_dims() ? (i ? " | " : "| ") : i ? ", " : "") + std::to_string(k.domain[i]);
+    s += (i == k.num_output_dims() ? (i ? " | " : "| ")
+          : i                      ? ", "
+                                   : "") +
+         std::to_string(k.domain[i]);
   return s + "]";
 }
 
@@ -38,7 +41,8 @@ class KernelsDot {
  public:
   explicit KernelsDot(const KernelsView &view) : v_(view) {
     const Plan &plan = v_.plan;
-    for (size_t i = 0; i < plan.input_nodes.size(); ++i) buffer_of_[plan.input_nodes[i]] = plan.input_buffers[i];
+    for (size_t i = 0; i < plan.input_nodes.size(); ++i)
+      buffer_of_[plan.input_nodes[i]] = plan.input_buffers[i];
     for (size_t k = 0; k < plan.kernels.size(); ++k)
       for (size_t o = 0; o < plan.kernels[k].outputs.size(); ++o)
         buffer_of_[v_.trace.kernels[k].tops[o]] = plan.kernels[k].outputs[o].buffer;
@@ -60,7 +64,8 @@ class KernelsDot {
   }
   std::string buffer_id(int b) const { return dot_quote("buf:" + v_.buffer_names[b]); }
   std::string op_id(size_t k, const Node *n) const {
-    return dot_quote(v_.plan.kernels[k].name + "/" + name_of(n) + "/" + std::to_string(index_.at(n)));
+    return dot_quote(v_.plan.kernels[k].name + "/" + name_of(n) + "/" +
+                     std::to_string(index_.at(n)));
   }
 
   void buffer_node(size_t b) {
@@ -77,8 +82,8 @@ class KernelsDot {
       style = ", peripheries=2";
     }
     label += "\n" + type_str(pb.dtype, pb.shape) + "\n" + std::to_string(pb.bytes()) + " bytes";
-    os_ << "  " << buffer_id(static_cast<int>(b)) << " [shape=box" << style << ", label=" << dot_quote(label)
-        << "];\n";
+    os_ << "  " << buffer_id(static_cast<int>(b)) << " [shape=box" << style
+        << ", label=" << dot_quote(label) << "];\n";
   }
 
   Source source(const Node *n) const {
@@ -104,7 +109,8 @@ class KernelsDot {
         << "    label=" << dot_quote(kernel_title(kernel))
         << ";\n    style=rounded; color=\"#4a7ab5\";\n";
     for (const Node *n : nodes)
-      os_ << "    " << op_id(k, n) << " [shape=ellipse, label=" << dot_quote(op_label(*n, name_of(n))) << "];\n";
+      os_ << "    " << op_id(k, n)
+          << " [shape=ellipse, label=" << dot_quote(op_label(*n, name_of(n))) << "];\n";
     os_ << "  }\n";
     std::unordered_set<std::string> edges;
     for (const Node *n : nodes)
@@ -115,7 +121,8 @@ class KernelsDot {
         if (a->shape != n->shape && n->kind() != OpKind::Reduce && n->kind() != OpKind::Matmul &&
             n->kind() != OpKind::View)
           s.views += (s.views.empty() ? "" : ", ") + std::string("broadcast");
-        std::string from = index_.count(s.node) ? op_id(k, s.node) : buffer_id(buffer_of_.at(s.node));
+        std::string from =
+            index_.count(s.node) ? op_id(k, s.node) : buffer_id(buffer_of_.at(s.node));
         std::string edge = "  " + from + " -> " + op_id(k, n) +
                            (s.views.empty() ? "" : " [label=" + dot_quote(s.views) + "]") + ";\n";
         if (edges.insert(edge).second) os_ << edge;
@@ -151,7 +158,8 @@ std::string op_label(const Node &n, const std::string &name, bool inline_constan
   return name.empty() ? op : name + "\n" + op;
 }
 
-std::string program_dot(const Program &p, const std::string &title, const std::vector<std::string> &comments) {
+std::string program_dot(const Program &p, const std::string &title,
+                        const std::vector<std::string> &comments) {
   std::vector<std::pair<const Node *, std::string>> ids = program_ids(p);
   std::unordered_map<const Node *, std::string> id_of(ids.begin(), ids.end());
   std::unordered_set<const Node *> outputs;
@@ -162,8 +170,8 @@ std::string program_dot(const Program &p, const std::string &title, const std::v
     std::string shape = n->is(Op::Input) ? "box" : n->is(Op::Const) ? "plaintext" : "ellipse";
     std::string label = n->is(Op::Const) ? format_float(n->value) : op_label(*n, id, false);
     if (!n->is(Op::Const)) label += "\n" + type_str(n->dtype, n->shape);
-    os << "  " << dot_quote(id) << " [shape=" << shape << (outputs.count(n) ? ", peripheries=2" : "")
-       << ", label=" << dot_quote(label) << "];\n";
+    os << "  " << dot_quote(id) << " [shape=" << shape
+       << (outputs.count(n) ? ", peripheries=2" : "") << ", label=" << dot_quote(label) << "];\n";
   }
   for (const auto &[n, id] : ids)
     for (size_t i = 0; i < n->args.size(); ++i) {

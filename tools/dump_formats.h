@@ -26,7 +26,8 @@ nlohmann::json program_json(const Program &p);
 nlohmann::json kernels_json(const KernelsView &view);
 
 // `comments` (the --explain lines) go in `//` comments before the closing brace.
-std::string program_dot(const Program &p, const std::string &title, const std::vector<std::string> &comments);
+std::string program_dot(const Program &p, const std::string &title,
+                        const std::vector<std::string> &comments);
 std::string kernels_dot(const KernelsView &view, const std::vector<std::string> &comments);
 
 // "name", with `"` and `\` escaped, for DOT ids and labels.

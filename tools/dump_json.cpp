@@ -14,16 +14,20 @@ nlohmann::json attributes(const Node &n) {
   nlohmann::json a = nlohmann::json::object();
   switch (n.kind()) {
     case OpKind::Leaf:
-      if (n.is(Op::Input)) a["name"] = n.name;
-      else a["value"] = n.value;
+      if (n.is(Op::Input))
+        a["name"] = n.name;
+      else
+        a["value"] = n.value;
       break;
     case OpKind::Reduce:
       a["dims"] = n.dims;
       a["keepdim"] = n.keepdim;
       break;
     case OpKind::View:
-      if (n.is(Op::Permute)) a["perm"] = n.dims;
-      else a["shape"] = n.shape;
+      if (n.is(Op::Permute))
+        a["perm"] = n.dims;
+      else
+        a["shape"] = n.shape;
       break;
     default:
       break;
@@ -47,7 +51,8 @@ std::vector<std::pair<const Node *, std::string>> program_ids(const Program &p) 
     if (!seen.insert(n).second) return;
     auto it = names.find(n);
     std::string id = it != names.end() ? it->second : "";
-    while (id.empty() || (it == names.end() && used.count(id))) id = "c" + std::to_string(constants++);
+    while (id.empty() || (it == names.end() && used.count(id)))
+      id = "c" + std::to_string(constants++);
     out.emplace_back(n, id);
   };
   for (const NodeRef &in : p.inputs) add(in.get());
@@ -71,7 +76,8 @@ nlohmann::json program_json(const Program &p) {
                           {"attributes", attributes(*n)}});
   }
   j["outputs"] = nlohmann::json::array();
-  for (const auto &[name, node] : p.outputs) j["outputs"].push_back({{"name", name}, {"node", id_of.at(node.get())}});
+  for (const auto &[name, node] : p.outputs)
+    j["outputs"].push_back({{"name", name}, {"node", id_of.at(node.get())}});
   return j;
 }
 
@@ -90,7 +96,8 @@ nlohmann::json kernels_json(const KernelsView &view) {
     jk["inputs"] = nlohmann::json::array();
     for (const KernelInput &in : k.inputs) jk["inputs"].push_back(view.buffer_names[in.buffer]);
     jk["outputs"] = nlohmann::json::array();
-    for (const KernelOutput &out : k.outputs) jk["outputs"].push_back(view.buffer_names[out.buffer]);
+    for (const KernelOutput &out : k.outputs)
+      jk["outputs"].push_back(view.buffer_names[out.buffer]);
     // The optimized stage's names of the values this kernel computes.
     jk["values"] = nlohmann::json::array();
     for (const Node *n : view.trace.kernels[i].nodes) {

@@ -50,19 +50,21 @@ std::string report_failure(const FuzzOptions &opts, uint64_t seed, const Program
   CheckResult result = difftest::check_program(reduced, opts.grad);
   std::error_code ec;
   std::filesystem::create_directories(opts.out_dir, ec);
-  FUSEJIT_USER_CHECK(!ec, IOError, "--out ", opts.out_dir, ": cannot create directory: ", ec.message());
+  FUSEJIT_USER_CHECK(!ec, IOError, "--out ", opts.out_dir,
+                     ": cannot create directory: ", ec.message());
   std::string name = "seed-" + std::to_string(seed);
   std::filesystem::path dir(opts.out_dir);
   write_file(dir / (name + ".orig.fj"),
-             commented("fusejit fuzz seed " + std::to_string(seed) + ", as generated: " +
-                       kind_name(first.kind) + ": " + first.message) +
+             commented("fusejit fuzz seed " + std::to_string(seed) +
+                       ", as generated: " + kind_name(first.kind) + ": " + first.message) +
                  print_program(p));
   std::string file = (dir / (name + ".fj")).string();
   write_file(file, commented("fusejit fuzz seed " + std::to_string(seed) + ", reduced from " +
                              std::to_string(difftest::program_ops(p)) + " to " +
-                             std::to_string(difftest::program_ops(reduced)) + " ops: " +
-                             kind_name(result.kind) + ": " + result.message) +
-                       "# replay: fusejit run " + file + " --check" + (opts.grad ? " --grad" : "") + "\n" + print_program(reduced));
+                             std::to_string(difftest::program_ops(reduced)) +
+                             " ops: " + kind_name(result.kind) + ": " + result.message) +
+                       "# replay: fusejit run " + file + " --check" + (opts.grad ? " --grad" : "") +
+                       "\n" + print_program(reduced));
   return file;
 }
 
@@ -70,8 +72,9 @@ std::string report_failure(const FuzzOptions &opts, uint64_t seed, const Program
 
 CLI::App *add_fuzz_command(CLI::App &app, FuzzOptions &opts) {
   CLI::App *cmd = app.add_subcommand(
-      "fuzz", "Differential testing: random programs run through the JIT and the reference\n"
-              "interpreter. Each failure is reduced and written to DIR/seed-N.fj; exit 1 if any.");
+      "fuzz",
+      "Differential testing: random programs run through the JIT and the reference\n"
+      "interpreter. Each failure is reduced and written to DIR/seed-N.fj; exit 1 if any.");
   cmd->add_option("--seeds", opts.seeds, "how many programs (default 100)");
   cmd->add_option("--start", opts.start, "the first seed (default 0)");
   cmd->add_option("--out", opts.out_dir, "where failing programs go (default fuzz-failures)");
@@ -100,8 +103,7 @@ int fuzz_command(const FuzzOptions &opts) {
     std::cout << "fuzz: seed " << seed << ": " << kind_name(r.kind) << ": " << r.message << "\n";
     std::cout << "fuzz: seed " << seed << ": wrote " << report_failure(opts, seed, p, r) << "\n";
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "fuzz: " << opts.seeds << " program(s) from seed " << opts.start << ", " << failures
             << " failure(s), " << seconds << " s\n";
   return failures ? 1 : 0;

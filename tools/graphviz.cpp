@@ -49,11 +49,13 @@ bool write_all(int fd, const std::string &text) {
 
 void render_png(const std::string &dot_text, const std::string &file) {
   std::string dot = find_dot();
-  FUSEJIT_USER_CHECK(!dot.empty(), ValueError,
-                     "--png: Graphviz's `dot` is not on PATH; install graphviz (scripts/deps.sh does), "
-                     "or use --format dot and render it elsewhere");
+  FUSEJIT_USER_CHECK(
+      !dot.empty(), ValueError,
+      "--png: Graphviz's `dot` is not on PATH; install graphviz (scripts/deps.sh does), "
+      "or use --format dot and render it elsewhere");
   int fds[2];
-  FUSEJIT_USER_CHECK(::pipe(fds) == 0, IOError, "--png: cannot create a pipe: ", std::strerror(errno));
+  FUSEJIT_USER_CHECK(::pipe(fds) == 0, IOError,
+                     "--png: cannot create a pipe: ", std::strerror(errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
@@ -74,8 +76,9 @@ void render_png(const std::string &dot_text, const std::string &file) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  FUSEJIT_USER_CHECK(written && WIFEXITED(status) && WEXITSTATUS(status) == 0, IOError, "--png ", file,
-                     ": ", dot, " failed (exit status ", WIFEXITED(status) ? WEXITSTATUS(status) : -1, ")");
+  FUSEJIT_USER_CHECK(written && WIFEXITED(status) && WEXITSTATUS(status) == 0, IOError, "--png ",
+                     file, ": ", dot, " failed (exit status ",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, ")");
 }
 
 }  // namespace fusejit::tool

@@ -39,28 +39,32 @@ CLI::App *add_dump(CLI::App &app, DumpOptions &dump) {
                   "text|json|dot (default: text); json and dot for graph, optimized and kernels")
       ->check(CLI::IsMember({"text", "json", "dot"}))
       ->type_name("FORMAT");
-  cmd->add_flag("--explain", dump.explain,
-                "after the dump, one line per kernel boundary saying why the two sides were not "
-                "fused, one per recomputed value, and one per matmul or near miss (as \"# explain:\" "
-                "lines in text, an \"explain\" array in json, // comments in dot)");
+  cmd->add_flag(
+      "--explain", dump.explain,
+      "after the dump, one line per kernel boundary saying why the two sides were not "
+      "fused, one per recomputed value, and one per matmul or near miss (as \"# explain:\" "
+      "lines in text, an \"explain\" array in json, // comments in dot)");
   cmd->add_option("--png", dump.png,
                   "draw the stage's DOT picture into FILE with Graphviz's `dot` (which must be on "
                   "PATH); prints nothing else but --explain lines")
       ->type_name("FILE");
-  cmd->add_flag("--grad", dump.grad,
-                "show the program together with its backward: the gradient of the sum of its outputs "
-                "with respect to every input, as outputs grad_NAME");
+  cmd->add_flag(
+      "--grad", dump.grad,
+      "show the program together with its backward: the gradient of the sum of its outputs "
+      "with respect to every input, as outputs grad_NAME");
   cmd->add_flag("--llvm-before-opt", dump.llvm_before_opt,
                 "with --stage llvm: the IR as lowered, before the O3 pipeline (default: after)");
   cmd->add_option("--numerics", dump.numerics,
-                  "fast|strict: which identities the optimized graph folds (strict: only IEEE-exact ones) and how "
+                  "fast|strict: which identities the optimized graph folds (strict: only "
+                  "IEEE-exact ones) and how "
                   "llvm and asm compile (default: FUSEJIT_NUMERICS, else fast)")
       ->check(CLI::IsMember({"fast", "strict"}))
       ->type_name("NUMERICS");
   cmd->footer(std::string("\n") + kExitCodes +
               "\nEXAMPLES\n"
               "  fusejit dump examples/programs/seed.fj --stage kernels --explain\n"
-              "  fusejit dump examples/programs/softmax.fj --stage kernels --format dot | dot -Tpng -o softmax.png\n"
+              "  fusejit dump examples/programs/softmax.fj --stage kernels --format dot | dot "
+              "-Tpng -o softmax.png\n"
               "  fusejit dump examples/programs/softmax.fj --stage kernels --png softmax.png\n");
   return cmd;
 }
@@ -74,10 +78,13 @@ CLI::App *add_run(CLI::App &app, RunOptions &run) {
       "the unfused graph) and compares every output within a tolerance scaled to the\n"
       "dtype and the longest reduction. --repeat times each kernel.");
   cmd->add_option("program", run.program, "the .fj program")->required()->type_name("PROGRAM.fj");
-  cmd->add_option("--input", run.inputs, "the value of input NAME (repeatable; dtype and shape must match)")
+  cmd->add_option("--input", run.inputs,
+                  "the value of input NAME (repeatable; dtype and shape must match)")
       ->type_name("NAME=FILE.npy");
   cmd->add_option("--seed", run.seed, "seed of the generated inputs (default: 0)")->type_name("N");
-  cmd->add_option("--out", run.out_dir, "write each output to DIR/NAME.npy (default: write nothing)")->type_name("DIR");
+  cmd->add_option("--out", run.out_dir,
+                  "write each output to DIR/NAME.npy (default: write nothing)")
+      ->type_name("DIR");
   cmd->add_option("--format", run.format, "text|json (default: text)")
       ->check(CLI::IsMember({"text", "json"}))
       ->type_name("FORMAT");
@@ -87,12 +94,14 @@ CLI::App *add_run(CLI::App &app, RunOptions &run) {
   cmd->add_flag("--check", run.check,
                 "also run the reference interpreter; exit 1 if an output differs beyond tolerance "
                 "(the worst error per output is reported)");
-  cmd->add_option("--numerics", run.numerics,
-                  "fast (FMA, reassociated reductions) or strict (reproducible run to run and across "
-                  "thread counts) (default: FUSEJIT_NUMERICS, else fast)")
+  cmd->add_option(
+         "--numerics", run.numerics,
+         "fast (FMA, reassociated reductions) or strict (reproducible run to run and across "
+         "thread counts) (default: FUSEJIT_NUMERICS, else fast)")
       ->check(CLI::IsMember({"fast", "strict"}))
       ->type_name("NUMERICS");
-  cmd->add_option("--threads", run.threads, "threads the kernels run on (default: FUSEJIT_NUM_THREADS, else every core)")
+  cmd->add_option("--threads", run.threads,
+                  "threads the kernels run on (default: FUSEJIT_NUM_THREADS, else every core)")
       ->check(CLI::Range(1, 1024))
       ->type_name("N");
   cmd->add_option("--repeat", run.repeat,
@@ -122,9 +131,10 @@ std::string command_line_error(const CLI::App *app, const CLI::Error &e) {
 // Only building the option table can throw outside the handlers below, and
 // only for a bug in it, which should abort.
 int main(int argc, char **argv) {  // NOLINT(bugprone-exception-escape)
-  CLI::App app{"fusejit: a JIT-compiling expression-fusion engine for tensors.\n"
-               "Runs `.fj` programs and shows the IR at every stage. `fusejit SUBCOMMAND --help`\n"
-               "describes each subcommand."};
+  CLI::App app{
+      "fusejit: a JIT-compiling expression-fusion engine for tensors.\n"
+      "Runs `.fj` programs and shows the IR at every stage. `fusejit SUBCOMMAND --help`\n"
+      "describes each subcommand."};
   app.failure_message(command_line_error);  // before the subcommands, which copy it
   app.require_subcommand(1);
   app.footer(std::string("\n") + kExitCodes);

@@ -61,8 +61,8 @@ std::vector<BoundInput> bind_inputs(const Program &p, const RunOptions &opts) {
   return bound;
 }
 
-std::vector<KernelTiming> time_kernels(const CompiledPlan &compiled, const std::vector<Buffer> &leaves,
-                                       int repeat, int threads) {
+std::vector<KernelTiming> time_kernels(const CompiledPlan &compiled,
+                                       const std::vector<Buffer> &leaves, int repeat, int threads) {
   std::vector<KernelTiming> times(compiled.plan.kernels.size());
   KernelRunner run = jit_runner(compiled, threads);
   KernelRunner timed = [&](size_t i, const std::vector<const Buffer *> &in,
@@ -84,7 +84,8 @@ int run_command(const RunOptions &opts) {
   // forward and backward, and --check, --out and --repeat cover them too.
   if (opts.grad) p = with_gradients(p);
   Options options = default_options();
-  if (!opts.numerics.empty()) options.numerics = opts.numerics == "strict" ? Numerics::Strict : Numerics::Fast;
+  if (!opts.numerics.empty())
+    options.numerics = opts.numerics == "strict" ? Numerics::Strict : Numerics::Fast;
   if (opts.threads > 0) options.threads = opts.threads;
   std::vector<BoundInput> inputs = bind_inputs(p, opts);
   InputValues values;
@@ -95,7 +96,8 @@ int run_command(const RunOptions &opts) {
   std::vector<Buffer> leaves = leaf_values(prepared.inputs, values);
   std::vector<Buffer> outputs = run_compiled(*prepared.compiled, leaves, options.threads);
   std::vector<KernelTiming> times;
-  if (opts.repeat > 0) times = time_kernels(*prepared.compiled, leaves, opts.repeat, options.threads);
+  if (opts.repeat > 0)
+    times = time_kernels(*prepared.compiled, leaves, opts.repeat, options.threads);
 
   std::vector<Comparison> checks;
   bool failed = false;
@@ -111,7 +113,8 @@ int run_command(const RunOptions &opts) {
   if (!opts.out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(opts.out_dir, ec);
-    FUSEJIT_USER_CHECK(!ec, IOError, "--out ", opts.out_dir, ": cannot create directory: ", ec.message());
+    FUSEJIT_USER_CHECK(!ec, IOError, "--out ", opts.out_dir,
+                       ": cannot create directory: ", ec.message());
     for (size_t i = 0; i < outputs.size(); ++i) {
       files[i] = (std::filesystem::path(opts.out_dir) / (p.outputs[i].first + ".npy")).string();
       write_npy(files[i], outputs[i]);
@@ -134,31 +137,37 @@ int run_command(const RunOptions &opts) {
       nlohmann::json jo = buffer_json(p.outputs[i].first, outputs[i]);
       if (!files[i].empty()) jo["file"] = files[i];
       if (opts.check)
-        jo["check"] = {{"ok", checks[i].ok}, {"worst_error", checks[i].worst_error},
+        jo["check"] = {{"ok", checks[i].ok},
+                       {"worst_error", checks[i].worst_error},
                        {"worst_index", checks[i].worst_index}};
       j["outputs"].push_back(jo);
     }
-    for (size_t i = 0; i < times.size(); ++i) j["timing"].push_back(timing_json(kernels[i], times[i]));
+    for (size_t i = 0; i < times.size(); ++i)
+      j["timing"].push_back(timing_json(kernels[i], times[i]));
     std::cout << j.dump(2) << "\n";
     return failed ? 1 : 0;
   }
   for (const BoundInput &in : inputs) {
-    std::string source = in.source == "random" ? "random, seed " + std::to_string(opts.seed) : in.source;
+    std::string source =
+        in.source == "random" ? "random, seed " + std::to_string(opts.seed) : in.source;
     std::cout << "input " << in.name << " " << type_str(in.value.dtype(), in.value.shape()) << " ("
-              << source << ") =\n" << format_buffer(in.value) << "\n";
+              << source << ") =\n"
+              << format_buffer(in.value) << "\n";
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
-    std::cout << "output " << p.outputs[i].first << " " << type_str(outputs[i].dtype(), outputs[i].shape());
+    std::cout << "output " << p.outputs[i].first << " "
+              << type_str(outputs[i].dtype(), outputs[i].shape());
     if (!files[i].empty()) std::cout << " -> " << files[i];
     std::cout << " =\n" << format_buffer(outputs[i]) << "\n";
     if (opts.check)
-      std::cout << "check " << p.outputs[i].first << ": " << (checks[i].ok ? "ok" : "MISMATCH") << " ("
-                << checks[i].describe() << ")\n";
+      std::cout << "check " << p.outputs[i].first << ": " << (checks[i].ok ? "ok" : "MISMATCH")
+                << " (" << checks[i].describe() << ")\n";
   }
   if (!times.empty()) {
     std::cout << "timing over " << opts.repeat << " run(s), " << options.threads << " thread(s), "
               << numerics_name(options.numerics) << " numerics:\n";
-    for (size_t i = 0; i < times.size(); ++i) std::cout << "  " << timing_text(kernels[i], times[i]) << "\n";
+    for (size_t i = 0; i < times.size(); ++i)
+      std::cout << "  " << timing_text(kernels[i], times[i]) << "\n";
   }
   return failed ? 1 : 0;
 }

@@ -67,13 +67,15 @@ double KernelTiming::median() const {
 int64_t kernel_bytes(const Kernel &k) {
   int64_t bytes = 0;
   for (const KernelInput &in : k.inputs) bytes += numel(in.shape) * dtype_size(in.dtype);
-  return bytes + static_cast<int64_t>(k.outputs.size()) * numel(k.output_shape()) * dtype_size(k.dtype);
+  return bytes +
+         static_cast<int64_t>(k.outputs.size()) * numel(k.output_shape()) * dtype_size(k.dtype);
 }
 
 int64_t kernel_flops(const Kernel &k) {
   int64_t inner = 0, outer = 0;
   for (const Instr &in : k.body) {
-    if (in.kind == InstrKind::Load || in.kind == InstrKind::Const || in.kind == InstrKind::Reduced) continue;
+    if (in.kind == InstrKind::Load || in.kind == InstrKind::Const || in.kind == InstrKind::Reduced)
+      continue;
     (in.outer ? outer : inner)++;
   }
   if (k.reduce_value >= 0) ++inner;  // the accumulation
@@ -94,7 +96,8 @@ nlohmann::json timing_json(const Kernel &k, const KernelTiming &t) {
 std::string timing_text(const Kernel &k, const KernelTiming &t) {
   double best = std::max(t.min(), 1e-12);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-4s %-11s min %9.4f ms  median %9.4f ms  %8.2f GB/s  %8.2f GFLOP/s",
+  std::snprintf(buf, sizeof buf,
+                "%-4s %-11s min %9.4f ms  median %9.4f ms  %8.2f GB/s  %8.2f GFLOP/s",
                 k.name.c_str(), kernel_kind_name(k.kind), t.min() * 1e3, t.median() * 1e3,
                 kernel_bytes(k) / best / 1e9, kernel_flops(k) / best / 1e9);
   return buf;

@@ -31,7 +31,9 @@ class Rng {
   uint64_t below(uint64_t n) { return n == 0 ? 0 : engine_() % n; }
   bool percent(int p) { return static_cast<int>(below(100)) < p; }
   template <typename T>
-  const T &pick(const std::vector<T> &v) { return v[below(v.size())]; }
+  const T &pick(const std::vector<T> &v) {
+    return v[below(v.size())];
+  }
 
  private:
   std::mt19937_64 engine_;
@@ -180,7 +182,7 @@ Value ProgramGenerator::unary(const Value &a) {
 }
 
 Value ProgramGenerator::binary(const Value &a) {
-  static const std::vector<Op> ops = {Op::Add, Op::Sub, Op::Mul, Op::Div,
+  static const std::vector<Op> ops = {Op::Add,     Op::Sub,     Op::Mul, Op::Div,
                                       Op::Maximum, Op::Minimum, Op::Pow};
   Op op = rng_.pick(ops);
   Value b = partner(a, false);
@@ -264,9 +266,12 @@ Value ProgramGenerator::row_max(const Value &a) {
   Value f = squash(transcendental(a));
   int64_t last = static_cast<int64_t>(a.node->rank()) - 1;
   std::vector<int64_t> dims = {rng_.percent(50) ? last : -1};
-  if (last > 0 && rng_.percent(25)) dims.insert(dims.begin(), static_cast<int64_t>(rng_.below(uint64_t(last))));
-  if (rng_.percent(50)) return {ir::reduce(Op::Max, f.node, dims, rng_.percent(50)), f.bound, false};
-  NodeRef e = ir::unary(Op::Exp, ir::binary(Op::Sub, f.node, ir::reduce(Op::Max, f.node, dims, true)));
+  if (last > 0 && rng_.percent(25))
+    dims.insert(dims.begin(), static_cast<int64_t>(rng_.below(uint64_t(last))));
+  if (rng_.percent(50))
+    return {ir::reduce(Op::Max, f.node, dims, rng_.percent(50)), f.bound, false};
+  NodeRef e =
+      ir::unary(Op::Exp, ir::binary(Op::Sub, f.node, ir::reduce(Op::Max, f.node, dims, true)));
   return {ir::binary(Op::Div, e, ir::reduce(Op::Sum, e, dims, true)), 1, false};
 }
 
@@ -370,8 +375,10 @@ Program ProgramGenerator::run() {
   size_t rank = rng_.below(static_cast<uint64_t>(options_.max_rank) + 1);
   pool_.push_back(new_input(random_shape(rank)));
   if (rng_.percent(50)) pool_.push_back(new_input(broadcast_partner(pool_[0].node->shape)));
-  int ops = options_.min_ops +
-            static_cast<int>(rng_.below(static_cast<uint64_t>(options_.max_ops - options_.min_ops + 1)));  // NOLINT(bugprone-misplaced-widening-cast): a count of ops
+  int ops =
+      options_.min_ops + static_cast<int>(rng_.below(static_cast<uint64_t>(
+                             options_.max_ops - options_.min_ops +
+                             1)));  // NOLINT(bugprone-misplaced-widening-cast): a count of ops
   for (int i = 0; i < ops; ++i) {
     // A step that does not type-check is a gap in the rules above, not a
     // finding: skip it, deterministically, rather than lose the seed.

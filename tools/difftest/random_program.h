@@ -22,7 +22,7 @@ namespace fusejit::difftest {
 
 struct RandomProgramOptions {
   int min_ops = 2;
-  int max_ops = 14;     // ops drawn, before the squashing ones added to them
+  int max_ops = 14;  // ops drawn, before the squashing ones added to them
   int max_rank = 4;
   int max_outputs = 3;
 };

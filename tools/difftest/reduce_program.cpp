@@ -51,11 +51,16 @@ std::optional<Program> rebuild(const Program &p, const Replacements &replace,
         args.push_back(arg_of(a));
       }
       if (args.size() != n->args.size()) continue;
-      if (n->is(Op::Input)) built[n] = ir::input(n->dtype, map_shape(n->shape, extent), n->name);
-      else if (n->is(Op::Const)) built[n] = ir::constant(n->value, n->dtype);
-      else if (n->is(Op::Reshape)) built[n] = ir::reshape(args[0], map_shape(n->shape, extent));
-      else if (n->is(Op::Expand)) built[n] = ir::expand(args[0], map_shape(n->shape, extent));
-      else built[n] = ir::with_args(*n, std::move(args));
+      if (n->is(Op::Input))
+        built[n] = ir::input(n->dtype, map_shape(n->shape, extent), n->name);
+      else if (n->is(Op::Const))
+        built[n] = ir::constant(n->value, n->dtype);
+      else if (n->is(Op::Reshape))
+        built[n] = ir::reshape(args[0], map_shape(n->shape, extent));
+      else if (n->is(Op::Expand))
+        built[n] = ir::expand(args[0], map_shape(n->shape, extent));
+      else
+        built[n] = ir::with_args(*n, std::move(args));
     }
   } catch (const ShapeError &) {
     return std::nullopt;
@@ -107,8 +112,10 @@ bool Reducer::drop_outputs(Program &p) {
   for (size_t i = 0; p.outputs.size() > 1 && i < p.outputs.size();) {
     Program q = p;
     q.outputs.erase(q.outputs.begin() + static_cast<long>(i));
-    if (try_accept(rebuild(q, {}, same_extent), p)) progress = true;
-    else ++i;
+    if (try_accept(rebuild(q, {}, same_extent), p))
+      progress = true;
+    else
+      ++i;
   }
   return progress;
 }
