@@ -41,7 +41,7 @@ void merge_into(Group &outer, const Group &inner) {
 CoalescedKernel coalesce_dims(const Kernel &k) {
   CoalescedKernel out{k, 1};
   // The GEMM lowering finds m, n and k of a Matmul kernel by position.
-  if (numel(k.domain) == 0 || k.domain.size() < 2 || k.kind == KernelKind::Matmul) return out;
+  if (numel(k.domain) == 0 || k.domain.size() < 2 || k.kind() == KernelKind::Matmul) return out;
   std::vector<const Instr *> loads = loads_of(k);
   size_t num_out = k.num_output_dims();
 

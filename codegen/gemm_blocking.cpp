@@ -39,13 +39,14 @@ constexpr int64_t kSmallGemm = 32 * 32 * 32;
 }  // namespace
 
 GemmBlocking gemm_blocking(const Kernel &k, const std::string &host) {
-  FUSEJIT_INTERNAL_CHECK(k.kind == KernelKind::Matmul && k.num_reduce == 1 && k.domain.size() >= 3,
-                         "gemm: ", k.name, " is not a matmul kernel");
+  FUSEJIT_INTERNAL_CHECK(
+      k.kind() == KernelKind::Matmul && k.num_reduce == 1 && k.domain.size() >= 3, "gemm: ", k.name,
+      " is not a matmul kernel");
   GemmBlocking g;
   size_t rank = k.domain.size();
   for (size_t d = 0; d + 3 < rank; ++d) g.batch *= k.domain[d];
   g.m = k.domain[rank - 3], g.n = k.domain[rank - 2], g.k = k.domain[rank - 1];
-  g.element_bytes = static_cast<int>(dtype_size(k.body.at(k.reduce_value).dtype));
+  g.element_bytes = static_cast<int>(dtype_size(k.body.at(k.reduction->value).dtype));
 
   // Zen 4 runs a 512-bit FMA as two 256-bit halves: no more FLOPs per
   // cycle, and its 14 x 32 tile measured ~12% slower at 1024^3 than the
@@ -73,7 +74,7 @@ GemmBlocking gemm_blocking(const Kernel &k, const std::string &host) {
   // the reduction's dtype (a `where` epilogue may pick another); otherwise
   // the small path, which needs no partial sums, runs at any size.
   DType out = k.body.at(k.outputs.at(0).instr).dtype;
-  bool partial_sums_fit = out == k.body.at(k.reduce_value).dtype || g.k <= g.kc;
+  bool partial_sums_fit = out == k.body.at(k.reduction->value).dtype || g.k <= g.kc;
   g.packed = g.m * g.n * g.k >= kSmallGemm && partial_sums_fit;
   if (!g.packed) g.kc = std::max<int64_t>(g.k, 1);
 

@@ -53,10 +53,10 @@ void put_instr(std::ostream &os, const Instr &in) {
     case InstrKind::Const:
       os << ' ' << bits(in.value);
       break;
-    case InstrKind::Reduced:
-      break;
-    default:
+    case InstrKind::Compute:
       os << ' ' << op_name(in.op);
+      break;
+    case InstrKind::Reduced:
       break;
   }
   for (int a : in.args) os << " %" << a;
@@ -67,10 +67,11 @@ void put_instr(std::ostream &os, const Instr &in) {
 // differ between plans that need the same code.
 std::string canonical_text(const Kernel &k) {
   std::ostringstream os;
-  os << kernel_kind_name(k.kind) << ' ' << dtype_name(k.dtype) << " domain ";
+  const Reduction red = k.reduction.value_or(Reduction{});
+  os << kernel_kind_name(k.kind()) << ' ' << dtype_name(k.dtype) << " domain ";
   put_ints(os, k.domain);
-  os << " reduce " << k.num_reduce << ' ' << op_name(k.reduce_op) << " %" << k.reduce_value << " * "
-     << bits(k.reduce_scale) << '\n';
+  os << " reduce " << k.num_reduce << ' ' << op_name(red.op) << " %" << red.value << " * "
+     << bits(red.scale) << '\n';
   for (const KernelInput &in : k.inputs) {
     os << "input " << dtype_name(in.dtype) << ' ';
     put_ints(os, in.shape);

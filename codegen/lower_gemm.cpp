@@ -69,9 +69,10 @@ class GemmLowering {
       : k_(k), g_(g), numerics_(numerics), module_(module), b_(module.getContext()) {
     size_t rank = k.domain.size();
     dm_ = int(rank - 3), dn_ = int(rank - 2), dk_ = int(rank - 1);
-    const Instr &mul = k.body.at(k.reduce_value);
-    FUSEJIT_INTERNAL_CHECK(mul.kind == InstrKind::Binary && mul.op == Op::Mul &&
-                               k.reduce_op == Op::Sum && k.reduce_scale == 1.0,
+    const Reduction &red = k.reduction.value();
+    const Instr &mul = k.body.at(red.value);
+    FUSEJIT_INTERNAL_CHECK(mul.kind == InstrKind::Compute && mul.op == Op::Mul &&
+                               red.op == Op::Sum && red.scale == 1.0,
                            "gemm: ", k.name, " does not sum a product");
     a_side_ = subtree(k, mul.args[0]);
     b_side_ = subtree(k, mul.args[1]);
@@ -236,14 +237,14 @@ class GemmLowering {
   llvm::Value *a_value(llvm::Value *m, llvm::Value *k) {
     LanePoint at{index_, -1, 1, nullptr, nullptr};
     at.index[dm_] = m, at.index[dk_] = k;
-    return emit_lanes(b_, k_, buffers_, a_side_, at)[k_.body[k_.reduce_value].args[0]];
+    return emit_lanes(b_, k_, buffers_, a_side_, at)[k_.body[k_.reduction->value].args[0]];
   }
   // The B-side vector at reduction index k, columns n.. n + lanes; columns
   // from `limit` on repeat the last one.
   llvm::Value *b_vector(llvm::Value *k, llvm::Value *n, llvm::Value *limit) {
     LanePoint at{index_, dn_, g_.lanes, limit, nullptr};
     at.index[dn_] = n, at.index[dk_] = k;
-    return emit_lanes(b_, k_, buffers_, b_side_, at)[k_.body[k_.reduce_value].args[1]];
+    return emit_lanes(b_, k_, buffers_, b_side_, at)[k_.body[k_.reduction->value].args[1]];
   }
 
   // Rows m of A's block, mr at a time, as [panel][p][i]; rows past M repeat

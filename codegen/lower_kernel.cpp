@@ -49,7 +49,7 @@ class KernelLowering {
   void run(Numerics numerics) {
     b_.setFastMathFlags(fast_math_flags(numerics));
     llvm::Function *body = define_body();
-    switch (k_.kind) {
+    switch (k_.kind()) {
       case KernelKind::Elementwise:
         lower_elementwise();
         break;
@@ -122,7 +122,7 @@ class KernelLowering {
     std::vector<ReduceLevel> levels;
     for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) {
       std::vector<int64_t> steps{1};
-      if (k_.reduce_op == Op::Sum)
+      if (k_.reduction->op == Op::Sum)
         while ((k_.domain[d] + steps.back() - 1) / steps.back() > kSumBlock)
           steps.push_back(steps.back() * kSumBlock);
       for (auto s = steps.rbegin(); s != steps.rend(); ++s) levels.push_back({d, *s});
@@ -133,9 +133,9 @@ class KernelLowering {
   // The accumulator of each level: a sum gives every level its own, which
   // starts at 0 and is added into its parent's when the level's loop ends
   // (see the floating-point policy in ir/README.md); max shares one.
-  size_t accumulator_of(size_t level) const { return k_.reduce_op == Op::Sum ? level : 0; }
+  size_t accumulator_of(size_t level) const { return k_.reduction->op == Op::Sum ? level : 0; }
   size_t num_accumulators(size_t levels) const {
-    return k_.reduce_op == Op::Sum ? std::max<size_t>(levels, 1) : 1;
+    return k_.reduction->op == Op::Sum ? std::max<size_t>(levels, 1) : 1;
   }
 
   // What a reduction nest does with its accumulators, by accumulator number.
@@ -192,12 +192,12 @@ class KernelLowering {
   }
 
   llvm::Value *identity(llvm::Type *type) const {
-    return k_.reduce_op == Op::Max ? llvm::ConstantFP::getInfinity(type, true)
-                                   : llvm::ConstantFP::get(type, 0.0);
+    return k_.reduction->op == Op::Max ? llvm::ConstantFP::getInfinity(type, true)
+                                       : llvm::ConstantFP::get(type, 0.0);
   }
   llvm::Value *combine(llvm::Value *a, llvm::Value *v) {
-    return k_.reduce_op == Op::Max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v)
-                                   : b_.CreateFAdd(a, v);
+    return k_.reduction->op == Op::Max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v)
+                                       : b_.CreateFAdd(a, v);
   }
 
   // Per output point: the accumulators (stack slots SROA promotes), the
@@ -205,7 +205,7 @@ class KernelLowering {
   void lower_reduction() {
     if (numel(k_.output_shape()) == 0) return;
     if (reduces_across_rows()) return lower_row_reduction();
-    llvm::Type *type = type_of(k_.body.at(k_.reduce_value).dtype);
+    llvm::Type *type = type_of(k_.body.at(k_.reduction->value).dtype);
     llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
     std::vector<llvm::AllocaInst *> slots;
     for (size_t i = 0; i < num_accumulators(reduce_levels().size()); ++i)
@@ -220,12 +220,13 @@ class KernelLowering {
     };
     acc.accumulate = [&](size_t i) {
       emit_instrs(false);
-      b_.CreateStore(combine(b_.CreateLoad(type, slots[i]), values_.at(k_.reduce_value)), slots[i]);
+      b_.CreateStore(combine(b_.CreateLoad(type, slots[i]), values_.at(k_.reduction->value)),
+                     slots[i]);
     };
     emit_reduce_loops(acc);
     reduced_ = b_.CreateLoad(type, slots[0], "reduced");
-    if (k_.reduce_scale != 1.0)
-      reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
+    if (k_.reduction->scale != 1.0)
+      reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduction->scale));
     emit_instrs(true);
     store_outputs();
     close(outer);
@@ -259,7 +260,7 @@ class KernelLowering {
     const size_t last = k_.num_output_dims() - 1;
     const int64_t width = k_.domain[last];
     const int64_t tile = std::min<int64_t>(width, kRowTile);
-    llvm::Type *type = type_of(k_.body.at(k_.reduce_value).dtype);
+    llvm::Type *type = type_of(k_.body.at(k_.reduction->value).dtype);
     llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
     std::vector<llvm::AllocaInst *> rows;
     for (size_t i = 0; i < num_accumulators(reduce_levels().size()); ++i)
@@ -308,7 +309,7 @@ class KernelLowering {
       for_row("row", [&](llvm::Value *j) {
         index_[last] = b_.CreateAdd(start, j, "i", true, true);
         emit_instrs(false);
-        b_.CreateStore(combine(b_.CreateLoad(type, slot(i, j)), values_.at(k_.reduce_value)),
+        b_.CreateStore(combine(b_.CreateLoad(type, slot(i, j)), values_.at(k_.reduction->value)),
                        slot(i, j));
       });
     };
@@ -317,8 +318,8 @@ class KernelLowering {
     CountedLoop epilogue(b_, b_.getInt64(0), count, "epilogue");
     index_[last] = b_.CreateAdd(start, epilogue.index(), "i", true, true);
     reduced_ = b_.CreateLoad(type, slot(0, epilogue.index()), "reduced");
-    if (k_.reduce_scale != 1.0)
-      reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduce_scale));
+    if (k_.reduction->scale != 1.0)
+      reduced_ = b_.CreateFMul(reduced_, llvm::ConstantFP::get(type, k_.reduction->scale));
     emit_instrs(true);
     store_outputs();
     epilogue.close();
@@ -477,7 +478,7 @@ LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext
   set_host_target(module);
   // Strict promises reproducible results; libmvec's differ from libm's.
   if (numerics == Numerics::Fast) request_vector_math(module);
-  if (k.kind == KernelKind::Matmul) {
+  if (k.kind() == KernelKind::Matmul) {
     GemmBlocking blocking = gemm_blocking(k);
     lower_gemm(k, blocking, numerics, module);
     out.parallel_extent = blocking.parallel_extent();
@@ -492,7 +493,7 @@ LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext
 }
 
 int64_t parallel_extent(const Kernel &k) {
-  if (k.kind == KernelKind::Matmul) return gemm_blocking(k).parallel_extent();
+  if (k.kind() == KernelKind::Matmul) return gemm_blocking(k).parallel_extent();
   return k.num_output_dims() ? k.domain[0] : 1;
 }
 

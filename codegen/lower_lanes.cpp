@@ -26,7 +26,7 @@ class LaneEmitter {
     std::vector<llvm::Value *> args;
     for (int a : in.args) args.push_back(values.at(a));
     // tanh is a libm call with a scalar signature.
-    if (at_.lanes > 1 && in.kind == InstrKind::Unary && in.op == Op::Tanh)
+    if (at_.lanes > 1 && in.kind == InstrKind::Compute && in.op == Op::Tanh)
       return per_lane(in, args);
     return emit_compute(b_, in, args);
   }

@@ -162,23 +162,26 @@ llvm::Value *emit_binary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Valu
 
 llvm::Value *emit_compute(llvm::IRBuilder<> &b, const Instr &in,
                           const std::vector<llvm::Value *> &args) {
-  switch (in.kind) {
-    case InstrKind::Unary:
+  FUSEJIT_INTERNAL_CHECK(in.kind == InstrKind::Compute,
+                         "lower: emit_compute given a load, constant or reduced value");
+  switch (op_kind(in.op)) {
+    case OpKind::Unary:
       return emit_unary(b, in.op, args[0]);
-    case InstrKind::Binary:
+    case OpKind::Binary:
       return emit_binary(b, in.op, args[0], args[1]);
-    case InstrKind::Where: {
-      // Any nonzero condition, NaN included, selects x; c may be of another dtype.
+    case OpKind::Ternary: {
+      // where: any nonzero condition, NaN included, selects x; c may be of another dtype.
       llvm::Value *c = args[0];
       llvm::Value *nonzero = b.CreateFCmpUNE(c, fp(c->getType(), 0.0));
       return b.CreateSelect(nonzero, args[1], args[2]);
     }
-    case InstrKind::Load:
-    case InstrKind::Const:
-    case InstrKind::Reduced:
+    case OpKind::Leaf:
+    case OpKind::Reduce:
+    case OpKind::View:
+    case OpKind::Matmul:
       break;
   }
-  throw InternalError("lower: emit_compute given a load, constant or reduced value");
+  throw InternalError(std::string("lower: ") + op_name(in.op) + " is not an elementwise op");
 }
 
 }  // namespace fusejit

@@ -158,7 +158,7 @@ std::string kernels_code_text(const KernelsView &view, DumpStage what) {
   std::ostringstream os;
   for (const Kernel &k : view.plan.kernels) {
     const char *comment = what == DumpStage::Assembly ? "#" : ";";
-    os << comment << " kernel " << k.name << " (" << kernel_kind_name(k.kind) << ", "
+    os << comment << " kernel " << k.name << " (" << kernel_kind_name(k.kind()) << ", "
        << numerics_name(view.numerics) << " numerics)\n"
        << dump_kernel(k, view.numerics, what) << "\n";
   }

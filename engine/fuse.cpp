@@ -334,8 +334,8 @@ class Fuser {
     for (size_t j = 0; j < out.size(); ++j) out_src[j] = static_cast<int>(j);
     if (r.kind() == OpKind::Reduce) {
       const Node &x = *r.args[0];
-      k.kind = KernelKind::Reduce;
-      k.reduce_op = r.is(Op::Max) ? Op::Max : Op::Sum;
+      k.reduction = Reduction{};
+      k.reduction->op = r.is(Op::Max) ? Op::Max : Op::Sum;
       k.domain = out;
       std::vector<int> src;
       for (size_t d = 0; d < x.rank(); ++d) {
@@ -353,15 +353,15 @@ class Fuser {
         count *= x.shape[d];
       }
       k.num_reduce = r.dims.size();
-      if (r.is(Op::Mean)) k.reduce_scale = 1.0 / static_cast<double>(count);
-      k.reduce_value = emit(&x, {ViewStep{ViewStep::ToDomain, k.domain, {}, src}}, false);
+      if (r.is(Op::Mean)) k.reduction->scale = 1.0 / static_cast<double>(count);
+      k.reduction->value = emit(&x, {ViewStep{ViewStep::ToDomain, k.domain, {}, src}}, false);
     } else {
       // Matmul: domain [batch..., m, n | k]; A reads (batch, m, k), B (batch, k, n).
       const Node &a = *r.args[0], &b = *r.args[1];
       int64_t kdim = a.shape.back();
       size_t rank = out.size();
-      k.kind = KernelKind::Matmul;
-      k.reduce_op = Op::Sum;
+      k.reduction = Reduction{};
+      k.reduction->contraction = true;
       k.domain = out;
       k.domain.push_back(kdim);
       k.num_reduce = 1;
@@ -380,11 +380,10 @@ class Fuser {
       Path b_path{ViewStep{ViewStep::ToDomain, k.domain, {}, b_src},
                   ViewStep{ViewStep::Expand, b_shape, {}, {}}};
       int lhs = emit(&a, a_path, false), rhs = emit(&b, b_path, false);
-      k.reduce_value = push(Instr::compute(Op::Mul, r.dtype, {lhs, rhs}, false));
+      k.reduction->value = push(Instr::compute(Op::Mul, r.dtype, {lhs, rhs}, false));
     }
     for (size_t d = 0; d < k.num_reduce; ++d) out_src.push_back(-1);
-    k.ops.emplace_back(r.is(Op::Matmul) ? "matmul" : op_name(r.op));
-    trace_node(&r);
+    record(&r);
     return {ViewStep{ViewStep::ToDomain, k.domain, {}, out_src}};
   }
 
@@ -439,13 +438,15 @@ class Fuser {
         args.push_back(emit(a.get(), p, outer));
       }
       value = push(Instr::compute(n->op, n->dtype, std::move(args), outer));
-      kernel_->ops.emplace_back(op_name(n->op));
-      trace_node(n);
+      record(n);
     }
     return memo_[key] = value;
   }
 
-  void trace_node(const Node *n) {
+  // Notes that the kernel computes graph op `n`: in its ops list (once per
+  // emission, as the loop computes it) and in the trace (once).
+  void record(const Node *n) {
+    kernel_->ops.push_back(n->op);
     if (trace_ && traced_.insert(n).second) trace_->kernels.back().nodes.push_back(n);
   }
 

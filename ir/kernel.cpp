@@ -16,6 +16,13 @@ const char *kernel_kind_name(KernelKind k) {
   return "?";
 }
 
+std::vector<std::string> kernel_op_names(const Kernel &k) {
+  std::vector<std::string> names;
+  names.reserve(k.ops.size());
+  for (Op op : k.ops) names.emplace_back(op_name(op));
+  return names;
+}
+
 namespace {
 
 // The largest position a layer reaches over its whole shape (strides are
@@ -58,8 +65,6 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
 
 void verify_kernel(const Kernel &k) {
   FUSEJIT_INTERNAL_CHECK(k.num_reduce <= k.domain.size(), k.name, ": more reduced dims than dims");
-  FUSEJIT_INTERNAL_CHECK((k.kind == KernelKind::Elementwise) == (k.reduce_value < 0), k.name,
-                         ": reduce_value and kind disagree");
   for (size_t i = 0; i < k.body.size(); ++i) {
     const Instr &in = k.body[i];
     for (int a : in.args) {
@@ -74,14 +79,23 @@ void verify_kernel(const Kernel &k) {
                              k.name, " %", i, ": load of unknown input ", in.input);
       verify_access(k, in, i);
     }
+    if (in.kind == InstrKind::Compute) {
+      OpKind kind = op_kind(in.op);
+      FUSEJIT_INTERNAL_CHECK(
+          kind == OpKind::Unary || kind == OpKind::Binary || kind == OpKind::Ternary, k.name, " %",
+          i, ": ", op_name(in.op), " is not an elementwise op");
+      FUSEJIT_INTERNAL_CHECK(in.args.size() == op_arity(in.op), k.name, " %", i, ": ",
+                             op_name(in.op), " given ", in.args.size(), " args");
+    }
     if (in.kind == InstrKind::Reduced)
-      FUSEJIT_INTERNAL_CHECK(in.outer && k.reduce_value >= 0, k.name, " %", i,
+      FUSEJIT_INTERNAL_CHECK(in.outer && k.reduction, k.name, " %", i,
                              ": reduced value outside an epilogue");
   }
-  if (k.reduce_value >= 0)
-    FUSEJIT_INTERNAL_CHECK(
-        static_cast<size_t>(k.reduce_value) < k.body.size() && !k.body[k.reduce_value].outer,
-        k.name, ": reduced value must be an inner instruction");
+  if (k.reduction)
+    FUSEJIT_INTERNAL_CHECK(k.reduction->value >= 0 &&
+                               static_cast<size_t>(k.reduction->value) < k.body.size() &&
+                               !k.body[k.reduction->value].outer,
+                           k.name, ": reduced value must be an inner instruction");
   for (const KernelOutput &o : k.outputs) {
     FUSEJIT_INTERNAL_CHECK(o.instr >= 0 && static_cast<size_t>(o.instr) < k.body.size(), k.name,
                            ": output of unknown instruction");

@@ -13,6 +13,7 @@
 // contiguously (row-major over the output dims).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,11 +38,13 @@ struct Access {
   bool is_affine() const { return layers.size() == 1; }
 };
 
-enum class InstrKind { Load, Const, Unary, Binary, Where, Reduced };
+// A Compute applies a graph op (unary, binary or where: op_kind tells which)
+// to its args.
+enum class InstrKind { Load, Const, Compute, Reduced };
 
 struct Instr {
   InstrKind kind = InstrKind::Const;
-  Op op = Op::Const;  // Unary/Binary: the graph op it computes
+  Op op = Op::Const;  // Compute: the graph op it computes
   DType dtype = DType::F32;
   std::vector<int> args;  // earlier instructions
   int input = -1;         // Load: index into Kernel::inputs
@@ -61,12 +64,9 @@ struct Instr {
     i.value = value, i.dtype = dtype, i.outer = outer;
     return i;
   }
-  // Unary, Binary or Where, by the number of args.
   static Instr compute(Op op, DType dtype, std::vector<int> args, bool outer) {
     Instr i;
-    i.kind = args.size() == 1   ? InstrKind::Unary
-             : args.size() == 2 ? InstrKind::Binary
-                                : InstrKind::Where;
+    i.kind = InstrKind::Compute;
     i.op = op, i.dtype = dtype, i.args = std::move(args), i.outer = outer;
     return i;
   }
@@ -94,26 +94,37 @@ struct KernelOutput {
   int instr;  // the value written; outer in a reduce kernel
 };
 
+// What a reduce or matmul kernel folds over its reduced dims.
+struct Reduction {
+  int value = -1;      // the inner instruction reduced
+  Op op = Op::Sum;     // Sum or Max; a Mean is a Sum whose result is
+  double scale = 1.0;  // multiplied by scale (1/n)
+  // A matmul: value is the product of an A and a B load, lowered as a GEMM.
+  bool contraction = false;
+};
+
 struct Kernel {
   std::string name;  // deterministic: k0, k1, ... in execution order
-  KernelKind kind = KernelKind::Elementwise;
   DType dtype = DType::F32;
   Shape domain;
   size_t num_reduce = 0;
-  // Reduce kernels: the inner instruction reduced, with Sum or Max; a Mean is
-  // a Sum whose result is multiplied by reduce_scale (1/n).
-  int reduce_value = -1;
-  Op reduce_op = Op::Sum;
-  double reduce_scale = 1.0;
+  std::optional<Reduction> reduction;  // none in an elementwise kernel
   std::vector<KernelInput> inputs;
   std::vector<Instr> body;
   std::vector<KernelOutput> outputs;
-  // The graph ops folded into this kernel, in order, for dumps ("exp", "sum", ...).
-  std::vector<std::string> ops;
+  // The graph ops folded into this kernel, in order, for dumps.
+  std::vector<Op> ops;
 
+  KernelKind kind() const {
+    if (!reduction) return KernelKind::Elementwise;
+    return reduction->contraction ? KernelKind::Matmul : KernelKind::Reduce;
+  }
   size_t num_output_dims() const { return domain.size() - num_reduce; }
   Shape output_shape() const { return Shape(domain.begin(), domain.end() - num_reduce); }
 };
+
+// The spellings of the kernel's ops, for dumps ("exp", "sum", "matmul", ...).
+std::vector<std::string> kernel_op_names(const Kernel &k);
 
 // Checks the kernel's internal consistency (SSA order, access ranks, that
 // every load stays inside its buffer); throws InternalError.

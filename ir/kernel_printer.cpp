@@ -30,16 +30,17 @@ std::string instr_str(const Instr &in, const Kernel &k) {
       return "load in" + std::to_string(in.input) + " " + print_access(in.access, k.num_reduce);
     case InstrKind::Const:
       return "const " + format_float(in.value);
-    case InstrKind::Unary:
-      return std::string(op_name(in.op)) + " " + v(in.args[0]);
-    case InstrKind::Binary:
+    case InstrKind::Compute: {
       if (is_infix(in.op)) return v(in.args[0]) + " " + op_infix(in.op) + " " + v(in.args[1]);
-      return std::string(op_name(in.op)) + " " + v(in.args[0]) + ", " + v(in.args[1]);
-    case InstrKind::Where:
-      return "where " + v(in.args[0]) + ", " + v(in.args[1]) + ", " + v(in.args[2]);
-    case InstrKind::Reduced:
-      return std::string("reduced ") + op_name(k.reduce_op) + " " + v(k.reduce_value) +
-             (k.reduce_scale != 1.0 ? " * " + format_float(k.reduce_scale) : "");
+      std::string out = std::string(op_name(in.op)) + " ";
+      for (size_t a = 0; a < in.args.size(); ++a) out += (a ? ", " : "") + v(in.args[a]);
+      return out;
+    }
+    case InstrKind::Reduced: {
+      const Reduction &r = k.reduction.value();
+      return std::string("reduced ") + op_name(r.op) + " " + v(r.value) +
+             (r.scale != 1.0 ? " * " + format_float(r.scale) : "");
+    }
   }
   return "?";
 }
@@ -62,12 +63,12 @@ std::string print_access(const Access &a, size_t num_reduce) {
 
 std::string print_kernel(const Kernel &k) {
   std::ostringstream os;
-  os << "kernel " << k.name << " " << kernel_kind_name(k.kind);
-  if (k.kind == KernelKind::Reduce) os << "(" << op_name(k.reduce_op) << ")";
+  os << "kernel " << k.name << " " << kernel_kind_name(k.kind());
+  if (k.kind() == KernelKind::Reduce) os << "(" << op_name(k.reduction->op) << ")";
   os << " " << dtype_name(k.dtype) << " domain " << strides_str(k.domain, k.num_output_dims())
      << "\n";
   os << "  ops:";
-  for (const std::string &op : k.ops) os << " " << op;
+  for (Op op : k.ops) os << " " << op_name(op);
   os << "\n";
   for (size_t i = 0; i < k.inputs.size(); ++i)
     os << "  in" << i << " = buf" << k.inputs[i].buffer << " "

@@ -46,14 +46,11 @@ class KernelEvaluator {
         case InstrKind::Const:
           v = in.value;
           break;
-        case InstrKind::Unary:
-          v = apply_unary(in.op, arg(0));
-          break;
-        case InstrKind::Binary:
-          v = apply_binary(in.op, arg(0), arg(1));
-          break;
-        case InstrKind::Where:
-          v = arg(0) != 0 ? arg(1) : arg(2);
+        case InstrKind::Compute:
+          v = in.args.size() == 1   ? apply_unary(in.op, arg(0))
+              : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1))
+              : arg(0) != 0         ? arg(1)
+                                    : arg(2);  // where
           break;
         case InstrKind::Reduced:
           v = reduced;
@@ -84,17 +81,18 @@ void eval_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
   for (int64_t o = 0; o < out_count; ++o) {
     ordinal_to_index(o, out_shape, index.data());
     double reduced = 0;
-    if (k.reduce_value >= 0) {
+    if (k.reduction) {
+      const Reduction &red = *k.reduction;
       // Accumulate in double and round once, as the reference interpreter does.
-      double acc = k.reduce_op == Op::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+      double acc = red.op == Op::Max ? -std::numeric_limits<double>::infinity() : 0.0;
       for (int64_t r = 0; r < red_count; ++r) {
         ordinal_to_index(r, red_shape, index.data() + n_out);
         ev.eval(index, false, 0);
-        double v = ev.value(k.reduce_value);
-        acc = k.reduce_op == Op::Max ? apply_binary(Op::Maximum, acc, v) : acc + v;
+        double v = ev.value(red.value);
+        acc = red.op == Op::Max ? apply_binary(Op::Maximum, acc, v) : acc + v;
       }
       std::fill(index.begin() + n_out, index.end(), 0);
-      reduced = acc * k.reduce_scale;
+      reduced = acc * red.scale;
       ev.eval(index, true, reduced);
     } else {
       ev.eval(index, false, 0);

@@ -49,7 +49,7 @@ Plan plan_of(const std::vector<NodeRef> &roots) {
 
 int count_matmul_kernels(const Plan &plan) {
   int n = 0;
-  for (const Kernel &k : plan.kernels) n += k.kind == KernelKind::Matmul;
+  for (const Kernel &k : plan.kernels) n += k.kind() == KernelKind::Matmul;
   return n;
 }
 

@@ -345,6 +345,17 @@ TEST(Lower, InconsistentKernelIsAnInternalError) {
   ASSERT_EQ(r.body[0].access.layers.size(), 2u);
   r.body[0].access.layers[0].offset = 1;
   EXPECT_THROW(compile_kernel(r, Numerics::Fast), InternalError);
+  // A compute's args must be its op's arity, and its op elementwise.
+  Kernel extra_arg = k;
+  extra_arg.body.back().args.push_back(0);
+  EXPECT_THROW(compile_kernel(extra_arg, Numerics::Fast), InternalError);
+  Kernel not_elementwise = k;
+  not_elementwise.body.back().op = Op::Sum;
+  EXPECT_THROW(compile_kernel(not_elementwise, Numerics::Fast), InternalError);
+  // A reduction must name an inner instruction.
+  Kernel bad_reduction = single_kernel(ir::reduce(Op::Sum, input(DType::F32, {4, 3}), {1}, false));
+  bad_reduction.reduction->value = static_cast<int>(bad_reduction.body.size());
+  EXPECT_THROW(compile_kernel(bad_reduction, Numerics::Fast), InternalError);
 }
 
 TEST(Lower, CoalescesDimsEveryLoadWalksAsOne) {
@@ -402,7 +413,7 @@ TEST(Lower, CacheHitsNeitherLowerNorVerify) {
   NodeRef a = input(DType::F32, {40, 33}), b = input(DType::F32, {33, 70});
   Plan matmul = fuse(optimize_graph({ir::matmul(a, b)}, Numerics::Fast));
   ASSERT_EQ(matmul.kernels.size(), 1u);
-  ASSERT_EQ(matmul.kernels[0].kind, KernelKind::Matmul);
+  ASSERT_EQ(matmul.kernels[0].kind(), KernelKind::Matmul);
   std::vector<Kernel> kernels{single_kernel(unary(Op::Exp, input(DType::F32, {17, 3}))),
                               matmul.kernels[0]};
   std::vector<int64_t> extents;

@@ -115,7 +115,7 @@ TEST(Pipeline, GradientsOfTheSeedAreTwoMatmulsOnTransposedViews) {
   EXPECT_EQ(p.outputs[1].first, "grad_a");
   KernelsView view = kernels_view(p);
   int matmuls = 0;
-  for (const Kernel &k : view.plan.kernels) matmuls += k.kind == KernelKind::Matmul;
+  for (const Kernel &k : view.plan.kernels) matmuls += k.kind() == KernelKind::Matmul;
   EXPECT_EQ(matmuls, 3) << kernels_text(view);  // forward, dA = g Bt, dB = At g
   // Numbers: through the JIT and the interpreter.
   Generator g(3);

@@ -13,8 +13,8 @@ namespace {
 
 // "k1: reduce(sum) f32 domain [8, 1 | 10]", as the kernels text prints it.
 std::string kernel_title(const Kernel &k) {
-  std::string s = k.name + ": " + kernel_kind_name(k.kind);
-  if (k.kind == KernelKind::Reduce) s += std::string("(") + op_name(k.reduce_op) + ")";
+  std::string s = k.name + ": " + kernel_kind_name(k.kind());
+  if (k.kind() == KernelKind::Reduce) s += std::string("(") + op_name(k.reduction->op) + ")";
   s += std::string(" ") + dtype_name(k.dtype) + " domain [";
   for (size_t i = 0; i < k.domain.size(); ++i)
     s += (i == k.num_output_dims() ? (i ? " | " : "| ")

@@ -88,9 +88,9 @@ nlohmann::json kernels_json(const KernelsView &view) {
   for (size_t i = 0; i < plan.kernels.size(); ++i) {
     const Kernel &k = plan.kernels[i];
     nlohmann::json jk = {{"name", k.name},
-                         {"kind", kernel_kind_name(k.kind)},
+                         {"kind", kernel_kind_name(k.kind())},
                          {"dtype", dtype_name(k.dtype)},
-                         {"ops", k.ops},
+                         {"ops", kernel_op_names(k)},
                          {"domain", k.domain},
                          {"reduced_dims", k.num_reduce}};
     jk["inputs"] = nlohmann::json::array();

@@ -78,14 +78,14 @@ int64_t kernel_flops(const Kernel &k) {
       continue;
     (in.outer ? outer : inner)++;
   }
-  if (k.reduce_value >= 0) ++inner;  // the accumulation
+  if (k.reduction) ++inner;  // the accumulation
   return inner * numel(k.domain) + outer * numel(k.output_shape());
 }
 
 nlohmann::json timing_json(const Kernel &k, const KernelTiming &t) {
   double best = std::max(t.min(), 1e-12);
   return {{"kernel", k.name},
-          {"kind", kernel_kind_name(k.kind)},
+          {"kind", kernel_kind_name(k.kind())},
           {"runs", t.seconds.size()},
           {"min_ms", t.min() * 1e3},
           {"median_ms", t.median() * 1e3},
@@ -98,7 +98,7 @@ std::string timing_text(const Kernel &k, const KernelTiming &t) {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "%-4s %-11s min %9.4f ms  median %9.4f ms  %8.2f GB/s  %8.2f GFLOP/s",
-                k.name.c_str(), kernel_kind_name(k.kind), t.min() * 1e3, t.median() * 1e3,
+                k.name.c_str(), kernel_kind_name(k.kind()), t.min() * 1e3, t.median() * 1e3,
                 kernel_bytes(k) / best / 1e9, kernel_flops(k) / best / 1e9);
   return buf;
 }
