@@ -7,9 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -25,6 +23,7 @@
 #include "ir/graph.h"
 #include "ir/parser.h"
 #include "runtime/random.h"
+#include "file_bytes.h"
 #include "scoped_defaults.h"
 
 namespace fusejit {
@@ -74,18 +73,6 @@ void check_saxpy(const CompiledFunction &fn, Numerics numerics, int64_t n) {
 
 void check_saxpy_lengths(const CompiledFunction &fn, Numerics numerics) {
   for (int64_t n : {0, 1, 17, 1000}) check_saxpy(fn, numerics, n);
-}
-
-std::string read_bytes(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-void write_bytes(const fs::path &path, const std::string &bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
 }
 
 TEST_F(JitTest, SaxpyComputesInBothNumerics) {
