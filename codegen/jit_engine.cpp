@@ -115,10 +115,11 @@ void JitEngine::Impl::unload(const std::vector<orc::JITDylib *> &dylibs) {
 }
 
 // Runs before codegen on the materializing thread. Only modules to be
-// compiled pass here: cached objects are linked without IR.
+// compiled pass here: cached objects are linked without IR. The lowering
+// has verified the module already (compile's contract), so it is not
+// verified again.
 llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(orc::ThreadSafeModule tsm) {
   llvm::Error error = tsm.withModuleDo([&](llvm::Module &module) -> llvm::Error {
-    if (llvm::Error invalid = verify_llvm_module(module)) return invalid;
     auto tm = host_machine_builder().createTargetMachine();
     if (!tm) return tm.takeError();
     Clock::time_point start = Clock::now();
