@@ -175,7 +175,7 @@ void *JitEngine::Impl::materialize(const std::string &key, const std::string &sy
   return result;
 }
 
-JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
+JitEngine::JitEngine(const JitOptions &options) : impl_(std::make_unique<Impl>()) {
   Impl &impl = *impl_;
   impl.max_kernels = std::max<size_t>(1, options.max_kernels);
   impl.cache = std::make_unique<KernelObjectCache>(options.cache_dir, options.cache_max_bytes);

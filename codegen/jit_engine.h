@@ -37,7 +37,7 @@ struct LoweredModule {
 // it once.
 class JitEngine {
  public:
-  explicit JitEngine(JitOptions options = JitOptions::from_env());
+  explicit JitEngine(const JitOptions &options = JitOptions::from_env());
   ~JitEngine();
   JitEngine(const JitEngine &) = delete;
   JitEngine &operator=(const JitEngine &) = delete;

@@ -148,8 +148,7 @@ const ProcessPart &process_part_once(Numerics numerics) {
       return strict;
     }
   }
-  throw InternalError("kernel key: unknown numerics " +
-                      std::to_string(static_cast<int>(numerics)));
+  throw InternalError("kernel key: unknown numerics " + std::to_string(static_cast<int>(numerics)));
 }
 
 // splitmix64's mixer, so that every input bit reaches every output bit.

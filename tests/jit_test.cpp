@@ -19,11 +19,11 @@
 #include "engine/dump.h"
 #include "engine/pipeline.h"
 #include "engine/realize.h"
+#include "file_bytes.h"
 #include "ir/error.h"
 #include "ir/graph.h"
 #include "ir/parser.h"
 #include "runtime/random.h"
-#include "file_bytes.h"
 #include "scoped_defaults.h"
 
 namespace fusejit {
@@ -140,29 +140,31 @@ TEST_F(JitTest, NewEngineLoadsFromDiskWithoutCompiling) {
 // Each way a cache file can go bad; the key is "victim".
 struct Corruption {
   const char *name;
-  std::string (*apply)(std::string valid);
+  std::string (*apply)(const std::string &valid);
 };
 
 const Corruption kCorruptions[] = {
-    {"truncated", [](std::string s) { return s.substr(0, s.size() / 2); }},
-    {"empty", [](std::string) { return std::string(); }},
+    {"truncated", [](const std::string &s) { return s.substr(0, s.size() / 2); }},
+    {"empty", [](const std::string &) { return std::string(); }},
     {"payload byte flipped",
-     [](std::string s) {
+     [](const std::string &valid) {
+       std::string s = valid;
        s[s.size() - 100] ^= 0x20;
        return s;
      }},
     {"header byte flipped",
-     [](std::string s) {
+     [](const std::string &valid) {
+       std::string s = valid;
        s[9] ^= 0x01;
        return s;
      }},
-    {"garbage", [](std::string) { return std::string(5000, '\x7f'); }},
+    {"garbage", [](const std::string &) { return std::string(5000, '\x7f'); }},
     {"another key's entry",
-     [](std::string) {
+     [](const std::string &) {
        return encode_cache_entry({"19.1.7", host_cpu_description(), "other"}, "not an object");
      }},
     {"another host's entry",
-     [](std::string) {
+     [](const std::string &) {
        return encode_cache_entry({"19.1.7", "pentium4 +sse2", "victim"}, "not an object");
      }},
 };

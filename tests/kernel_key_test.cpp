@@ -93,13 +93,14 @@ std::vector<Kernel> sample_kernels() {
   NodeRef x = ir::input(DType::F32, {23, 5}), y = ir::input(DType::F64, {4, 6});
   NodeRef a = ir::input(DType::F32, {8, 3}), b = ir::input(DType::F32, {3, 9});
   std::vector<NodeRef> roots = {
-      ir::reduce(Op::Mean, ir::binary(Op::Mul, ir::unary(Op::Exp, x), ir::constant(0.1, DType::F32)),
-                 {1}),
+      ir::reduce(Op::Mean,
+                 ir::binary(Op::Mul, ir::unary(Op::Exp, x), ir::constant(0.1, DType::F32)), {1}),
       ir::binary(Op::Add, ir::permute(y, {1, 0}), ir::constant(-2.5, DType::F64)),
       ir::matmul(a, b)};
   std::vector<Kernel> out;
   for (const NodeRef &root : roots)
-    for (Kernel &k : fuse(optimize_graph({root}, Numerics::Fast)).kernels) out.push_back(std::move(k));
+    for (Kernel &k : fuse(optimize_graph({root}, Numerics::Fast)).kernels)
+      out.push_back(std::move(k));
   return out;
 }
 
@@ -117,8 +118,9 @@ TEST(KernelKey, TextIsTheFormatEntriesWereWrittenUnder) {
       // version (neither is on the tests' include path), the host, numerics.
       std::string line = text.substr(0, eol);
       std::string head = "fusejit kernel, lowering v" + std::to_string(kLoweringVersion) + " ";
-      std::string tail = ", host " + host_cpu_description() + ", " + numerics_name(numerics) +
-                         (numerics == Numerics::Fast && load_vector_math_library() ? " libmvec" : "");
+      std::string tail =
+          ", host " + host_cpu_description() + ", " + numerics_name(numerics) +
+          (numerics == Numerics::Fast && load_vector_math_library() ? " libmvec" : "");
       ASSERT_GT(line.size(), head.size() + tail.size());
       EXPECT_EQ(line.substr(0, head.size()), head);
       EXPECT_EQ(line.substr(line.size() - tail.size()), tail);

@@ -226,7 +226,8 @@ Value ProgramGenerator::binary(const Value &a) {
       FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
-  throw InternalError(std::string("random binary: ") + op_name(op) + " is not an arithmetic binary op");
+  throw InternalError(std::string("random binary: ") + op_name(op) +
+                      " is not an arithmetic binary op");
 }
 
 // Comparisons see exact operands only: a rounding difference between two
@@ -399,9 +400,8 @@ Program ProgramGenerator::run() {
   pool_.push_back(new_input(random_shape(rank)));
   if (rng_.percent(50)) pool_.push_back(new_input(broadcast_partner(pool_[0].node->shape)));
   int ops =
-      options_.min_ops + static_cast<int>(rng_.below(static_cast<uint64_t>(
-                             options_.max_ops - options_.min_ops +
-                             1)));  // NOLINT(bugprone-misplaced-widening-cast): a count of ops
+      options_.min_ops +
+      static_cast<int>(rng_.below(static_cast<uint64_t>(options_.max_ops - options_.min_ops) + 1));
   for (int i = 0; i < ops; ++i) {
     // A step that does not type-check is a gap in the rules above, not a
     // finding: skip it, deterministically, rather than lose the seed.
