@@ -60,7 +60,7 @@ void elementwise(int64_t n, int reps) {
          b = random_uniform(DType::F32, {n}, g, -1, 1),
          c = random_uniform(DType::F32, {n}, g, -1, 1), y(DType::F32, {n});
   NodeRef na = leaf(a), nb = leaf(b), nc = leaf(c);
-  auto op = [](Op o, NodeRef x, NodeRef z) { return ir::binary(o, x, z); };
+  auto op = [](Op o, NodeRef x, NodeRef z) { return ir::binary(o, std::move(x), std::move(z)); };
   NodeRef relu_axpb = ir::unary(Op::Relu, op(Op::Add, op(Op::Mul, na, nb), nc));
   // Eight ops: ((a*b + c)*a - b) / (c*c + 1), relu.
   NodeRef one = ir::constant(1.0, DType::F32);

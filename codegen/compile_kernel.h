@@ -37,4 +37,8 @@ std::string dump_kernel(const Kernel &k, Numerics numerics, DumpStage stage);
 // lowering's. 32 hex digits after "k", so it is also a file name.
 std::string kernel_cache_key(const Kernel &k, Numerics numerics);
 
+// The text kernel_cache_key hashes: a first line for the process (lowering,
+// LLVM, host CPU, numerics), then the kernel's structure.
+std::string kernel_key_text(const Kernel &k, Numerics numerics);
+
 }  // namespace fusejit

@@ -115,10 +115,11 @@ void JitEngine::Impl::unload(const std::vector<orc::JITDylib *> &dylibs) {
 }
 
 // Runs before codegen on the materializing thread. Only modules to be
-// compiled pass here: cached objects are linked without IR.
+// compiled pass here: cached objects are linked without IR. The lowering
+// has verified the module already (compile's contract), so it is not
+// verified again.
 llvm::Expected<orc::ThreadSafeModule> JitEngine::Impl::transform(orc::ThreadSafeModule tsm) {
   llvm::Error error = tsm.withModuleDo([&](llvm::Module &module) -> llvm::Error {
-    if (llvm::Error invalid = verify_llvm_module(module)) return invalid;
     auto tm = host_machine_builder().createTargetMachine();
     if (!tm) return tm.takeError();
     Clock::time_point start = Clock::now();
@@ -174,7 +175,7 @@ void *JitEngine::Impl::materialize(const std::string &key, const std::string &sy
   return result;
 }
 
-JitEngine::JitEngine(JitOptions options) : impl_(std::make_unique<Impl>()) {
+JitEngine::JitEngine(const JitOptions &options) : impl_(std::make_unique<Impl>()) {
   Impl &impl = *impl_;
   impl.max_kernels = std::max<size_t>(1, options.max_kernels);
   impl.cache = std::make_unique<KernelObjectCache>(options.cache_dir, options.cache_max_bytes);

@@ -37,7 +37,7 @@ struct LoweredModule {
 // it once.
 class JitEngine {
  public:
-  explicit JitEngine(JitOptions options = JitOptions::from_env());
+  explicit JitEngine(const JitOptions &options = JitOptions::from_env());
   ~JitEngine();
   JitEngine(const JitEngine &) = delete;
   JitEngine &operator=(const JitEngine &) = delete;
@@ -46,9 +46,10 @@ class JitEngine {
   // determine that code completely (its graph hash, Numerics, symbol name):
   // a key this engine has loaded returns the earlier kernel, and a key with
   // a valid disk entry links that object; only when both miss is `lower`
-  // called, to build the module, which is then optimized and compiled (its
-  // identifier becomes the key). Throws what `lower` throws, and
-  // CompileError if LLVM rejects the module or the symbol is not defined.
+  // called, to build the module, which must verify (lower_kernel checks
+  // its own) and is then optimized and compiled (its identifier becomes
+  // the key). Throws what `lower` throws, and CompileError if LLVM cannot
+  // compile the module or the symbol is not defined.
   CompiledFunction compile(const std::string &cache_key, const std::string &symbol,
                            const std::function<LoweredModule()> &lower);
 

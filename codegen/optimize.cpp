@@ -17,10 +17,12 @@
 #include "codegen/host_target.h"
 #include "codegen/llvm_error.h"
 #include "codegen/vector_math.h"
+#include "ir/check_stats.h"
 
 namespace fusejit {
 
 llvm::Error verify_llvm_module(const llvm::Module &module) {
+  count_check(Check::LlvmModule);
   std::string problems;
   llvm::raw_string_ostream os(problems);
   if (llvm::verifyModule(module, &os))

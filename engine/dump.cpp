@@ -54,8 +54,8 @@ Program bind_graph_names(const Program &p, const NamedRun &run) {
                              a.optimized.begin() + static_cast<std::ptrdiff_t>(a.num_roots));
   Program out;
   out.inputs = p.inputs;
-  for (const NodeRef &in : p.inputs) out.bindings.push_back({in->name, in});
-  for (size_t i = 0; i < roots.size(); ++i) out.outputs.push_back({p.outputs[i].first, roots[i]});
+  for (const NodeRef &in : p.inputs) out.bindings.emplace_back(in->name, in);
+  for (size_t i = 0; i < roots.size(); ++i) out.outputs.emplace_back(p.outputs[i].first, roots[i]);
   std::unordered_set<std::string> used;
   for (const auto &[node, name] : run.names) used.insert(name);
   std::unordered_map<const Node *, NodeRef> reachable = node_refs(roots);
@@ -76,7 +76,7 @@ Program bind_graph_names(const Program &p, const NamedRun &run) {
       while (used.count(name));
       used.insert(name);
     }
-    out.bindings.push_back({name, reachable.at(n)});
+    out.bindings.emplace_back(name, reachable.at(n));
   }
   return out;
 }
@@ -184,7 +184,7 @@ std::string dump(const Program &p, Stage stage, bool llvm_before_opt, const Opti
 
 std::string dump(const Tensor &t, Stage stage) {
   Program p;
-  p.outputs.push_back({"out", t.node()});
+  p.outputs.emplace_back("out", t.node());
   return dump(p, stage);
 }
 

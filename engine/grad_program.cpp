@@ -15,8 +15,8 @@ Program with_gradients(const Program &p) {
   }
   for (size_t i = 0; i < p.inputs.size(); ++i) {
     NodeRef g = totals[i] ? totals[i] : ir::full(0.0, p.inputs[i]->dtype, p.inputs[i]->shape);
-    out.outputs.push_back({"grad_" + p.inputs[i]->name, g});
-    out.bindings.push_back({"grad_" + p.inputs[i]->name, g});
+    out.outputs.emplace_back("grad_" + p.inputs[i]->name, g);
+    out.bindings.emplace_back("grad_" + p.inputs[i]->name, g);
   }
   return out;
 }

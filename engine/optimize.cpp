@@ -15,7 +15,7 @@ void after_pass(const char *pass, const std::vector<NodeRef> &roots) {
   if (!logger().should_log(spdlog::level::trace)) return;
   Program p;
   for (size_t i = 0; i < roots.size(); ++i)
-    p.outputs.push_back({"r" + std::to_string(i), roots[i]});
+    p.outputs.emplace_back("r" + std::to_string(i), roots[i]);
   logger().trace("after {}:\n{}", pass, print_program(p));
 }
 

@@ -11,7 +11,9 @@ namespace fusejit {
 namespace {
 
 // Views that skip themselves when they would change nothing.
-NodeRef reshape_to(NodeRef x, const Shape &s) { return x->shape == s ? x : ir::reshape(x, s); }
+NodeRef reshape_to(const NodeRef &x, const Shape &s) {
+  return x->shape == s ? x : ir::reshape(x, s);
+}
 NodeRef permute_to(NodeRef x, const std::vector<int64_t> &perm) {
   for (size_t i = 0; i < perm.size(); ++i)
     if (perm[i] != static_cast<int64_t>(i)) return ir::permute(x, perm);
@@ -104,13 +106,13 @@ class MatmulRecognizer {
     d.n = product(x.shape, n);
     d.batch = product(x.shape, batch);
     d.has_batch = !batch.empty();
-    record(std::move(d));
+    record(d);
     return restore_layout(mm, r, x.shape, batch, m, n);
   }
 
  private:
   // Views the [batch, M, N] result back into r's shape and dim order.
-  NodeRef restore_layout(NodeRef mm, const Node &r, const Shape &x,
+  NodeRef restore_layout(const NodeRef &mm, const Node &r, const Shape &x,
                          const std::vector<int64_t> &batch, const std::vector<int64_t> &m,
                          const std::vector<int64_t> &n) {
     std::vector<int64_t> dims = batch;
@@ -130,12 +132,12 @@ class MatmulRecognizer {
   NodeRef miss(MatmulDecision d, MatmulMiss why, int64_t dim = -1) {
     d.miss = why;
     d.dim = dim;
-    record(std::move(d));
+    record(d);
     return nullptr;
   }
 
   void record(MatmulDecision d) {
-    if (decisions_) decisions_->push_back(std::move(d));
+    if (decisions_) decisions_->push_back(d);
   }
 
   std::vector<MatmulDecision> *decisions_;

@@ -153,7 +153,7 @@ Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype)
 Tensor Tensor::zeros(Shape shape, DType dtype) { return full(std::move(shape), 0.0, dtype); }
 Tensor Tensor::ones(Shape shape, DType dtype) { return full(std::move(shape), 1.0, dtype); }
 
-Tensor Tensor::full(Shape shape, double value, DType dtype) {
+Tensor Tensor::full(const Shape &shape, double value, DType dtype) {
   // A constant stays in the graph (an expand of a scalar), so passes can fold it.
   return Tensor(ir::full(value, dtype, shape));
 }

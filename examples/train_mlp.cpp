@@ -48,7 +48,7 @@ Args parse(int argc, char **argv) {
       else
         usage("unknown flag " + flag);
     } catch (const std::logic_error &) {
-      usage("bad value '" + value + "' for " + flag);
+      usage(std::string("bad value '").append(value).append("' for ").append(flag));
     }
   }
   if (a.opt.epochs < 1 || a.opt.hidden < 1 || a.points < 2) usage("values must be positive");

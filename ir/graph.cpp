@@ -90,9 +90,8 @@ bool same_node(const Node &a, const Node &b) {
       a.keepdim != b.keepdim || a.name != b.name || a.id != b.id || a.args.size() != b.args.size())
     return false;
   // Bitwise, so that 0.0 and -0.0 stay distinct and NaN equals itself.
-  if (std::memcmp(&a.value, &b.value, sizeof a.value) !=
-      0)  // NOLINT(bugprone-suspicious-memory-comparison)
-    return false;
+  // NOLINTNEXTLINE(bugprone-suspicious-memory-comparison): the bits are what is compared.
+  if (std::memcmp(&a.value, &b.value, sizeof a.value) != 0) return false;
   for (size_t i = 0; i < a.args.size(); ++i)
     if (a.args[i] != b.args[i]) return false;
   return true;
@@ -271,12 +270,12 @@ std::vector<const Node *> post_order(const std::vector<NodeRef> &roots, Stop sto
   std::vector<std::pair<const Node *, size_t>> stack;
   for (const NodeRef &root : roots) {
     if (!root || !seen.insert(root.get()).second) continue;
-    stack.push_back({root.get(), 0});
+    stack.emplace_back(root.get(), 0);
     while (!stack.empty()) {
       auto &[node, next] = stack.back();
       if (next < node->args.size() && !stop(*node)) {
         const Node *arg = node->args[next++].get();
-        if (seen.insert(arg).second) stack.push_back({arg, 0});
+        if (seen.insert(arg).second) stack.emplace_back(arg, 0);
       } else {
         order.push_back(node);
         stack.pop_back();
@@ -415,7 +414,8 @@ NodeRef transpose(NodeRef x) {
   return permute(std::move(x), std::move(perm));
 }
 
-NodeRef expand(NodeRef x, Shape shape) {
+// Shape by value, as reshape's, for the parser's table of view builders.
+NodeRef expand(NodeRef x, Shape shape) {  // NOLINT(performance-unnecessary-value-param)
   Shape s = expand_shape(x, shape);
   DType t = x->dtype;
   return node_table().intern(blank(Op::Expand, t, std::move(s), {std::move(x)}));

@@ -1,5 +1,6 @@
 #include "ir/kernel.h"
 
+#include "ir/check_stats.h"
 #include "ir/error.h"
 
 namespace fusejit {
@@ -64,6 +65,7 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
 }  // namespace
 
 void verify_kernel(const Kernel &k) {
+  count_check(Check::Kernel);
   FUSEJIT_INTERNAL_CHECK(k.num_reduce <= k.domain.size(), k.name, ": more reduced dims than dims");
   for (size_t i = 0; i < k.body.size(); ++i) {
     const Instr &in = k.body[i];

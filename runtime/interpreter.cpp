@@ -53,7 +53,7 @@ class Interpreter {
     std::unordered_set<const Node *> seen;
     std::vector<std::pair<const Node *, size_t>> stack;
     auto visit = [&](const Node *n) {
-      if (seen.insert(n).second && needs_computing(*n)) stack.push_back({n, 0});
+      if (seen.insert(n).second && needs_computing(*n)) stack.emplace_back(n, 0);
     };
     for (const NodeRef &root : roots) {
       visit(root.get());

@@ -12,9 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include "codegen/cache_dir.h"
@@ -22,6 +20,7 @@
 #include "codegen/jit.h"
 #include "codegen/jit_engine.h"
 #include "codegen/sample_kernels.h"
+#include "file_bytes.h"
 #include "ir/error.h"
 
 namespace fusejit {
@@ -32,18 +31,6 @@ namespace fs = std::filesystem;
 // The uid and gid a file "of another user" gets (nobody/nogroup).
 constexpr uid_t kOtherUser = 65534;
 constexpr gid_t kOtherGroup = 65534;
-
-std::string read_bytes(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-void write_bytes(const fs::path &path, const std::string &bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
 
 // Sets a file's (or a link's own) mtime to `seconds_ago` before now.
 void age(const fs::path &path, int seconds_ago) {

@@ -106,7 +106,7 @@ TEST(Fuse, SeedZipThenReduceIsOneKernelWithNoIntermediate) {
   expect_matches_interpreter({d}, p);
 }
 
-NodeRef softmax(NodeRef x) {
+NodeRef softmax(const NodeRef &x) {
   NodeRef m = reduce(Op::Max, x, {-1}, true);
   NodeRef e = unary(Op::Exp, binary(Op::Sub, x, m));
   return binary(Op::Div, e, reduce(Op::Sum, e, {-1}, true));

@@ -7,9 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -21,6 +19,7 @@
 #include "engine/dump.h"
 #include "engine/pipeline.h"
 #include "engine/realize.h"
+#include "file_bytes.h"
 #include "ir/error.h"
 #include "ir/graph.h"
 #include "ir/parser.h"
@@ -74,18 +73,6 @@ void check_saxpy(const CompiledFunction &fn, Numerics numerics, int64_t n) {
 
 void check_saxpy_lengths(const CompiledFunction &fn, Numerics numerics) {
   for (int64_t n : {0, 1, 17, 1000}) check_saxpy(fn, numerics, n);
-}
-
-std::string read_bytes(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-void write_bytes(const fs::path &path, const std::string &bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
 }
 
 TEST_F(JitTest, SaxpyComputesInBothNumerics) {
@@ -153,29 +140,31 @@ TEST_F(JitTest, NewEngineLoadsFromDiskWithoutCompiling) {
 // Each way a cache file can go bad; the key is "victim".
 struct Corruption {
   const char *name;
-  std::string (*apply)(std::string valid);
+  std::string (*apply)(const std::string &valid);
 };
 
 const Corruption kCorruptions[] = {
-    {"truncated", [](std::string s) { return s.substr(0, s.size() / 2); }},
-    {"empty", [](std::string) { return std::string(); }},
+    {"truncated", [](const std::string &s) { return s.substr(0, s.size() / 2); }},
+    {"empty", [](const std::string &) { return std::string(); }},
     {"payload byte flipped",
-     [](std::string s) {
+     [](const std::string &valid) {
+       std::string s = valid;
        s[s.size() - 100] ^= 0x20;
        return s;
      }},
     {"header byte flipped",
-     [](std::string s) {
+     [](const std::string &valid) {
+       std::string s = valid;
        s[9] ^= 0x01;
        return s;
      }},
-    {"garbage", [](std::string) { return std::string(5000, '\x7f'); }},
+    {"garbage", [](const std::string &) { return std::string(5000, '\x7f'); }},
     {"another key's entry",
-     [](std::string) {
+     [](const std::string &) {
        return encode_cache_entry({"19.1.7", host_cpu_description(), "other"}, "not an object");
      }},
     {"another host's entry",
-     [](std::string) {
+     [](const std::string &) {
        return encode_cache_entry({"19.1.7", "pentium4 +sse2", "victim"}, "not an object");
      }},
 };

@@ -17,6 +17,7 @@
 #include "engine/execute.h"
 #include "engine/fuse.h"
 #include "engine/optimize.h"
+#include "ir/check_stats.h"
 #include "ir/error.h"
 #include "ir/graph.h"
 #include "ir/kernel_printer.h"
@@ -452,6 +453,27 @@ TEST(Lower, CacheHitsNeitherLowerNorVerify) {
   c.fn(buffers, 0, c.parallel_extent);
   expect_close(got, want, 1e-5, "matmul from disk");
   fs::remove_all(dir);
+}
+
+// Fusing, lowering and compiling a kernel whose key both caches miss
+// checks the kernel once and its LLVM module once; a hit checks neither.
+TEST(Lower, ACompiledKernelIsVerifiedOnce) {
+  JitOptions options;
+  options.cache_dir = std::nullopt;
+  JitEngine jit(options);
+  NodeRef x = input(DType::F32, {23, 5});
+  CheckStats before = check_stats();
+  Plan plan = fuse(optimize_graph({reduce(Op::Sum, unary(Op::Exp, x), {1})}, Numerics::Fast));
+  ASSERT_EQ(plan.kernels.size(), 1u);
+  CompiledKernel cold = compile_kernel(jit, plan.kernels[0], Numerics::Fast);
+  ASSERT_EQ(cold.code.source, CodeSource::Compiled);
+  CheckStats compiled = check_stats();
+  EXPECT_EQ(compiled.kernel - before.kernel, 1u);
+  EXPECT_EQ(compiled.llvm_module - before.llvm_module, 1u);
+  CompiledKernel hit = compile_kernel(jit, plan.kernels[0], Numerics::Fast);
+  ASSERT_EQ(hit.code.source, CodeSource::MemoryCache);
+  EXPECT_EQ(check_stats().kernel, compiled.kernel);
+  EXPECT_EQ(check_stats().llvm_module, compiled.llvm_module);
 }
 
 bool host_has(const std::string &feature) {

@@ -24,7 +24,7 @@ int count(const std::vector<NodeRef> &roots, Op op) {
 }
 
 // Recognizes, checks the matmul count, and compares values with the original.
-std::vector<std::string> expect_matmuls(NodeRef root, int matmuls) {
+std::vector<std::string> expect_matmuls(const NodeRef &root, int matmuls) {
   std::vector<MatmulDecision> decisions;
   std::vector<NodeRef> out = recognize_matmul({root}, &decisions);
   std::vector<std::string> notes;

@@ -17,7 +17,7 @@ namespace fusejit {
 namespace {
 
 // 0, 1, 2, ... in `dtype`, of `shape`.
-Tensor iota(Shape shape, DType dtype) {
+Tensor iota(const Shape &shape, DType dtype) {
   std::vector<double> v(static_cast<size_t>(fusejit::numel(shape)));
   for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i);
   Tensor t = Tensor::from_vector<double>(v, shape);

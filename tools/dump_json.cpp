@@ -29,7 +29,10 @@ nlohmann::json attributes(const Node &n) {
       else
         a["shape"] = n.shape;
       break;
-    default:
+    case OpKind::Unary:
+    case OpKind::Binary:
+    case OpKind::Ternary:
+    case OpKind::Matmul:
       break;
   }
   return a;

@@ -80,7 +80,7 @@ class Tensor {
   static Tensor scalar(double value, DType dtype = DType::F32);
   static Tensor zeros(Shape shape, DType dtype = DType::F32);
   static Tensor ones(Shape shape, DType dtype = DType::F32);
-  static Tensor full(Shape shape, double value, DType dtype = DType::F32);
+  static Tensor full(const Shape &shape, double value, DType dtype = DType::F32);
   // Uniform in [0, 1) and standard normal. Without a seed they draw from the
   // process-wide generator (see manual_seed), so runs are reproducible.
   static Tensor rand(Shape shape, DType dtype = DType::F32,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 
 #include "ir/error.h"
 #include "ir/graph.h"
@@ -176,9 +177,18 @@ Value ProgramGenerator::unary(const Value &a) {
     }
     case Op::Inv:
       return {ir::unary(Op::Inv, positive(a).node), 2, false};
-    default:  // sigmoid, tanh
+    case Op::Sigmoid:
+    case Op::Tanh:
       return {ir::unary(op, a.node), 1, false};
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
   }
+  throw InternalError(std::string("random unary: ") + op_name(op) + " is not unary");
 }
 
 Value ProgramGenerator::binary(const Value &a) {
@@ -201,9 +211,23 @@ Value ProgramGenerator::binary(const Value &a) {
       double bound = std::pow(std::max(2.0, base.bound), std::max(1.0, e.bound));
       return squash({ir::binary(Op::Pow, base.node, e.node), bound, false});
     }
-    default:  // maximum, minimum
+    case Op::Maximum:
+    case Op::Minimum:
       return {ir::binary(op, a.node, b.node), std::max(a.bound, b.bound), a.exact && b.exact};
+    // Comparisons come from compare(), which keeps their operands exact.
+    case Op::Lt:
+    case Op::Gt:
+    case Op::Eq:
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
   }
+  throw InternalError(std::string("random binary: ") + op_name(op) +
+                      " is not an arithmetic binary op");
 }
 
 // Comparisons see exact operands only: a rounding difference between two
@@ -376,9 +400,8 @@ Program ProgramGenerator::run() {
   pool_.push_back(new_input(random_shape(rank)));
   if (rng_.percent(50)) pool_.push_back(new_input(broadcast_partner(pool_[0].node->shape)));
   int ops =
-      options_.min_ops + static_cast<int>(rng_.below(static_cast<uint64_t>(
-                             options_.max_ops - options_.min_ops +
-                             1)));  // NOLINT(bugprone-misplaced-widening-cast): a count of ops
+      options_.min_ops +
+      static_cast<int>(rng_.below(static_cast<uint64_t>(options_.max_ops - options_.min_ops) + 1));
   for (int i = 0; i < ops; ++i) {
     // A step that does not type-check is a gap in the rules above, not a
     // finding: skip it, deterministically, rather than lose the seed.
