@@ -11,6 +11,8 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -20,6 +22,7 @@
 #include "bench/bench_util.h"
 #include "codegen/compile_kernel.h"
 #include "codegen/jit_engine.h"
+#include "engine/autodiff.h"
 #include "engine/pipeline.h"
 #include "engine/realize.h"
 #include "engine/tensor.h"
@@ -206,6 +209,49 @@ void compile_latency() {
          median(key_us), false);
 }
 
+// A two-layer MLP's training step (forward, loss, the four gradients) as
+// one plan, compiled cold on 1 and on `threads` threads: the time before a
+// training loop's first step. Each run uses a batch size no earlier run
+// used, so every kernel is compiled, none found in a cache.
+void plan_compile_wall(int threads) {
+  auto step_graph = [](int64_t batch, Generator &g) {
+    NodeRef x = leaf(random_uniform(DType::F32, {batch, 784}, g));
+    NodeRef t = leaf(random_uniform(DType::F32, {batch, 10}, g));
+    NodeRef w1 = leaf(random_uniform(DType::F32, {784, 128}, g));
+    NodeRef b1 = leaf(random_uniform(DType::F32, {128}, g));
+    NodeRef w2 = leaf(random_uniform(DType::F32, {128, 10}, g));
+    NodeRef b2 = leaf(random_uniform(DType::F32, {10}, g));
+    NodeRef h = ir::unary(Op::Relu, ir::binary(Op::Add, ir::matmul(x, w1), b1));
+    NodeRef d = ir::binary(Op::Sub, ir::binary(Op::Add, ir::matmul(h, w2), b2), t);
+    NodeRef loss = ir::reduce(Op::Mean, ir::binary(Op::Mul, d, d), {0, 1}, false);
+    std::vector<NodeRef> roots = gradients(loss, {w1, b1, w2, b2});
+    roots.insert(roots.begin(), loss);
+    return roots;
+  };
+  Generator g(5);
+  int64_t batch = 40;
+  size_t kernels = 0;
+  auto wall_ms = [&](int use_threads) {
+    std::vector<double> ms;
+    for (int rep = 0; rep < 5; ++rep) {
+      std::vector<NodeRef> roots = step_graph(++batch, g);
+      Options options = default_options();
+      options.threads = use_threads;
+      auto start = std::chrono::steady_clock::now();
+      kernels = prepare(roots, options).compiled->kernels.size();
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+    }
+    return median(ms);
+  };
+  double one = wall_ms(1), many = wall_ms(threads);
+  std::printf("\nMLP training step plan, cold compile wall time (median of 5)\n");
+  char what[64];
+  std::snprintf(what, sizeof what, "%zu kernels, %d threads", kernels, threads);
+  report(what, many, "ms", "vs 1 thread", one, false);
+}
+
 void dispatch_overhead(int reps) {
   std::printf("\ndispatch of a cached plan (graph rebuilt each time, 8 elements)\n");
   std::vector<float> data(8, 0.5f);
@@ -247,6 +293,7 @@ int main(int argc, char **argv) {
   elementwise(n, reps);
   reductions(4096, 4096, reps);
   compile_latency();
+  plan_compile_wall(num_threads());
   dispatch_overhead(reps);
   std::filesystem::remove_all(cache);
   return 0;

@@ -16,6 +16,7 @@
 #include "engine/structural_key.h"
 #include "ir/kernel_printer.h"
 #include "ir/log.h"
+#include "runtime/parallel_for.h"
 
 namespace fusejit {
 
@@ -101,11 +102,22 @@ std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roo
   auto compiled = std::make_shared<CompiledPlan>();
   compiled->numerics = options.numerics;
   compiled->plan = std::move(artifacts.plan);
-  for (const Kernel &k : compiled->plan.kernels) {
-    if (logger().should_log(spdlog::level::trace)) logger().trace("kernel:\n{}", print_kernel(k));
-    compiled->kernels.push_back(compiled->backend->compile(k, options.numerics));
-    kernels_compiled.fetch_add(1);
-  }
+  const std::vector<Kernel> &kernels = compiled->plan.kernels;
+  if (logger().should_log(spdlog::level::trace))
+    for (const Kernel &k : kernels) logger().trace("kernel:\n{}", print_kernel(k));
+  // The kernels compile side by side, on the threads the plan will run on
+  // (the JIT compiles concurrently): a plan of many kernels is ready in
+  // about its longest kernel's time per thread, not their sum. Each chunk
+  // is a whole compile, milliseconds long, so a thread slowed by another
+  // process costs at most the kernel it holds.
+  compiled->kernels.resize(kernels.size());
+  parallel_for(options.threads, static_cast<int64_t>(kernels.size()), 1,
+               [&](int64_t begin, int64_t end) {
+                 for (int64_t i = begin; i < end; ++i) {
+                   compiled->kernels[i] = compiled->backend->compile(kernels[i], options.numerics);
+                   kernels_compiled.fetch_add(1);
+                 }
+               });
 
   std::unordered_map<const Node *, int> slot;
   for (size_t i = 0; i < key.leaves.size(); ++i) slot.emplace(key.leaves[i], static_cast<int>(i));

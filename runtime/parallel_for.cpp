@@ -10,12 +10,13 @@
 #include <string>
 
 #include "ir/error.h"
+#include "runtime/usable_cores.h"
 
 namespace fusejit {
 
 namespace {
 
-// 0: not set, FUSEJIT_NUM_THREADS (else every core) decides.
+// 0: not set, FUSEJIT_NUM_THREADS (else every usable core) decides.
 std::atomic<int> override_threads{0};
 
 // Chunks per thread in a parallel loop: enough to balance a thread slowed by
@@ -24,7 +25,7 @@ constexpr int kChunksPerThread = 8;
 
 int default_threads() {
   static const int n = [] {
-    int cores = std::max(1, omp_get_num_procs());
+    int cores = usable_cores();
     const char *env = std::getenv("FUSEJIT_NUM_THREADS");
     if (!env || !*env) return cores;
     char *end = nullptr;

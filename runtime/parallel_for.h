@@ -1,7 +1,8 @@
 // The parallel loop JIT kernels run under: splits [0, n) into contiguous
 // chunks over OpenMP's threads. The thread count comes with each call (from
 // an engine Options value); the process-wide default it starts from is
-// FUSEJIT_NUM_THREADS (read once), else every core, and set_num_threads
+// FUSEJIT_NUM_THREADS (read once), else every core the process may use
+// (runtime/usable_cores.h), and set_num_threads
 // changes that default.
 #pragma once
 
@@ -12,7 +13,7 @@ namespace fusejit {
 
 // The default thread count (at least 1).
 int num_threads();
-// Sets the default; 0 restores FUSEJIT_NUM_THREADS, else every core.
+// Sets the default; 0 restores FUSEJIT_NUM_THREADS, else every usable core.
 void set_num_threads(int n);
 
 // Calls body(begin, end) on disjoint chunks covering [0, n), on at most
