@@ -2,6 +2,8 @@
 // LLJIT and its layers, whose headers are slow to compile; keep it so.
 #include "codegen/jit_engine.h"
 
+#include <fusejit/settings.h>
+
 #include <chrono>
 #include <future>
 #include <list>
@@ -312,5 +314,7 @@ JitEngine &jit_engine() {
   static JitEngine *engine = new JitEngine();
   return *engine;
 }
+
+void set_kernel_cache_capacity(size_t kernels) { jit_engine().set_max_kernels(kernels); }
 
 }  // namespace fusejit

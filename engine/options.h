@@ -23,17 +23,13 @@
 
 namespace fusejit {
 
-struct Options {
-  Numerics numerics = Numerics::Fast;
-  // Threads kernels run on (at least 1).
-  int threads = 1;
-  FuseOptions fuse;
-};
+// Options and default_options() are public (fusejit/settings.h): the
+// defaults are FUSEJIT_NUMERICS, else fast, unless set_numerics was called;
+// FUSEJIT_NUM_THREADS, else every usable core, unless set_num_threads was
+// called (runtime/parallel_for.h); fusion on.
 
-// The process-wide defaults: FUSEJIT_NUMERICS, else fast, unless
-// set_numerics was called; FUSEJIT_NUM_THREADS, else every core, unless
-// set_num_threads was called (runtime/parallel_for.h); fusion on.
-Options default_options();
+// The fusion pass's options for `options`.
+inline FuseOptions fuse_options(const Options &options) { return {options.fusion}; }
 
 // The default numerics (default_options().numerics).
 Numerics current_numerics();

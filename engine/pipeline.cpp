@@ -146,7 +146,7 @@ PipelineArtifacts run_pipeline(const std::vector<NodeRef> &roots, const Options 
   out.matmuls = std::move(g.matmuls);
   if (!request.plan) return out;
   std::vector<NodeRef> optimized_roots(out.optimized.begin(), out.optimized.begin() + roots.size());
-  out.plan = fuse(optimized_roots, options.fuse, &out.fusion);
+  out.plan = fuse(optimized_roots, fuse_options(options), &out.fusion);
   // Measured on the graph as given: the product a matmul replaced counts.
   out.plan.unfused_intermediate_bytes = unfused_intermediate_bytes(roots);
   plan_memory(out.plan);
@@ -175,18 +175,17 @@ std::vector<std::string> pipeline_notes(const PipelineArtifacts &artifacts) {
   return notes;
 }
 
-PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics,
-                      FuseOptions fuse_options) {
+PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse) {
   Options options = default_options();
   options.numerics = numerics;
-  options.fuse = fuse_options;
+  options.fusion = fuse.fusion;
   return prepare(roots, options);
 }
 
 PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options) {
   GraphKey key = structural_key(roots);
   key.key.push_back(options.numerics == Numerics::Fast ? 'F' : 'S');
-  key.key.push_back(options.fuse.fusion ? '+' : '-');
+  key.key.push_back(options.fusion ? '+' : '-');
   PreparedGraph prepared;
   prepared.compiled = plan_cache().find(key.key);
   prepared.cache_hit = prepared.compiled != nullptr;

@@ -84,8 +84,7 @@ struct PreparedGraph {
 };
 PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options);
 // The same with the default options but these numerics and fusion switch.
-PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics,
-                      FuseOptions fuse_options = {});
+PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse = {});
 
 // Runs the compiled kernels on their backend, `threads` host threads per
 // launch (0: num_threads()). `inputs` are the values of PreparedGraph::inputs.

@@ -304,6 +304,18 @@ Tensor Tensor::to(DType to_dtype) const {
 
 // ---- reading ----
 
+const Tensor &Tensor::realize(const Options &options) const {
+  fusejit::realize({checked(*this, "realize")}, options);
+  return *this;
+}
+
+void realize(const std::vector<Tensor> &tensors, const Options &options) {
+  std::vector<NodeRef> roots;
+  roots.reserve(tensors.size());
+  for (const Tensor &t : tensors) roots.push_back(checked(t, "realize"));
+  fusejit::realize(roots, options);
+}
+
 const Tensor &Tensor::realize() const {
   fusejit::realize({checked(*this, "realize")});
   return *this;

@@ -195,7 +195,7 @@ TEST(Pipeline, DumpAndRunShareTheirOptions) {
   Program p = parse_program(kSoftmaxAndMatmul, "<test>");
   for (bool fusion : {true, false}) {
     Options options = default_options();
-    options.fuse.fusion = fusion;
+    options.fusion = fusion;
     KernelsView view = kernels_view(p, options);
     PreparedGraph prepared = prepare(p.output_nodes(), options);
     ASSERT_EQ(view.plan.kernels.size(), prepared.compiled->plan.kernels.size())
@@ -204,7 +204,7 @@ TEST(Pipeline, DumpAndRunShareTheirOptions) {
       EXPECT_EQ(view.plan.kernels[k].ops, prepared.compiled->plan.kernels[k].ops);
   }
   Options off = default_options();
-  off.fuse.fusion = false;
+  off.fusion = false;
   EXPECT_GT(kernels_view(p, off).plan.kernels.size(), kernels_view(p).plan.kernels.size());
 }
 

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include <fusejit/dtype.h>
+#include <fusejit/settings.h>
 
 namespace fusejit {
 
@@ -179,8 +180,10 @@ class Tensor {
   // written, and then by its owner (see the top of this file).
   template <typename T>
   const T *data_ptr() const;
-  // Computes the value now, if it is not known yet; returns *this.
+  // Computes the value now, if it is not known yet; returns *this. With
+  // options, compiled and run by them (fusejit/settings.h), this call only.
   const Tensor &realize() const;
+  const Tensor &realize(const Options &options) const;
 
  private:
   // The realized value's elements, checked to be of dtype `want`.
@@ -226,6 +229,10 @@ Tensor minimum(const Tensor &a, const Tensor &b);
 
 // Seeds the process-wide generator behind rand/randn without a seed.
 void manual_seed(uint64_t seed);
+
+// Computes every tensor's value that is not known yet, in one plan (what
+// they share is computed once), by `options` (fusejit/settings.h).
+void realize(const std::vector<Tensor> &tensors, const Options &options = default_options());
 
 // ---- template definitions ----
 
