@@ -40,6 +40,9 @@ void put_access(std::ostream &os, const Access &a) {
     put_ints(os, l.shape);
     put_ints(os, l.strides);
     os << '+' << l.offset;
+    if (l.valid.empty()) continue;
+    os << " valid";
+    for (const ValidRange &r : l.valid) os << r.lo << ':' << r.hi << ',';
   }
 }
 
@@ -48,6 +51,10 @@ void put_instr(std::ostream &os, const Instr &in) {
   switch (in.kind) {
     case InstrKind::Load:
       os << " in" << in.input;
+      put_access(os, in.access);
+      if (in.access.masked()) os << " else " << bits(in.value);
+      break;
+    case InstrKind::Valid:
       put_access(os, in.access);
       break;
     case InstrKind::Const:
