@@ -242,8 +242,8 @@ void views(int reps) {
     parts.push_back(random_uniform(DType::F32, {part}, g, -1, 1));
     nodes.push_back(leaf(parts.back()));
   }
-  Buffer b = random_uniform(DType::F32, {n}, g, -1, 1), c = random_uniform(DType::F32, {n}, g, -1, 1),
-         y(DType::F32, {n});
+  Buffer b = random_uniform(DType::F32, {n}, g, -1, 1),
+         c = random_uniform(DType::F32, {n}, g, -1, 1), y(DType::F32, {n});
   float *pb = b.data<float>(), *pc = c.data<float>(), *py = y.data<float>();
   NodeRef root = ir::binary(Op::Mul, ir::cat(nodes, 0), ir::constant(2.0, DType::F32));
   for (int threads : {1, 2}) {

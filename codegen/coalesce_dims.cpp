@@ -12,7 +12,7 @@ struct Group {
   int64_t extent;
   std::vector<int64_t> strides;  // parallel to the kernel's loads
   bool reduced;
-  bool masked;  // some load restricts its index along the dim
+  bool masked;       // some load restricts its index along the dim
   size_t first_dim;  // in the kernel's domain
 };
 

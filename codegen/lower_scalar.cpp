@@ -44,9 +44,9 @@ llvm::Value *and_ranges(llvm::IRBuilder<> &b, llvm::Value *valid, const AccessLa
   for (size_t d = 0; d < layer.shape.size(); ++d) {
     if (!layer.masks(d)) continue;
     const ValidRange &r = layer.valid[d];
-    llvm::Value *in = r.lo >= r.hi ? b.getFalse()
-                                   : b.CreateICmpULT(b.CreateSub(index[d], i64(b, r.lo)),
-                                                     i64(b, r.hi - r.lo));
+    llvm::Value *in =
+        r.lo >= r.hi ? b.getFalse()
+                     : b.CreateICmpULT(b.CreateSub(index[d], i64(b, r.lo)), i64(b, r.hi - r.lo));
     valid = valid ? b.CreateLogicalAnd(valid, in) : in;
   }
   return valid;

@@ -89,8 +89,8 @@ void access_expand(Access &a, const Shape &target) {
     // A stretched dim always reads index 0.
     strides[i] = extent == target[i] ? top.strides[i - lead] : 0;
     if (!valid.empty())
-      valid[i] = extent == target[i] ? top.valid[i - lead]
-                                     : stretched(top.valid[i - lead], target[i]);
+      valid[i] =
+          extent == target[i] ? top.valid[i - lead] : stretched(top.valid[i - lead], target[i]);
   }
   top.shape = target;
   top.strides = std::move(strides);

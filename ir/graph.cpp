@@ -267,8 +267,8 @@ Shape slice_shape(const NodeRef &x, const std::vector<int64_t> &dims, const Shap
     // In range at both ends, computed so that no product overflows.
     bool ok = start >= 0 && start < n &&
               (step > 0 ? (n - 1 - start) / step >= e - 1 : start / -step >= e - 1);
-    FUSEJIT_USER_CHECK(ok, ShapeError, "slice: dim ", d, " of ", describe(x), " read from ",
-                       start, " by ", step, " for ", e, " elements leaves the extent ", n);
+    FUSEJIT_USER_CHECK(ok, ShapeError, "slice: dim ", d, " of ", describe(x), " read from ", start,
+                       " by ", step, " for ", e, " elements leaves the extent ", n);
   }
   return extent;
 }
@@ -503,11 +503,10 @@ NodeRef expand(NodeRef x, Shape shape) {
 }
 
 NodeRef slice(NodeRef x, std::vector<int64_t> start, std::vector<int64_t> step, Shape extent) {
-  FUSEJIT_USER_CHECK(start.size() == x->rank() && step.size() == x->rank() &&
-                         extent.size() == x->rank(),
-                     ShapeError, "slice: starts ", ints_str(start), ", steps ", ints_str(step),
-                     " and extents ", shape_str(extent), " do not slice the ", x->rank(),
-                     " dims of ", describe(x));
+  FUSEJIT_USER_CHECK(
+      start.size() == x->rank() && step.size() == x->rank() && extent.size() == x->rank(),
+      ShapeError, "slice: starts ", ints_str(start), ", steps ", ints_str(step), " and extents ",
+      shape_str(extent), " do not slice the ", x->rank(), " dims of ", describe(x));
   std::vector<int64_t> dims;
   bool identity = true;
   for (size_t d = 0; d < extent.size(); ++d) {
@@ -545,8 +544,8 @@ std::pair<int64_t, int64_t> slice_range(int64_t n, std::optional<int64_t> start,
 
 }  // namespace
 
-NodeRef slice_dim(NodeRef x, int64_t dim, std::optional<int64_t> start,
-                  std::optional<int64_t> stop, int64_t step) {
+NodeRef slice_dim(NodeRef x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop,
+                  int64_t step) {
   int64_t d = normalize_dim(dim, x->rank(), "slice of " + describe(x));
   FUSEJIT_USER_CHECK(step != 0, ValueError, "slice: step 0 in dim ", d, " of ", describe(x));
   std::vector<int64_t> starts(x->rank(), 0), steps(x->rank(), 1);
@@ -559,8 +558,8 @@ NodeRef slice_dim(NodeRef x, int64_t dim, std::optional<int64_t> start,
 NodeRef index(NodeRef x, const std::vector<IndexItem> &items) {
   size_t used = 0;
   for (const IndexItem &it : items) used += it.kind != IndexItem::NewDim;
-  FUSEJIT_USER_CHECK(used <= x->rank(), ShapeError, "index: ", used, " indices for the ",
-                     x->rank(), " dims of ", describe(x));
+  FUSEJIT_USER_CHECK(used <= x->rank(), ShapeError, "index: ", used, " indices for the ", x->rank(),
+                     " dims of ", describe(x));
   std::vector<int64_t> starts(x->rank(), 0), steps(x->rank(), 1);
   Shape extent = x->shape, out;
   size_t d = 0;
@@ -608,8 +607,8 @@ NodeRef pad(NodeRef x, const std::vector<std::pair<int64_t, int64_t>> &widths, d
     auto [before, after] = widths[d];
     int64_t cut_before = before < 0 ? -before : 0, cut_after = after < 0 ? -after : 0;
     FUSEJIT_USER_CHECK(cut_before <= x->shape[d] && cut_after <= x->shape[d] - cut_before,
-                       ShapeError, "pad: widths (", before, ", ", after, ") crop more than dim ",
-                       d, " of ", describe(x), " holds");
+                       ShapeError, "pad: widths (", before, ", ", after, ") crop more than dim ", d,
+                       " of ", describe(x), " holds");
     starts[d] = cut_before;
     extent[d] -= cut_before + cut_after;
     dims.push_back(before > 0 ? before : 0);
@@ -673,8 +672,8 @@ NodeRef flatten(NodeRef x, int64_t start, int64_t end) {
   if (x->rank() == 0) return reshape(std::move(x), {1});
   std::string what = "flatten of " + describe(x);
   int64_t b = normalize_dim(start, x->rank(), what), e = normalize_dim(end, x->rank(), what);
-  FUSEJIT_USER_CHECK(b <= e, ShapeError, "flatten: start dim ", start, " comes after end dim ",
-                     end, " of ", describe(x));
+  FUSEJIT_USER_CHECK(b <= e, ShapeError, "flatten: start dim ", start, " comes after end dim ", end,
+                     " of ", describe(x));
   Shape s(x->shape.begin(), x->shape.begin() + b);
   int64_t merged = 1;
   for (int64_t d = b; d <= e; ++d) merged *= x->shape[d];

@@ -41,8 +41,8 @@ NodeRef expand(NodeRef x, Shape shape);
 NodeRef slice(NodeRef x, std::vector<int64_t> start, std::vector<int64_t> step, Shape extent);
 // numpy basic slicing of one dim, x[start:stop:step] (negative indices count
 // from the end, missing bounds take the ends for the step's direction).
-NodeRef slice_dim(NodeRef x, int64_t dim, std::optional<int64_t> start,
-                  std::optional<int64_t> stop, int64_t step = 1);
+NodeRef slice_dim(NodeRef x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop,
+                  int64_t step = 1);
 // One item of a numpy basic index: an integer (drops its dim), a slice, or
 // a new dim of extent 1 (None).
 struct IndexItem {

@@ -28,8 +28,7 @@ bool position_range(const AccessLayer &layer, int64_t &lo, int64_t &hi) {
   for (size_t d = 0; d < layer.shape.size(); ++d) {
     int64_t first = 0, last = layer.shape[d];
     if (!layer.valid.empty())
-      first = std::max<int64_t>(first, layer.valid[d].lo),
-      last = std::min(last, layer.valid[d].hi);
+      first = std::max<int64_t>(first, layer.valid[d].lo), last = std::min(last, layer.valid[d].hi);
     if (first >= last) return false;
     int64_t a = first * layer.strides[d], b = (last - 1) * layer.strides[d];
     lo += std::min(a, b);
@@ -46,8 +45,8 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
   for (const AccessLayer &l : a.layers) {
     FUSEJIT_INTERNAL_CHECK(l.strides.size() == l.shape.size(), k.name, " %", at,
                            ": strides and shape differ in rank");
-    FUSEJIT_INTERNAL_CHECK(l.valid.empty() || l.valid.size() == l.shape.size(), k.name, " %",
-                           at, ": ranges and shape differ in rank");
+    FUSEJIT_INTERNAL_CHECK(l.valid.empty() || l.valid.size() == l.shape.size(), k.name, " %", at,
+                           ": ranges and shape differ in rank");
   }
   // Outer loads run once per output point and must not depend on reduced dims.
   if (in.outer)

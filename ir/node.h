@@ -71,13 +71,13 @@ inline constexpr size_t kVariadic = SIZE_MAX;
 // Slice: per dim (start, step) pairs in `dims`, the extents in `shape`;
 // Pad: per dim (before, after) >= 0 in `dims`, the fill in `value`; Cat:
 // any number of args joined along dims[0]; Unfold: dims = (dim, size, step).
-#define FUSEJIT_VIEW_OPS(X)                  \
-  X(Reshape, "reshape", View, 1, "")         \
-  X(Permute, "permute", View, 1, "")         \
-  X(Expand, "expand", View, 1, "")           \
-  X(Slice, "slice", View, 1, "")             \
-  X(Pad, "pad", View, 1, "")                 \
-  X(Cat, "cat", View, kVariadic, "")         \
+#define FUSEJIT_VIEW_OPS(X)          \
+  X(Reshape, "reshape", View, 1, "") \
+  X(Permute, "permute", View, 1, "") \
+  X(Expand, "expand", View, 1, "")   \
+  X(Slice, "slice", View, 1, "")     \
+  X(Pad, "pad", View, 1, "")         \
+  X(Cat, "cat", View, kVariadic, "") \
   X(Unfold, "unfold", View, 1, "")
 
 #define FUSEJIT_MATMUL_OPS(X) X(Matmul, "matmul", Matmul, 2, "@")

@@ -67,13 +67,13 @@ struct Value {
 struct Arg {
   enum Kind { Expr, Ints, Keepdim, IntLists, Exprs, Fill } kind = Expr;
   Loc loc;
-  Value value;                                // Expr
-  std::optional<int64_t> integer;             // Expr written as a (signed) integer literal: a dim
-  std::vector<int64_t> ints;                  // Ints
-  bool keepdim = false;                       // Keepdim
-  std::vector<std::vector<int64_t>> lists;    // IntLists: [[1, 1], [0, 2]]
-  std::vector<Value> values;                  // Exprs: [a, b]
-  double fill = 0;                            // Fill: value=
+  Value value;                              // Expr
+  std::optional<int64_t> integer;           // Expr written as a (signed) integer literal: a dim
+  std::vector<int64_t> ints;                // Ints
+  bool keepdim = false;                     // Keepdim
+  std::vector<std::vector<int64_t>> lists;  // IntLists: [[1, 1], [0, 2]]
+  std::vector<Value> values;                // Exprs: [a, b]
+  double fill = 0;                          // Fill: value=
 };
 
 std::string loc_str(Loc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
@@ -467,8 +467,8 @@ int64_t Parser::int_arg(const Token &name, const Arg &a, const char *what) {
 }
 
 // Argument i as an integer, if there is one.
-std::optional<int64_t> Parser::int_value(const Token &name, const std::vector<Arg> &args,
-                                         size_t i, const char *what) {
+std::optional<int64_t> Parser::int_value(const Token &name, const std::vector<Arg> &args, size_t i,
+                                         const char *what) {
   if (i >= args.size()) return std::nullopt;
   return int_arg(name, args[i], what);
 }
@@ -570,8 +570,7 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
       Value x = value(0);
       int64_t start = int_value(name, args, 1, "dim").value_or(0),
               end = int_value(name, args, 2, "dim").value_or(-1);
-      return apply(name.loc, {x}, 0,
-                   [&](const auto &a) { return ir::flatten(a[0], start, end); });
+      return apply(name.loc, {x}, 0, [&](const auto &a) { return ir::flatten(a[0], start, end); });
     }
   }
   src_.fail(name.loc, "unknown function '" + std::string(name.text) + "'");
@@ -591,9 +590,8 @@ Value Parser::join(const Token &name, std::vector<Arg> &args, bool stack) {
   if (args[0].kind != Arg::Exprs)
     src_.fail(args[0].loc, "'" + std::string(name.text) + "' takes a list of tensors like [a, b]");
   int64_t dim = int_arg(name, args[1], "dim");
-  return apply(name.loc, args[0].values, 0, [&](const auto &a) {
-    return stack ? ir::stack(a, dim) : ir::cat(a, dim);
-  });
+  return apply(name.loc, args[0].values, 0,
+               [&](const auto &a) { return stack ? ir::stack(a, dim) : ir::cat(a, dim); });
 }
 
 // sum(x), sum(x, 1), sum(x, [0, 2]), each with an optional trailing keepdim=.

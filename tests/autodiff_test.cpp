@@ -217,7 +217,10 @@ TEST(Autodiff, SlicesAndFlipsPadTheirGradientBackIntoPlace) {
       },
       {x});
   expect_gradients_match(
-      [](auto &v) { return ir::index(v[0], {range_item(-1, 0, -3), range_item(1, 7, 3)}); }, {x});
+      [](auto &v) {
+        return ir::index(v[0], {range_item(-1, 0, -3), range_item(1, 7, 3)});
+      },
+      {x});
   expect_gradients_match([](auto &v) { return ir::flip(v[0], {0, 1}); }, {x});
   expect_gradients_match([](auto &v) { return ir::slice_dim(ir::transpose(v[0]), 0, 2, 6, 2); },
                          {x});
@@ -227,7 +230,10 @@ TEST(Autodiff, PadsSliceTheirGradientAndCatsSplitIt) {
   Buffer a = uniform({3, 4}, -1, 1, 5), b = uniform({2, 4}, -1, 1, 6);
   expect_gradients_match([](auto &v) { return ir::pad(v[0], {{1, 2}, {-1, 1}}, 3.0); }, {a});
   expect_gradients_match(
-      [](auto &v) { return ir::pad(ir::unary(Op::Exp, v[0]), {{0, 1}, {2, 0}}, -1.0); }, {a});
+      [](auto &v) {
+        return ir::pad(ir::unary(Op::Exp, v[0]), {{0, 1}, {2, 0}}, -1.0);
+      },
+      {a});
   expect_gradients_match([](auto &v) { return ir::cat({v[0], v[1], v[0]}, 0); }, {a, b});
   expect_gradients_match([](auto &v) { return ir::stack({v[0], v[0]}, 2); }, {a});
   expect_gradients_match(

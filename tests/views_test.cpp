@@ -60,7 +60,8 @@ void expect_matches(const std::vector<NodeRef> &roots, uint64_t seed = 1) {
     double tol = want[r].dtype() == DType::F32 ? 1e-5 : 1e-12;
     std::string kernels;
     for (const Kernel &k : plan.kernels) kernels += print_kernel(k);
-    expect_close(evaluated[r], want[r], tol, "evaluator root " + std::to_string(r) + "\n" + kernels);
+    expect_close(evaluated[r], want[r], tol,
+                 "evaluator root " + std::to_string(r) + "\n" + kernels);
     expect_close(jit[r], want[r], tol, "strict JIT root " + std::to_string(r) + "\n" + kernels);
   }
 
@@ -105,7 +106,8 @@ TEST(Views, NumpySlicesWithNegativeIndicesAndSteps) {
     expect_matches_both([n](DType t) {
       NodeRef x = in(t, {n, 5});
       return std::vector<NodeRef>{
-          mul(ir::index(x, {range(1, std::nullopt), range(std::nullopt, std::nullopt, -1)}), two(t)),
+          mul(ir::index(x, {range(1, std::nullopt), range(std::nullopt, std::nullopt, -1)}),
+              two(t)),
           mul(ir::index(x, {range(std::nullopt, std::nullopt, 3), at(2)}), two(t)),
           mul(ir::index(x, {range(-1, std::nullopt, -2), range(4, 0, -2)}), two(t)),
           mul(ir::index(x, {at(-1)}), two(t)),
@@ -165,7 +167,8 @@ TEST(Views, ReshapesOfMaskedViewsAndSqueezes) {
     NodeRef x = in(t, {3, 1, 5});
     NodeRef p = ir::pad(x, {{1, 0}, {0, 0}, {2, 2}}, 4.0);  // [4, 1, 9]
     return std::vector<NodeRef>{
-        ir::squeeze(p, 1), ir::unsqueeze(ir::squeeze(p), 0),
+        ir::squeeze(p, 1),
+        ir::unsqueeze(ir::squeeze(p), 0),
         mul(ir::flatten(p), two(t)),  // a masked reshape: another access layer
         ir::squeeze(x, 0),            // not of extent 1: x itself
         add(ir::flatten(ir::cat({x, x}, 2), 1, 2), two(t)),
@@ -192,7 +195,7 @@ TEST(Views, UnfoldsOverlapAndReduce) {
 TEST(Views, ReductionsAndMatmulsReadViewsDirectly) {
   expect_matches_both([](DType t) {
     NodeRef a = in(t, {5, 7}), b = in(t, {9, 4}), c = in(t, {5});
-    NodeRef ap = ir::pad(a, {{0, 0}, {1, 1}});                              // [5, 9]
+    NodeRef ap = ir::pad(a, {{0, 0}, {1, 1}});                             // [5, 9]
     NodeRef bc = ir::cat({b, ir::index(b, {range(std::nullopt, 3)})}, 0);  // [12, 4]
     return std::vector<NodeRef>{
         ir::reduce(Op::Sum, ap, {1}),

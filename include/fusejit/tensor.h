@@ -39,9 +39,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <iosfwd>
 #include <memory>
-#include <initializer_list>
 #include <optional>
 #include <vector>
 
