@@ -12,19 +12,28 @@ struct Group {
   int64_t extent;
   std::vector<int64_t> strides;  // parallel to the kernel's loads
   bool reduced;
+  bool masked;       // some load restricts its index along the dim
+  size_t first_dim;  // in the kernel's domain
 };
+
+// The instructions with an access: loads and valids.
+bool has_access(const Instr &in) {
+  return in.kind == InstrKind::Load || in.kind == InstrKind::Valid;
+}
 
 std::vector<const Instr *> loads_of(const Kernel &k) {
   std::vector<const Instr *> loads;
   for (const Instr &in : k.body)
-    if (in.kind == InstrKind::Load) loads.push_back(&in);
+    if (has_access(in)) loads.push_back(&in);
   return loads;
 }
 
 // Index i_outer * e + i_inner walks both dims iff each load's outer stride is
 // its inner stride times the inner extent; a dim of extent 1 never moves.
+// A range restricts one dim's index, which a merged index no longer shows.
 bool can_merge(const Group &outer, const Group &inner) {
   if (outer.reduced != inner.reduced) return false;
+  if (outer.masked || inner.masked) return false;
   if (outer.extent == 1 || inner.extent == 1) return true;
   for (size_t l = 0; l < outer.strides.size(); ++l)
     if (outer.strides[l] != inner.strides[l] * inner.extent) return false;
@@ -47,8 +56,11 @@ CoalescedKernel coalesce_dims(const Kernel &k) {
 
   std::vector<Group> groups;
   for (size_t d = 0; d < k.domain.size(); ++d) {
-    Group g{k.domain[d], {}, d >= num_out};
-    for (const Instr *load : loads) g.strides.push_back(load->access.layers[0].strides[d]);
+    Group g{k.domain[d], {}, d >= num_out, false, d};
+    for (const Instr *load : loads) {
+      g.strides.push_back(load->access.layers[0].strides[d]);
+      g.masked = g.masked || load->access.layers[0].masks(d);
+    }
     if (!groups.empty() && can_merge(groups.back(), g)) {
       // Dims merged into the first output dim scale the parallel range.
       if (groups.size() == 1 && !g.reduced) out.parallel_scale *= g.extent;
@@ -67,9 +79,15 @@ CoalescedKernel coalesce_dims(const Kernel &k) {
   }
   size_t l = 0;
   for (Instr &in : c.body) {
-    if (in.kind != InstrKind::Load) continue;
+    if (!has_access(in)) continue;
     AccessLayer &first = in.access.layers[0];
+    // A masked dim is never merged: its group is that one dim.
+    std::vector<ValidRange> valid;
+    if (!first.valid.empty())
+      for (const Group &g : groups)
+        valid.push_back(g.masked ? first.valid[g.first_dim] : ValidRange{0, g.extent});
     first.shape = c.domain;
+    first.valid = std::move(valid);
     first.strides.clear();
     for (const Group &g : groups) first.strides.push_back(g.strides[l]);
     ++l;

@@ -48,6 +48,14 @@ void put_access(std::string &out, const Access &a) {
     put_ints(out, l.strides);
     out += '+';
     put_int(out, l.offset);
+    if (l.valid.empty()) continue;
+    out += " valid";
+    for (const ValidRange &r : l.valid) {
+      put_int(out, r.lo);
+      out += ':';
+      put_int(out, r.hi);
+      out += ',';
+    }
   }
 }
 
@@ -60,6 +68,13 @@ void put_instr(std::string &out, const Instr &in) {
     case InstrKind::Load:
       out += " in";
       put_int(out, in.input);
+      put_access(out, in.access);
+      if (in.access.masked()) {
+        out += " else ";
+        put_bits(out, in.value);
+      }
+      break;
+    case InstrKind::Valid:
       put_access(out, in.access);
       break;
     case InstrKind::Const:

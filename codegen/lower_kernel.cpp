@@ -343,14 +343,18 @@ class KernelLowering {
 
   llvm::Value *emit_instr(const Instr &in, size_t at) {
     switch (in.kind) {
-      case InstrKind::Load: {
+      case InstrKind::Load:
+        return emit_load(b_, type_of(in.dtype), buffers_.at(in.input),
+                         numel(k_.inputs.at(in.input).shape), in.access, index_, in.value);
+      case InstrKind::Valid: {
+        llvm::Value *valid = emit_masked_position(b_, in.access, index_).valid;
         llvm::Type *type = type_of(in.dtype);
-        llvm::Value *p = emit_position(b_, in.access, index_);
-        return b_.CreateLoad(type, b_.CreateInBoundsGEP(type, buffers_.at(in.input), p));
+        return valid ? b_.CreateUIToFP(valid, type) : llvm::ConstantFP::get(type, 1.0);
       }
       case InstrKind::Reduced:
         return reduced_;
-      default:
+      case InstrKind::Const:
+      case InstrKind::Compute:
         break;
     }
     std::vector<llvm::Value *> args;
@@ -366,7 +370,7 @@ class KernelLowering {
   // Outputs are row-major over the output dims.
   void store_outputs() {
     Shape shape = k_.output_shape();
-    Access row_major{{AccessLayer{shape, contiguous_strides(shape), 0}}};
+    Access row_major{{AccessLayer{shape, contiguous_strides(shape), 0, {}}}};
     llvm::Value *p = emit_position(b_, row_major, index_);
     for (size_t j = 0; j < k_.outputs.size(); ++j) {
       llvm::Value *v = values_.at(k_.outputs[j].instr);
@@ -386,23 +390,6 @@ class KernelLowering {
   std::vector<llvm::Value *> values_;  // per instruction, once emitted
   llvm::Value *reduced_ = nullptr;
 };
-
-// The lowering unravels a layer's position without wrapping its leading
-// index, so each layer must stay inside the next one's shape (verify_kernel
-// checks only the last layer against the buffer).
-void check_layers(const Kernel &k) {
-  if (numel(k.domain) == 0) return;
-  for (size_t i = 0; i < k.body.size(); ++i) {
-    const std::vector<AccessLayer> &layers = k.body[i].access.layers;
-    for (size_t l = 1; l < layers.size(); ++l) {
-      const AccessLayer &from = layers[l - 1];
-      int64_t last = from.offset;
-      for (size_t d = 0; d < from.shape.size(); ++d) last += (from.shape[d] - 1) * from.strides[d];
-      FUSEJIT_INTERNAL_CHECK(last < numel(layers[l].shape), k.name, " %", i, ": access layer ",
-                             l - 1, " reaches ", last, ", beyond ", shape_str(layers[l].shape));
-    }
-  }
-}
 
 std::string first_lines(const llvm::Module &module, int lines) {
   std::string text;
@@ -470,8 +457,9 @@ KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_
 }
 
 LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext &context) {
+  // verify_kernel proves each layer stays inside the next one's shape where
+  // it is valid, which the unravelling (no wrap of the leading index) needs.
   verify_kernel(k);
-  check_layers(k);
   LoweredKernel out;
   out.module = std::make_unique<llvm::Module>("kernel " + k.name, context);
   llvm::Module &module = *out.module;

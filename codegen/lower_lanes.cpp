@@ -9,8 +9,9 @@ namespace {
 
 class LaneEmitter {
  public:
-  LaneEmitter(llvm::IRBuilder<> &b, const std::vector<llvm::Value *> &buffers, const LanePoint &at)
-      : b_(b), buffers_(buffers), at_(at) {}
+  LaneEmitter(llvm::IRBuilder<> &b, const Kernel &k, const std::vector<llvm::Value *> &buffers,
+              const LanePoint &at)
+      : b_(b), k_(k), buffers_(buffers), at_(at) {}
 
   llvm::Value *emit(const Instr &in, const std::vector<llvm::Value *> &values) {
     switch (in.kind) {
@@ -19,8 +20,10 @@ class LaneEmitter {
       case InstrKind::Reduced:
         return at_.reduced;
       case InstrKind::Load:
-        return load(in);
-      default:
+        return in.access.masked() ? per_lane_masked(in) : load(in);
+      case InstrKind::Valid:
+        return per_lane_masked(in);
+      case InstrKind::Compute:
         break;
     }
     std::vector<llvm::Value *> args;
@@ -65,19 +68,48 @@ class LaneEmitter {
     return v;
   }
 
+  // The lane's index along the lane dim, clamped to the limit.
+  std::vector<llvm::Value *> lane_index(int l) {
+    std::vector<llvm::Value *> index = at_.index;
+    if (at_.lanes == 1) return index;
+    llvm::Value *i = b_.CreateAdd(index[at_.dim], b_.getInt64(uint64_t(l)), "", true, true);
+    if (at_.limit) {
+      llvm::Value *last = b_.CreateSub(at_.limit, b_.getInt64(1));
+      i = b_.CreateSelect(b_.CreateICmpSLT(i, at_.limit), i, last);
+    }
+    index[at_.dim] = i;
+    return index;
+  }
+
+  // A masked load (or a Valid) lane by lane, without branches: an invalid
+  // lane reads element 0 and keeps its fill value instead.
+  llvm::Value *per_lane_masked(const Instr &in) {
+    llvm::Type *t = scalar_type(in.dtype);
+    llvm::Value *v = at_.lanes == 1 ? nullptr : llvm::PoisonValue::get(type_of(in.dtype));
+    for (int l = 0; l < at_.lanes; ++l) {
+      MaskedPosition at = emit_masked_position(b_, in.access, lane_index(l));
+      llvm::Value *valid = at.valid ? at.valid : b_.getTrue();
+      llvm::Value *x;
+      if (in.kind == InstrKind::Valid) {
+        x = b_.CreateUIToFP(valid, t);
+      } else if (numel(in_shape(in)) == 0) {
+        x = llvm::ConstantFP::get(t, in.value);
+      } else {
+        llvm::Value *p = b_.CreateSelect(valid, at.position, b_.getInt64(0));
+        x = b_.CreateSelect(valid, load_at(in, p), llvm::ConstantFP::get(t, in.value));
+      }
+      if (at_.lanes == 1) return x;
+      v = b_.CreateInsertElement(v, x, uint64_t(l));
+    }
+    return v;
+  }
+
   // One scalar load per lane at its own (clamped) index.
   llvm::Value *gather(const Instr &in) {
     llvm::Value *v = llvm::PoisonValue::get(type_of(in.dtype));
-    for (int l = 0; l < at_.lanes; ++l) {
-      std::vector<llvm::Value *> index = at_.index;
-      llvm::Value *i = b_.CreateAdd(index[at_.dim], b_.getInt64(uint64_t(l)), "", true, true);
-      if (at_.limit) {
-        llvm::Value *last = b_.CreateSub(at_.limit, b_.getInt64(1));
-        i = b_.CreateSelect(b_.CreateICmpSLT(i, at_.limit), i, last);
-      }
-      index[at_.dim] = i;
-      v = b_.CreateInsertElement(v, load_at(in, emit_position(b_, in.access, index)), uint64_t(l));
-    }
+    for (int l = 0; l < at_.lanes; ++l)
+      v = b_.CreateInsertElement(v, load_at(in, emit_position(b_, in.access, lane_index(l))),
+                                 uint64_t(l));
     return v;
   }
 
@@ -91,7 +123,10 @@ class LaneEmitter {
     return v;
   }
 
+  const Shape &in_shape(const Instr &in) const { return k_.inputs.at(in.input).shape; }
+
   llvm::IRBuilder<> &b_;
+  const Kernel &k_;
   const std::vector<llvm::Value *> &buffers_;
   const LanePoint &at_;
 };
@@ -103,7 +138,7 @@ std::vector<llvm::Value *> emit_lanes(llvm::IRBuilder<> &b, const Kernel &k,
                                       const std::vector<bool> &which, const LanePoint &at) {
   FUSEJIT_INTERNAL_CHECK(at.lanes == 1 || (at.dim >= 0 && size_t(at.dim) < k.domain.size()),
                          "emit_lanes: no lane dim in ", k.name);
-  LaneEmitter emitter(b, buffers, at);
+  LaneEmitter emitter(b, k, buffers, at);
   std::vector<llvm::Value *> values(k.body.size(), nullptr);
   for (size_t i = 0; i < k.body.size(); ++i)
     if (which[i]) values[i] = emitter.emit(k.body[i], values);

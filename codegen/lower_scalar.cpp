@@ -17,20 +17,39 @@ namespace {
 
 llvm::Value *i64(llvm::IRBuilder<> &b, int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
 
-// offset + sum(index[d] * strides[d]); positions are non-negative and fit in
-// i64, so nuw/nsw hold and let SCEV see the loads as affine.
+// offset + sum(index[d] * strides[d]). Positions fit in i64, so nsw holds
+// and lets SCEV see the loads as affine; nuw too where no term is negative.
+// An access with ranges may compute any position at an invalid point (the
+// next layer unravels it): no flags there, so nothing turns into poison.
 llvm::Value *dot_strides(llvm::IRBuilder<> &b, const AccessLayer &layer,
-                         const std::vector<llvm::Value *> &index) {
+                         const std::vector<llvm::Value *> &index, bool wraps) {
+  bool nuw = !wraps && layer.offset >= 0, nsw = !wraps;
+  for (int64_t s : layer.strides) nuw = nuw && s >= 0;
   llvm::Value *p = nullptr;
   for (size_t d = 0; d < layer.strides.size(); ++d) {
     if (layer.strides[d] == 0 || layer.shape[d] == 1) continue;
     llvm::Value *term = layer.strides[d] == 1
                             ? index[d]
-                            : b.CreateMul(index[d], i64(b, layer.strides[d]), "", true, true);
-    p = p ? b.CreateAdd(p, term, "", true, true) : term;
+                            : b.CreateMul(index[d], i64(b, layer.strides[d]), "", nuw, nsw);
+    p = p ? b.CreateAdd(p, term, "", nuw, nsw) : term;
   }
   if (!p) return i64(b, layer.offset);
-  return layer.offset ? b.CreateAdd(p, i64(b, layer.offset), "", true, true) : p;
+  return layer.offset ? b.CreateAdd(p, i64(b, layer.offset), "", nuw, nsw) : p;
+}
+
+// valid && lo <= index[d] < hi for each restricted dim; a select rather than
+// an `and`, so a meaningless index behind an invalid layer stays unseen.
+llvm::Value *and_ranges(llvm::IRBuilder<> &b, llvm::Value *valid, const AccessLayer &layer,
+                        const std::vector<llvm::Value *> &index) {
+  for (size_t d = 0; d < layer.shape.size(); ++d) {
+    if (!layer.masks(d)) continue;
+    const ValidRange &r = layer.valid[d];
+    llvm::Value *in =
+        r.lo >= r.hi ? b.getFalse()
+                     : b.CreateICmpULT(b.CreateSub(index[d], i64(b, r.lo)), i64(b, r.hi - r.lo));
+    valid = valid ? b.CreateLogicalAnd(valid, in) : in;
+  }
+  return valid;
 }
 
 // Row-major unravel of position `p` of a layer into its shape. p is below
@@ -52,14 +71,45 @@ std::vector<llvm::Value *> unravel(llvm::IRBuilder<> &b, llvm::Value *p, const S
 
 }  // namespace
 
-llvm::Value *emit_position(llvm::IRBuilder<> &b, const Access &access,
-                           const std::vector<llvm::Value *> &index) {
-  llvm::Value *p = dot_strides(b, access.layers[0], index);
+MaskedPosition emit_masked_position(llvm::IRBuilder<> &b, const Access &access,
+                                    const std::vector<llvm::Value *> &index) {
+  bool wraps = access.masked();
+  llvm::Value *valid = and_ranges(b, nullptr, access.layers[0], index);
+  llvm::Value *p = dot_strides(b, access.layers[0], index, wraps);
   for (size_t l = 1; l < access.layers.size(); ++l) {
     const AccessLayer &layer = access.layers[l];
-    p = dot_strides(b, layer, unravel(b, p, layer.shape));
+    std::vector<llvm::Value *> inner = unravel(b, p, layer.shape);
+    valid = and_ranges(b, valid, layer, inner);
+    p = dot_strides(b, layer, inner, wraps);
   }
-  return p;
+  return {p, valid};
+}
+
+llvm::Value *emit_position(llvm::IRBuilder<> &b, const Access &access,
+                           const std::vector<llvm::Value *> &index) {
+  return emit_masked_position(b, access, index).position;
+}
+
+llvm::Value *emit_load(llvm::IRBuilder<> &b, llvm::Type *type, llvm::Value *buffer,
+                       int64_t buffer_numel, const Access &access,
+                       const std::vector<llvm::Value *> &index, double fill) {
+  MaskedPosition at = emit_masked_position(b, access, index);
+  if (!at.valid) return b.CreateLoad(type, b.CreateInBoundsGEP(type, buffer, at.position));
+  llvm::Value *other = llvm::ConstantFP::get(type, fill);
+  if (buffer_numel == 0) return other;
+  llvm::BasicBlock *from = b.GetInsertBlock();
+  llvm::Function *fn = from->getParent();
+  auto *read = llvm::BasicBlock::Create(b.getContext(), "masked.load", fn);
+  auto *join = llvm::BasicBlock::Create(b.getContext(), "masked.join", fn);
+  b.CreateCondBr(at.valid, read, join);
+  b.SetInsertPoint(read);
+  llvm::Value *v = b.CreateLoad(type, b.CreateInBoundsGEP(type, buffer, at.position));
+  b.CreateBr(join);
+  b.SetInsertPoint(join);
+  llvm::PHINode *phi = b.CreatePHI(type, 2);
+  phi->addIncoming(v, read);
+  phi->addIncoming(other, from);
+  return phi;
 }
 
 namespace {

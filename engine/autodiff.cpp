@@ -115,6 +115,84 @@ Contributions permute_rule(const Step &s) {
   return {ir::permute(s.g, inverse)};
 }
 
+// g placed along `dim` at start, start + step, ... (step > 0) of an extent-n
+// dim, zeros elsewhere: interleaved with step - 1 zeros (a pad of a new dim,
+// reshaped into the old one), then padded into place.
+NodeRef scatter_dim(NodeRef g, size_t dim, int64_t start, int64_t step, int64_t n) {
+  std::vector<std::pair<int64_t, int64_t>> widths(g->rank(), {0, 0});
+  int64_t e = g->shape[dim];
+  if (step > 1 && e > 0) {
+    Shape spread = g->shape;
+    spread.insert(spread.begin() + static_cast<int64_t>(dim) + 1, 1);
+    std::vector<std::pair<int64_t, int64_t>> gap(spread.size(), {0, 0});
+    gap[dim + 1] = {0, step - 1};
+    Shape merged = g->shape;
+    merged[dim] = e * step;
+    g = ir::reshape(ir::pad(ir::reshape(g, spread), gap), merged);
+  }
+  // The last step - 1 zeros may reach past the end: a negative width crops them.
+  widths[dim] = {start, n - start - g->shape[dim]};
+  return ir::pad(g, widths);
+}
+
+// A slice's gradient is padded (and spread, for steps other than 1) back
+// into place; a negative step reads backwards, so its gradient is flipped.
+Contributions slice_rule(const Step &s) {
+  const NodeRef &x = s.arg(0);
+  NodeRef g = s.g;
+  std::vector<int64_t> flipped;
+  for (size_t d = 0; d < x->rank(); ++d)
+    if (s.out->dims[2 * d + 1] < 0) flipped.push_back(static_cast<int64_t>(d));
+  if (!flipped.empty()) g = ir::flip(g, flipped);
+  for (size_t d = 0; d < x->rank(); ++d) {
+    int64_t start = s.out->dims[2 * d], step = s.out->dims[2 * d + 1], e = s.out->shape[d];
+    if (step < 0) start += (e - 1) * step, step = -step;
+    if (start == 0 && step == 1 && e == x->shape[d]) continue;
+    g = scatter_dim(g, d, start, step, x->shape[d]);
+  }
+  return {g};
+}
+
+// The gradient of a pad is the slice of it that covers the input.
+Contributions pad_rule(const Step &s) {
+  const NodeRef &x = s.arg(0);
+  std::vector<int64_t> start, step(x->rank(), 1);
+  for (size_t d = 0; d < x->rank(); ++d) start.push_back(s.out->dims[2 * d]);
+  return {ir::slice(s.g, start, step, x->shape)};
+}
+
+// Each source of a cat gets its slice of the gradient.
+Contributions cat_rule(const Step &s) {
+  size_t dim = static_cast<size_t>(s.out->dims[0]);
+  Contributions out;
+  int64_t at = 0;
+  for (const NodeRef &x : s.out->args) {
+    std::vector<int64_t> start(x->rank(), 0), step(x->rank(), 1);
+    start[dim] = at;
+    at += x->shape[dim];
+    out.push_back(ir::slice(s.g, start, step, x->shape));
+  }
+  return out;
+}
+
+// Window offset k of every window reads x at w * step + k: its gradient
+// (the slice of g at k along the last dim) is spread back into place, and
+// the offsets' contributions add up where windows overlap.
+Contributions unfold_rule(const Step &s) {
+  const NodeRef &x = s.arg(0);
+  size_t dim = static_cast<size_t>(s.out->dims[0]);
+  int64_t size = s.out->dims[1], step = s.out->dims[2];
+  NodeRef total;
+  for (int64_t k = 0; k < size; ++k) {
+    std::vector<ir::IndexItem> at(s.g->rank());
+    at.back().kind = ir::IndexItem::Integer;
+    at.back().index = k;
+    NodeRef part = scatter_dim(ir::index(s.g, at), dim, k, step, x->shape[dim]);
+    total = total ? add(total, part) : part;
+  }
+  return {total ? total : ir::full(0.0, x->dtype, x->shape)};
+}
+
 // dA = dOut @ Bᵀ and dB = Aᵀ @ dOut, with the transposes as permute views
 // (stride swaps the matmul kernel reads directly), then summed over the
 // batch dims an operand was broadcast along.
@@ -184,6 +262,14 @@ Contributions rule(const Step &s) {
       return permute_rule(s);
     case Op::Expand:
       return {sum_to_shape(g, x()->shape)};
+    case Op::Slice:
+      return slice_rule(s);
+    case Op::Pad:
+      return pad_rule(s);
+    case Op::Cat:
+      return cat_rule(s);
+    case Op::Unfold:
+      return unfold_rule(s);
     case Op::Matmul:
       return matmul_rule(s);
   }

@@ -60,8 +60,12 @@ bool keeps_shape_is_identity(Op view) {
   switch (view) {
     case Op::Reshape:
     case Op::Expand:
+    case Op::Pad:  // padded by nothing
+    case Op::Cat:  // the other args are empty
       return true;
     case Op::Permute:
+    case Op::Slice:  // a flip keeps the shape
+    case Op::Unfold:
       return false;
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)

@@ -9,7 +9,9 @@
 #include "engine/pass_stats.h"
 #include "ir/access.h"
 #include "ir/error.h"
+#include "ir/graph.h"
 #include "ir/kernel_printer.h"
+#include "ir/printer.h"
 
 namespace fusejit {
 
@@ -27,10 +29,11 @@ std::string describe(const Node &n) {
 
 // One step of the way from a node's own index space up to the kernel domain.
 struct ViewStep {
-  enum Kind { Permute, Expand, Reshape, ToDomain } kind;
-  Shape shape;                // Expand, Reshape: the target; ToDomain: the domain
-  std::vector<int64_t> perm;  // Permute
+  enum Kind { Permute, Expand, Reshape, ToDomain, Slice, Pad, Unfold } kind;
+  Shape shape;                // Expand, Reshape, Slice: the target; ToDomain: the domain
+  std::vector<int64_t> perm;  // Permute; Slice, Pad, Unfold: the node's dims
   std::vector<int> src;       // ToDomain
+  double fill = 0;            // Pad: what an invalid point reads
 };
 // path[0] is nearest the domain; the last step is nearest the node.
 using Path = std::vector<ViewStep>;
@@ -44,6 +47,13 @@ ViewStep view_step(const Node &n) {
       return ViewStep{ViewStep::Permute, {}, n.dims, {}};
     case Op::Expand:
       return ViewStep{ViewStep::Expand, n.shape, {}, {}};
+    case Op::Slice:
+      return ViewStep{ViewStep::Slice, n.shape, n.dims, {}};
+    case Op::Pad:
+      return ViewStep{ViewStep::Pad, n.shape, n.dims, {}, n.value};
+    case Op::Unfold:
+      return ViewStep{ViewStep::Unfold, n.shape, n.dims, {}};
+    case Op::Cat:  // one step per source: see Fuser::emit_cat
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
@@ -72,9 +82,33 @@ Access access_through(const Shape &shape, const Path &path) {
       case ViewStep::ToDomain:
         access_to_domain(a, it->shape, it->src);
         break;
+      case ViewStep::Slice:
+      case ViewStep::Pad: {
+        std::vector<int64_t> first, second;  // (start, step) or (before, after) per dim
+        for (size_t d = 0; 2 * d + 1 < it->perm.size(); ++d) {
+          first.push_back(it->perm[2 * d]);
+          second.push_back(it->perm[2 * d + 1]);
+        }
+        if (it->kind == ViewStep::Slice)
+          access_slice(a, first, second, it->shape);
+        else
+          access_pad(a, first, second);
+        break;
+      }
+      case ViewStep::Unfold:
+        access_unfold(a, static_cast<size_t>(it->perm[0]), it->perm[1], it->perm[2]);
+        break;
     }
   }
   return a;
+}
+
+// What a masked load through `path` yields where invalid: the fill of the
+// pad nearest the buffer (outer pads select their own fill around it).
+double load_fill(const Path &path) {
+  for (auto it = path.rbegin(); it != path.rend(); ++it)
+    if (it->kind == ViewStep::Pad) return it->fill;
+  return 0.0;
 }
 
 Path extend(const Path &p, ViewStep step) {
@@ -415,16 +449,30 @@ class Fuser {
       if (it != memo_.end()) return it->second;
       return memo_["reduced"] = push(Instr::reduced(n->dtype));
     }
-    bool stored = n != top_ && (is_leaf(*n) || materialized_.count(n));
+    bool stored = is_stored(n);
     Access access = access_through(n->shape, path);
     std::string key = std::to_string(reinterpret_cast<uintptr_t>(n)) + (outer ? "o" : "i") +
                       print_access(access, kernel_->num_reduce);
+    double fill = load_fill(path);
+    if (stored && access.masked()) key += " else " + format_float(fill);
     auto it = memo_.find(key);
     if (it != memo_.end()) return it->second;
 
     int value;
     if (stored) {
-      value = push(Instr::load(input_index(buffer_.at(n)), std::move(access), n->dtype, outer));
+      Instr load = Instr::load(input_index(buffer_.at(n)), std::move(access), n->dtype, outer);
+      load.value = fill;
+      value = push(std::move(load));
+    } else if (n->is(Op::Cat)) {
+      value = emit_cat(n, path, outer);
+    } else if (n->is(Op::Pad) && !reaches_buffer(n->args[0].get())) {
+      // A computed value (or another pad) under the pad: compute it where
+      // valid, with in-bounds loads, and select the fill elsewhere.
+      Path inner = extend(path, view_step(*n));
+      int x = emit(n->args[0].get(), inner, outer);
+      int valid = emit_valid(n->args[0]->shape, inner, n->dtype, outer);
+      int fill_value = emit(ir::constant(n->value, n->dtype).get(), {}, outer);
+      value = push(Instr::compute(Op::Where, n->dtype, {valid, x, fill_value}, outer));
     } else if (n->kind() == OpKind::View) {
       value = emit(n->args[0].get(), extend(path, view_step(*n)), outer);
     } else {
@@ -440,6 +488,55 @@ class Fuser {
       record(n);
     }
     return memo_[key] = value;
+  }
+
+  bool is_stored(const Node *n) const {
+    return n != top_ && (is_leaf(*n) || materialized_.count(n));
+  }
+
+  // Whether `n` is a stored value seen through views that do not mask: a
+  // pad over it is one masked load that yields the pad's fill.
+  bool reaches_buffer(const Node *n) const {
+    while (!is_stored(n)) {
+      if (n->kind() != OpKind::View || n->is(Op::Pad) || n->is(Op::Cat)) return false;
+      n = n->args[0].get();
+    }
+    return true;
+  }
+
+  // 1 where the value of `shape` read through `path` is valid, else 0.
+  int emit_valid(const Shape &shape, const Path &path, DType dtype, bool outer) {
+    Access access = access_through(shape, path);
+    std::string key = std::string("valid") + (outer ? "o" : "i") + dtype_name(dtype) +
+                      print_access(access, kernel_->num_reduce);
+    auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+    return memo_[key] = push(Instr::valid(std::move(access), dtype, outer));
+  }
+
+  // Each source read where its range along the dim holds (a pad of it to
+  // the whole extent), joined by selects: the last source is the default.
+  int emit_cat(const Node *n, const Path &path, bool outer) {
+    size_t dim = static_cast<size_t>(n->dims[0]);
+    std::vector<std::pair<const Node *, Path>> parts;
+    int64_t at = 0;
+    for (const NodeRef &src : n->args) {
+      int64_t len = src->shape[dim];
+      std::vector<int64_t> widths(2 * n->rank(), 0);
+      widths[2 * dim] = at;
+      widths[2 * dim + 1] = n->shape[dim] - at - len;
+      at += len;
+      if (len > 0 || (parts.empty() && &src == &n->args.back()))
+        parts.emplace_back(src.get(), extend(path, ViewStep{ViewStep::Pad, {}, widths, {}, 0.0}));
+    }
+    int value = emit(parts.back().first, parts.back().second, outer);
+    for (size_t i = parts.size() - 1; i-- > 0;) {
+      int x = emit(parts[i].first, parts[i].second, outer);
+      int valid = emit_valid(parts[i].first->shape, parts[i].second, n->dtype, outer);
+      value = push(Instr::compute(Op::Where, n->dtype, {valid, x, value}, outer));
+    }
+    record(n);
+    return value;
   }
 
   // Notes that the kernel computes graph op `n`: in its ops list (once per

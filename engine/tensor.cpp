@@ -77,6 +77,9 @@ struct TensorOps {
   // The tensor for `node`, computed from `operands` (defined): tracked if
   // any is, unless a NoGradGuard is alive.
   static Tensor result(NodeRef node, std::initializer_list<const Tensor *> operands) {
+    return result(std::move(node), std::vector<const Tensor *>(operands));
+  }
+  static Tensor result(NodeRef node, const std::vector<const Tensor *> &operands) {
     Tensor t(std::move(node));
     if (!is_grad_enabled()) return t;
     std::shared_ptr<const LeafList> history;
@@ -150,8 +153,8 @@ template Tensor Tensor::from_vector<float>(const std::vector<float> &, Shape);
 template Tensor Tensor::from_vector<double>(const std::vector<double> &, Shape);
 
 Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype); }
-Tensor Tensor::zeros(Shape shape, DType dtype) { return full(std::move(shape), 0.0, dtype); }
-Tensor Tensor::ones(Shape shape, DType dtype) { return full(std::move(shape), 1.0, dtype); }
+Tensor Tensor::zeros(const Shape &shape, DType dtype) { return full(shape, 0.0, dtype); }
+Tensor Tensor::ones(const Shape &shape, DType dtype) { return full(shape, 1.0, dtype); }
 
 Tensor Tensor::full(const Shape &shape, double value, DType dtype) {
   // A constant stays in the graph (an expand of a scalar), so passes can fold it.
@@ -266,6 +269,72 @@ Tensor Tensor::t() const {
 
 Tensor Tensor::expand(Shape s) const {
   return TensorOps::result(ir::expand(checked(*this, "expand"), std::move(s)), {this});
+}
+
+Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
+                     int64_t step) const {
+  const NodeRef &n = checked(*this, "slice");
+  FUSEJIT_USER_CHECK(step > 0, ValueError, "slice: step ", step,
+                     " must be positive (flip reverses a dim)");
+  return TensorOps::result(ir::slice_dim(n, dim, start, end, step), {this});
+}
+
+Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
+  const NodeRef &n = checked(*this, "narrow");
+  int64_t d = normalize_dim(dim, n->rank(), "narrow of " + type_str(n->dtype, n->shape));
+  int64_t extent = n->shape[d], from = start < 0 ? start + extent : start;
+  FUSEJIT_USER_CHECK(from >= 0 && from <= extent && length >= 0 && length <= extent - from,
+                     ShapeError, "narrow: start ", start, " and length ", length,
+                     " do not fit dim ", d, " of extent ", extent);
+  return TensorOps::result(ir::slice_dim(n, d, from, from + length, 1), {this});
+}
+
+Tensor Tensor::select(int64_t dim, int64_t i) const {
+  const NodeRef &n = checked(*this, "select");
+  int64_t d = normalize_dim(dim, n->rank(), "select of " + type_str(n->dtype, n->shape));
+  std::vector<ir::IndexItem> items(static_cast<size_t>(d) + 1);
+  items.back().kind = ir::IndexItem::Integer;
+  items.back().index = i;
+  return TensorOps::result(ir::index(n, items), {this});
+}
+
+Tensor Tensor::index(const std::vector<indexing::TensorIndex> &items) const {
+  const NodeRef &n = checked(*this, "index");
+  std::vector<ir::IndexItem> out;
+  for (const indexing::TensorIndex &it : items) {
+    ir::IndexItem item;
+    if (it.kind == indexing::TensorIndex::Integer) {
+      item.kind = ir::IndexItem::Integer;
+      item.index = it.integer;
+    } else if (it.kind == indexing::TensorIndex::NewDim) {
+      item.kind = ir::IndexItem::NewDim;
+    } else {
+      FUSEJIT_USER_CHECK(it.slice.step > 0, ValueError, "index: slice step ", it.slice.step,
+                         " must be positive (flip reverses a dim)");
+      item.start = it.slice.start, item.stop = it.slice.stop, item.step = it.slice.step;
+    }
+    out.push_back(item);
+  }
+  return TensorOps::result(ir::index(n, out), {this});
+}
+
+Tensor Tensor::flip(const std::vector<int64_t> &dims) const {
+  return TensorOps::result(ir::flip(checked(*this, "flip"), dims), {this});
+}
+Tensor Tensor::unsqueeze(int64_t dim) const {
+  return TensorOps::result(ir::unsqueeze(checked(*this, "unsqueeze"), dim), {this});
+}
+Tensor Tensor::squeeze() const {
+  return TensorOps::result(ir::squeeze(checked(*this, "squeeze")), {this});
+}
+Tensor Tensor::squeeze(int64_t dim) const {
+  return TensorOps::result(ir::squeeze(checked(*this, "squeeze"), dim), {this});
+}
+Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
+  return TensorOps::result(ir::flatten(checked(*this, "flatten"), start_dim, end_dim), {this});
+}
+Tensor Tensor::unfold(int64_t dim, int64_t size, int64_t step) const {
+  return TensorOps::result(ir::unfold(checked(*this, "unfold"), dim, size, step), {this});
 }
 Tensor Tensor::matmul(const Tensor &o) const {
   const NodeRef &a = checked(*this, "matmul", "the left operand");
@@ -465,6 +534,56 @@ FUSEJIT_SCALAR_OPERATOR(==, Eq, untracked)
 Tensor matmul(const Tensor &a, const Tensor &b) { return a.matmul(b); }
 Tensor maximum(const Tensor &a, const Tensor &b) { return a.maximum(b); }
 Tensor minimum(const Tensor &a, const Tensor &b) { return a.minimum(b); }
+
+Tensor pad(const Tensor &x, const std::vector<int64_t> &pad, double value) {
+  const NodeRef &n = checked(x, "pad");
+  FUSEJIT_USER_CHECK(pad.size() % 2 == 0, ValueError, "pad: ", pad.size(),
+                     " widths; they come in (before, after) pairs");
+  FUSEJIT_USER_CHECK(pad.size() / 2 <= n->rank(), ShapeError, "pad: ", pad.size() / 2,
+                     " pairs of widths for the ", n->rank(), " dims of ",
+                     type_str(n->dtype, n->shape));
+  std::vector<std::pair<int64_t, int64_t>> widths(n->rank(), {0, 0});
+  for (size_t i = 0; i < pad.size() / 2; ++i)
+    widths[n->rank() - 1 - i] = {pad[2 * i], pad[2 * i + 1]};
+  return TensorOps::result(ir::pad(n, widths, value), {&x});
+}
+
+namespace {
+
+Tensor join(const std::vector<Tensor> &tensors, int64_t dim, bool stack) {
+  const char *what = stack ? "stack" : "cat";
+  std::vector<NodeRef> nodes;
+  std::vector<const Tensor *> operands;
+  for (const Tensor &t : tensors) {
+    nodes.push_back(checked(t, what, "a tensor of the list"));
+    operands.push_back(&t);
+  }
+  return TensorOps::result(stack ? ir::stack(nodes, dim) : ir::cat(nodes, dim), operands);
+}
+
+}  // namespace
+
+Tensor cat(const std::vector<Tensor> &tensors, int64_t dim) { return join(tensors, dim, false); }
+Tensor stack(const std::vector<Tensor> &tensors, int64_t dim) { return join(tensors, dim, true); }
+
+std::vector<Tensor> split(const Tensor &x, int64_t size, int64_t dim) {
+  const NodeRef &n = checked(x, "split");
+  FUSEJIT_USER_CHECK(size > 0, ValueError, "split: size ", size, " must be positive");
+  int64_t d = normalize_dim(dim, n->rank(), "split of " + type_str(n->dtype, n->shape));
+  std::vector<Tensor> out;
+  int64_t extent = n->shape[d];
+  for (int64_t at = 0; at < extent || (extent == 0 && out.empty()); at += size)
+    out.push_back(x.narrow(d, at, std::min(size, extent - at)));
+  return out;
+}
+
+std::vector<Tensor> chunk(const Tensor &x, int64_t chunks, int64_t dim) {
+  const NodeRef &n = checked(x, "chunk");
+  FUSEJIT_USER_CHECK(chunks > 0, ValueError, "chunk: ", chunks, " chunks; at least 1");
+  int64_t d = normalize_dim(dim, n->rank(), "chunk of " + type_str(n->dtype, n->shape));
+  int64_t extent = n->shape[d];
+  return split(x, std::max<int64_t>((extent + chunks - 1) / chunks, 1), d);
+}
 
 // Only x and y carry gradients; the condition's history is not followed.
 Tensor where(const Tensor &cond, const Tensor &x, const Tensor &y) {

@@ -5,6 +5,10 @@
 // permuted view) adds a layer: the new index is linearized and unravelled
 // into the old shape, which the lowering computes with div and mod.
 //
+// Slices and flips move the offset and scale (or negate) strides; a pad or
+// a cat source adds validity ranges (ir/kernel.h), which later views carry
+// along; unfold gives two dims strides that overlap.
+//
 // Each function transforms the access's first layer, the one the next view
 // sees, and keeps the others.
 #pragma once
@@ -25,6 +29,14 @@ void access_reshape(Access &a, const Shape &target);
 // Re-indexes by the kernel domain: domain dim j reads dim src[j] of the
 // current shape, or nothing (stride 0) when src[j] < 0. Every dim of extent
 // other than 1 must be read by exactly one domain dim.
+// Per dim: index j of the result reads index start + j * step (step != 0).
+void access_slice(Access &a, const std::vector<int64_t> &start, const std::vector<int64_t> &step,
+                  const Shape &target);
+// Per dim: `before` invalid indices, the old ones, then `after` invalid ones.
+void access_pad(Access &a, const std::vector<int64_t> &before, const std::vector<int64_t> &after);
+// torch.Tensor.unfold: dim becomes the window's position, a new last dim
+// the offset inside the window.
+void access_unfold(Access &a, size_t dim, int64_t size, int64_t step);
 void access_to_domain(Access &a, const Shape &domain, const std::vector<int> &src);
 
 // Strides that express `to` as a reshape of a (shape, strides) view without

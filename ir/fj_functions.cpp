@@ -26,6 +26,14 @@ std::optional<Fn> call_form(Op op) {
       return Fn::Permute;
     case Op::Expand:
       return Fn::Expand;
+    case Op::Slice:
+      return Fn::Slice;
+    case Op::Pad:
+      return Fn::Pad;
+    case Op::Cat:
+      return Fn::Cat;
+    case Op::Unfold:
+      return Fn::Unfold;
     case Op::Matmul:
       return Fn::Matmul;
   }
@@ -41,6 +49,11 @@ std::optional<Callee> lookup_function(std::string_view name) {
     for (Op op : kAllOps)
       if (std::optional<Fn> fn = call_form(op)) t->emplace(op_name(op), Callee{*fn, op});
     t->emplace("transpose", Callee{Fn::Transpose, Op::Permute});
+    t->emplace("flip", Callee{Fn::Flip, Op::Slice});
+    t->emplace("stack", Callee{Fn::Stack, Op::Cat});
+    t->emplace("squeeze", Callee{Fn::Squeeze, Op::Reshape});
+    t->emplace("unsqueeze", Callee{Fn::Unsqueeze, Op::Reshape});
+    t->emplace("flatten", Callee{Fn::Flatten, Op::Reshape});
     return t;
   }();
   auto it = table->find(name);

@@ -1,6 +1,7 @@
 // The call names of `.fj` (`exp(x)`, `sum(x, 1)`, `reshape(x, [2, 3])`, ...)
 // and its infix operators, and what each builds. Derived from the op list in ir/node.h, plus
-// `transpose`, which is spelled as a call but builds a permute.
+// the calls that compose ops: `transpose` (a permute), `flip` (a slice),
+// `stack` (a cat), `squeeze`, `unsqueeze` and `flatten` (reshapes).
 #pragma once
 
 #include <optional>
@@ -11,7 +12,26 @@
 namespace fusejit::fj {
 
 // How a call's arguments are read; `op` says which node it builds.
-enum class Fn { Unary, Binary, Where, Reduce, Reshape, Permute, Expand, Transpose, Matmul };
+enum class Fn {
+  Unary,
+  Binary,
+  Where,
+  Reduce,
+  Reshape,
+  Permute,
+  Expand,
+  Transpose,
+  Matmul,
+  Slice,
+  Pad,
+  Cat,
+  Unfold,
+  Flip,
+  Stack,
+  Squeeze,
+  Unsqueeze,
+  Flatten
+};
 
 struct Callee {
   Fn fn;

@@ -249,6 +249,87 @@ Shape matmul_shape(const NodeRef &a, const NodeRef &b) {
   return out;
 }
 
+// ---- the shape rules of slice, pad, cat and unfold ----
+
+std::string ints_str(const std::vector<int64_t> &v) { return shape_str(v); }
+
+Shape slice_shape(const NodeRef &x, const std::vector<int64_t> &dims, const Shape &extent) {
+  FUSEJIT_USER_CHECK(dims.size() == 2 * x->rank() && extent.size() == x->rank(), ShapeError,
+                     "slice: ", ints_str(dims), " and extents ", shape_str(extent),
+                     " do not slice the ", x->rank(), " dims of ", describe(x));
+  for (size_t d = 0; d < extent.size(); ++d) {
+    int64_t start = dims[2 * d], step = dims[2 * d + 1], e = extent[d], n = x->shape[d];
+    FUSEJIT_USER_CHECK(step != 0, ValueError, "slice: step 0 in dim ", d, " of ", describe(x));
+    FUSEJIT_USER_CHECK(e >= 0, ShapeError, "slice: negative extent ", e, " in dim ", d, " of ",
+                       describe(x));
+    if (e == 0) continue;
+    // In range at both ends, computed so that no product overflows.
+    bool ok = start >= 0 && start < n &&
+              (step > 0 ? (n - 1 - start) / step >= e - 1 : start / -step >= e - 1);
+    FUSEJIT_USER_CHECK(ok, ShapeError, "slice: dim ", d, " of ", describe(x), " read from ", start,
+                       " by ", step, " for ", e, " elements leaves the extent ", n);
+  }
+  return extent;
+}
+
+Shape pad_shape(const NodeRef &x, const std::vector<int64_t> &dims) {
+  FUSEJIT_USER_CHECK(dims.size() == 2 * x->rank(), ShapeError, "pad: widths ", ints_str(dims),
+                     " do not pad the ", x->rank(), " dims of ", describe(x));
+  Shape out = x->shape;
+  for (size_t d = 0; d < out.size(); ++d) {
+    int64_t before = dims[2 * d], after = dims[2 * d + 1];
+    FUSEJIT_USER_CHECK(before >= 0 && after >= 0, ShapeError, "pad: negative width in ",
+                       ints_str(dims));
+    FUSEJIT_USER_CHECK(before <= INT64_MAX - out[d] && after <= INT64_MAX - out[d] - before,
+                       ShapeError, "pad: dim ", d, " of ", describe(x), " padded by ", before,
+                       " and ", after, " has more elements than fit in int64");
+    out[d] += before + after;
+  }
+  numel(out);
+  return out;
+}
+
+Shape cat_shape(const std::vector<NodeRef> &xs, const std::vector<int64_t> &dims) {
+  FUSEJIT_USER_CHECK(!xs.empty(), ValueError, "cat: an empty list of tensors");
+  FUSEJIT_USER_CHECK(dims.size() == 1, ShapeError, "cat: one dim expected, got ", ints_str(dims));
+  const NodeRef &first = xs[0];
+  FUSEJIT_USER_CHECK(first->rank() > 0, ShapeError, "cat: cannot join zero-dim tensors (",
+                     describe(first), ")");
+  int64_t d = normalize_dim(dims[0], first->rank(), "cat of " + describe(first));
+  Shape out = first->shape;
+  out[d] = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const NodeRef &x = xs[i];
+    check_same_dtype("cat", first, x);
+    bool fits = x->rank() == first->rank();
+    for (size_t j = 0; fits && j < out.size(); ++j)
+      fits = static_cast<int64_t>(j) == d || x->shape[j] == first->shape[j];
+    FUSEJIT_USER_CHECK(fits, ShapeError, "cat: tensor ", i, " (", describe(x),
+                       ") does not match tensor 0 (", describe(first), ") but along dim ", d);
+    FUSEJIT_USER_CHECK(out[d] <= INT64_MAX - x->shape[d], ShapeError,
+                       "cat: the joined dim has more elements than fit in int64");
+    out[d] += x->shape[d];
+  }
+  numel(out);
+  return out;
+}
+
+Shape unfold_shape(const NodeRef &x, const std::vector<int64_t> &dims) {
+  FUSEJIT_INTERNAL_CHECK(dims.size() == 3, "unfold: attributes ", ints_str(dims));
+  FUSEJIT_USER_CHECK(x->rank() > 0, ShapeError, "unfold: a zero-dim tensor (", describe(x),
+                     ") has no dim to unfold");
+  int64_t d = normalize_dim(dims[0], x->rank(), "unfold of " + describe(x));
+  int64_t size = dims[1], step = dims[2], n = x->shape[d];
+  FUSEJIT_USER_CHECK(step > 0, ValueError, "unfold: step ", step, " must be positive");
+  FUSEJIT_USER_CHECK(size >= 0 && size <= n, ShapeError, "unfold: window size ", size,
+                     " does not fit dim ", d, " of ", describe(x), " (extent ", n, ")");
+  Shape out = x->shape;
+  out[d] = (n - size) / step + 1;
+  out.push_back(size);
+  numel(out);
+  return out;
+}
+
 }  // namespace
 
 const char *op_name(Op op) { return kOpInfo[static_cast<int>(op)].name; }
@@ -421,6 +502,195 @@ NodeRef expand(NodeRef x, Shape shape) {  // NOLINT(performance-unnecessary-valu
   return node_table().intern(blank(Op::Expand, t, std::move(s), {std::move(x)}));
 }
 
+NodeRef slice(NodeRef x, std::vector<int64_t> start, std::vector<int64_t> step, Shape extent) {
+  FUSEJIT_USER_CHECK(
+      start.size() == x->rank() && step.size() == x->rank() && extent.size() == x->rank(),
+      ShapeError, "slice: starts ", ints_str(start), ", steps ", ints_str(step), " and extents ",
+      shape_str(extent), " do not slice the ", x->rank(), " dims of ", describe(x));
+  std::vector<int64_t> dims;
+  bool identity = true;
+  for (size_t d = 0; d < extent.size(); ++d) {
+    // One spelling per view: an empty or single-element dim reads from its start by 1.
+    if (extent[d] == 0) start[d] = 0;
+    if (extent[d] <= 1 && step[d] != 0) step[d] = 1;
+    dims.push_back(start[d]);
+    dims.push_back(step[d]);
+    identity = identity && start[d] == 0 && step[d] == 1 && extent[d] == x->shape[d];
+  }
+  Shape s = slice_shape(x, dims, extent);
+  if (identity) return x;
+  DType t = x->dtype;
+  auto n = blank(Op::Slice, t, std::move(s), {std::move(x)});
+  n->dims = std::move(dims);
+  return node_table().intern(std::move(n));
+}
+
+namespace {
+
+// Python's slice.indices(n): the first index read and the count.
+std::pair<int64_t, int64_t> slice_range(int64_t n, std::optional<int64_t> start,
+                                        std::optional<int64_t> stop, int64_t step) {
+  auto clamp = [](int64_t v, int64_t lo, int64_t hi) { return std::min(std::max(v, lo), hi); };
+  auto wrap = [n](int64_t v) { return v < 0 ? v + n : v; };
+  if (step > 0) {
+    int64_t b = start ? clamp(wrap(*start), 0, n) : 0;
+    int64_t e = stop ? clamp(wrap(*stop), 0, n) : n;
+    return {b, e > b ? (e - b - 1) / step + 1 : 0};
+  }
+  int64_t b = start ? clamp(wrap(*start), -1, n - 1) : n - 1;
+  int64_t e = stop ? clamp(wrap(*stop), -1, n - 1) : -1;
+  return {b, b > e ? (b - e - 1) / -step + 1 : 0};
+}
+
+}  // namespace
+
+NodeRef slice_dim(NodeRef x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop,
+                  int64_t step) {
+  int64_t d = normalize_dim(dim, x->rank(), "slice of " + describe(x));
+  FUSEJIT_USER_CHECK(step != 0, ValueError, "slice: step 0 in dim ", d, " of ", describe(x));
+  std::vector<int64_t> starts(x->rank(), 0), steps(x->rank(), 1);
+  Shape extent = x->shape;
+  auto [b, count] = slice_range(x->shape[d], start, stop, step);
+  starts[d] = b, steps[d] = step, extent[d] = count;
+  return slice(std::move(x), starts, steps, extent);
+}
+
+NodeRef index(NodeRef x, const std::vector<IndexItem> &items) {
+  size_t used = 0;
+  for (const IndexItem &it : items) used += it.kind != IndexItem::NewDim;
+  FUSEJIT_USER_CHECK(used <= x->rank(), ShapeError, "index: ", used, " indices for the ", x->rank(),
+                     " dims of ", describe(x));
+  std::vector<int64_t> starts(x->rank(), 0), steps(x->rank(), 1);
+  Shape extent = x->shape, out;
+  size_t d = 0;
+  for (const IndexItem &it : items) {
+    if (it.kind == IndexItem::NewDim) {
+      out.push_back(1);
+      continue;
+    }
+    int64_t n = x->shape[d];
+    if (it.kind == IndexItem::Integer) {
+      int64_t i = it.index < 0 ? it.index + n : it.index;
+      FUSEJIT_USER_CHECK(i >= 0 && i < n, ValueError, "index: index ", it.index,
+                         " is out of range for dim ", d, " of ", describe(x), " (extent ", n, ")");
+      starts[d] = i, extent[d] = 1;
+    } else {
+      FUSEJIT_USER_CHECK(it.step != 0, ValueError, "index: slice step 0 in dim ", d, " of ",
+                         describe(x));
+      auto [b, count] = slice_range(n, it.start, it.stop, it.step);
+      starts[d] = b, steps[d] = it.step, extent[d] = count;
+      out.push_back(count);
+    }
+    ++d;
+  }
+  for (; d < x->rank(); ++d) out.push_back(x->shape[d]);
+  NodeRef s = slice(std::move(x), starts, steps, extent);
+  return s->shape == out ? s : reshape(s, out);
+}
+
+NodeRef flip(NodeRef x, const std::vector<int64_t> &dims) {
+  std::vector<int64_t> ds = normalize_dims(dims, x->rank(), "flip of " + describe(x));
+  std::vector<int64_t> starts(x->rank(), 0), steps(x->rank(), 1);
+  for (int64_t d : ds) starts[d] = x->shape[d] - 1, steps[d] = -1;
+  Shape extent = x->shape;
+  return slice(std::move(x), starts, steps, extent);
+}
+
+NodeRef pad(NodeRef x, const std::vector<std::pair<int64_t, int64_t>> &widths, double value) {
+  FUSEJIT_USER_CHECK(widths.size() == x->rank(), ShapeError, "pad: ", widths.size(),
+                     " (before, after) pairs for the ", x->rank(), " dims of ", describe(x));
+  // Negative widths crop first: a slice.
+  std::vector<int64_t> starts(x->rank(), 0), steps(x->rank(), 1), dims;
+  Shape extent = x->shape;
+  bool pads = false;
+  for (size_t d = 0; d < widths.size(); ++d) {
+    auto [before, after] = widths[d];
+    int64_t cut_before = before < 0 ? -before : 0, cut_after = after < 0 ? -after : 0;
+    FUSEJIT_USER_CHECK(cut_before <= x->shape[d] && cut_after <= x->shape[d] - cut_before,
+                       ShapeError, "pad: widths (", before, ", ", after, ") crop more than dim ", d,
+                       " of ", describe(x), " holds");
+    starts[d] = cut_before;
+    extent[d] -= cut_before + cut_after;
+    dims.push_back(before > 0 ? before : 0);
+    dims.push_back(after > 0 ? after : 0);
+    pads = pads || before > 0 || after > 0;
+  }
+  NodeRef cropped = slice(std::move(x), starts, steps, extent);
+  if (!pads) return cropped;
+  Shape s = pad_shape(cropped, dims);
+  DType t = cropped->dtype;
+  auto n = blank(Op::Pad, t, std::move(s), {std::move(cropped)});
+  n->dims = std::move(dims);
+  // Stored at its dtype's precision, as constants are.
+  n->value = t == DType::F32 ? static_cast<double>(static_cast<float>(value)) : value;
+  return node_table().intern(std::move(n));
+}
+
+NodeRef cat(const std::vector<NodeRef> &xs, int64_t dim) {
+  Shape s = cat_shape(xs, {dim});
+  if (xs.size() == 1) return xs[0];
+  DType t = xs[0]->dtype;
+  auto n = blank(Op::Cat, t, std::move(s), xs);
+  n->dims = {normalize_dim(dim, xs[0]->rank(), "cat")};
+  return node_table().intern(std::move(n));
+}
+
+NodeRef stack(const std::vector<NodeRef> &xs, int64_t dim) {
+  FUSEJIT_USER_CHECK(!xs.empty(), ValueError, "stack: an empty list of tensors");
+  for (size_t i = 1; i < xs.size(); ++i)
+    FUSEJIT_USER_CHECK(xs[i]->shape == xs[0]->shape, ShapeError, "stack: tensor ", i, " (",
+                       describe(xs[i]), ") and tensor 0 (", describe(xs[0]), ") differ in shape");
+  int64_t d = normalize_dim(dim, xs[0]->rank() + 1, "stack of " + describe(xs[0]));
+  std::vector<NodeRef> parts;
+  for (const NodeRef &x : xs) parts.push_back(unsqueeze(x, d));
+  return cat(parts, d);
+}
+
+NodeRef unsqueeze(NodeRef x, int64_t dim) {
+  int64_t d = normalize_dim(dim, x->rank() + 1, "unsqueeze of " + describe(x));
+  Shape s = x->shape;
+  s.insert(s.begin() + d, 1);
+  return reshape(std::move(x), s);
+}
+
+NodeRef squeeze(NodeRef x, std::optional<int64_t> dim) {
+  Shape s;
+  if (dim) {
+    if (x->rank() == 0) return x;  // torch accepts dim 0 or -1 of a scalar
+    int64_t d = normalize_dim(*dim, x->rank(), "squeeze of " + describe(x));
+    if (x->shape[d] != 1) return x;
+    s = x->shape;
+    s.erase(s.begin() + d);
+  } else {
+    for (int64_t e : x->shape)
+      if (e != 1) s.push_back(e);
+  }
+  return s == x->shape ? x : reshape(std::move(x), s);
+}
+
+NodeRef flatten(NodeRef x, int64_t start, int64_t end) {
+  if (x->rank() == 0) return reshape(std::move(x), {1});
+  std::string what = "flatten of " + describe(x);
+  int64_t b = normalize_dim(start, x->rank(), what), e = normalize_dim(end, x->rank(), what);
+  FUSEJIT_USER_CHECK(b <= e, ShapeError, "flatten: start dim ", start, " comes after end dim ", end,
+                     " of ", describe(x));
+  Shape s(x->shape.begin(), x->shape.begin() + b);
+  int64_t merged = 1;
+  for (int64_t d = b; d <= e; ++d) merged *= x->shape[d];
+  s.push_back(merged);
+  s.insert(s.end(), x->shape.begin() + e + 1, x->shape.end());
+  return s == x->shape ? x : reshape(std::move(x), s);
+}
+
+NodeRef unfold(NodeRef x, int64_t dim, int64_t size, int64_t step) {
+  Shape s = unfold_shape(x, {dim, size, step});
+  DType t = x->dtype;
+  int64_t d = normalize_dim(dim, x->rank(), "unfold");
+  auto n = blank(Op::Unfold, t, std::move(s), {std::move(x)});
+  n->dims = {d, size, step};
+  return node_table().intern(std::move(n));
+}
+
 NodeRef matmul(NodeRef a, NodeRef b) {
   check_same_dtype("matmul", a, b);
   FUSEJIT_USER_CHECK(a->rank() >= 1 && b->rank() >= 1, ShapeError,
@@ -461,6 +731,24 @@ NodeRef with_args(const Node &n, std::vector<NodeRef> args) {
       return permute(args.at(0), n.dims);
     case Op::Expand:
       return expand(args.at(0), n.shape);
+    case Op::Slice: {
+      std::vector<int64_t> start, step;
+      for (size_t d = 0; d < n.shape.size(); ++d) {
+        start.push_back(n.dims.at(2 * d));
+        step.push_back(n.dims.at(2 * d + 1));
+      }
+      return slice(args.at(0), start, step, n.shape);
+    }
+    case Op::Pad: {
+      std::vector<std::pair<int64_t, int64_t>> widths;
+      for (size_t d = 0; 2 * d + 1 < n.dims.size(); ++d)
+        widths.emplace_back(n.dims[2 * d], n.dims[2 * d + 1]);
+      return pad(args.at(0), widths, n.value);
+    }
+    case Op::Cat:
+      return cat(args, n.dims.at(0));
+    case Op::Unfold:
+      return unfold(args.at(0), n.dims.at(0), n.dims.at(1), n.dims.at(2));
     case Op::Matmul:
       return matmul(args.at(0), args.at(1));
   }
@@ -490,6 +778,14 @@ Shape infer_shape(const Node &n) {
       return permute_shape(a.at(0)->shape, n.dims);
     case Op::Expand:
       return expand_shape(a.at(0), n.shape);
+    case Op::Slice:
+      return slice_shape(a.at(0), n.dims, n.shape);
+    case Op::Pad:
+      return pad_shape(a.at(0), n.dims);
+    case Op::Cat:
+      return cat_shape(a, n.dims);
+    case Op::Unfold:
+      return unfold_shape(a.at(0), n.dims);
     case Op::Matmul:
       return matmul_shape(a.at(0), a.at(1));
   }

@@ -3,7 +3,9 @@
 // returns the hash-consed node.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/node.h"
@@ -33,6 +35,43 @@ NodeRef permute(NodeRef x, std::vector<int64_t> perm);
 NodeRef transpose(NodeRef x);
 // numpy broadcast_to: leading dims may be added; -1 keeps an extent.
 NodeRef expand(NodeRef x, Shape shape);
+
+// The primitive slice: per dim, index j reads start[d] + j * step[d] for j
+// below extent[d] (step != 0; negative steps walk backwards).
+NodeRef slice(NodeRef x, std::vector<int64_t> start, std::vector<int64_t> step, Shape extent);
+// numpy basic slicing of one dim, x[start:stop:step] (negative indices count
+// from the end, missing bounds take the ends for the step's direction).
+NodeRef slice_dim(NodeRef x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop,
+                  int64_t step = 1);
+// One item of a numpy basic index: an integer (drops its dim), a slice, or
+// a new dim of extent 1 (None).
+struct IndexItem {
+  enum Kind { Integer, Range, NewDim } kind = Range;
+  int64_t index = 0;                   // Integer
+  std::optional<int64_t> start, stop;  // Range
+  int64_t step = 1;                    // Range
+};
+// x[items...]: the items apply to the leading dims; the rest are kept whole.
+NodeRef index(NodeRef x, const std::vector<IndexItem> &items);
+// Reverses the given dims.
+NodeRef flip(NodeRef x, const std::vector<int64_t> &dims);
+
+// np.pad with a constant: (before, after) for every dim, dim 0 first;
+// negative widths crop.
+NodeRef pad(NodeRef x, const std::vector<std::pair<int64_t, int64_t>> &widths, double value = 0.0);
+// Joins same-dtype tensors whose shapes agree but along dim.
+NodeRef cat(const std::vector<NodeRef> &xs, int64_t dim);
+// Joins along a new dim (every shape equal).
+NodeRef stack(const std::vector<NodeRef> &xs, int64_t dim);
+NodeRef unsqueeze(NodeRef x, int64_t dim);
+// Drops dim if its extent is 1 (else returns x, as torch); without a dim,
+// every dim of extent 1.
+NodeRef squeeze(NodeRef x, std::optional<int64_t> dim = std::nullopt);
+// Merges dims start..end (inclusive) into one.
+NodeRef flatten(NodeRef x, int64_t start = 0, int64_t end = -1);
+// torch.Tensor.unfold: windows of `size` every `step` along dim, as a new
+// last dim; dim's extent becomes the number of windows.
+NodeRef unfold(NodeRef x, int64_t dim, int64_t size, int64_t step);
 
 // a @ b: 2-D or batched with broadcast batch dims; 1-D operands follow numpy
 // (a vector is a row on the left, a column on the right, and its dim is dropped).

@@ -1,6 +1,8 @@
 #include "ir/kernel.h"
 
+#include <algorithm>
 #include "ir/check_stats.h"
+
 #include "ir/error.h"
 
 namespace fusejit {
@@ -26,13 +28,21 @@ std::vector<std::string> kernel_op_names(const Kernel &k) {
 
 namespace {
 
-// The largest position a layer reaches over its whole shape (strides are
-// non-negative, so the last index gives the maximum).
-int64_t max_position(const AccessLayer &layer) {
-  int64_t p = layer.offset;
-  for (size_t d = 0; d < layer.shape.size(); ++d)
-    if (layer.shape[d] > 0) p += (layer.shape[d] - 1) * layer.strides[d];
-  return p;
+// The smallest and largest positions a layer reaches over the indices its
+// ranges keep (a box: each dim's term is smallest at one end of its range);
+// false if no index is valid.
+bool position_range(const AccessLayer &layer, int64_t &lo, int64_t &hi) {
+  lo = hi = layer.offset;
+  for (size_t d = 0; d < layer.shape.size(); ++d) {
+    int64_t first = 0, last = layer.shape[d];
+    if (!layer.valid.empty())
+      first = std::max<int64_t>(first, layer.valid[d].lo), last = std::min(last, layer.valid[d].hi);
+    if (first >= last) return false;
+    int64_t a = first * layer.strides[d], b = (last - 1) * layer.strides[d];
+    lo += std::min(a, b);
+    hi += std::max(a, b);
+  }
+  return true;
 }
 
 void verify_access(const Kernel &k, const Instr &in, size_t at) {
@@ -43,8 +53,8 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
   for (const AccessLayer &l : a.layers) {
     FUSEJIT_INTERNAL_CHECK(l.strides.size() == l.shape.size(), k.name, " %", at,
                            ": strides and shape differ in rank");
-    for (int64_t s : l.strides)
-      FUSEJIT_INTERNAL_CHECK(s >= 0, k.name, " %", at, ": negative stride");
+    FUSEJIT_INTERNAL_CHECK(l.valid.empty() || l.valid.size() == l.shape.size(), k.name, " %", at,
+                           ": ranges and shape differ in rank");
   }
   // Outer loads run once per output point and must not depend on reduced dims.
   if (in.outer)
@@ -52,13 +62,17 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
       FUSEJIT_INTERNAL_CHECK(a.layers[0].strides[d] == 0, k.name, " %", at,
                              ": an epilogue load moves along a reduced dim");
   if (numel(k.domain) == 0) return;
-  // Each layer must stay inside the next layer's shape (it is unravelled
-  // there), and the last inside the buffer.
+  // At its valid indices, each layer must stay inside the next layer's
+  // shape (it is unravelled there), and a load's last inside the buffer.
+  // Invalid points read nothing, whatever their position.
   for (size_t l = 0; l < a.layers.size(); ++l) {
-    int64_t limit =
-        l + 1 < a.layers.size() ? numel(a.layers[l + 1].shape) : numel(k.inputs.at(in.input).shape);
-    FUSEJIT_INTERNAL_CHECK(max_position(a.layers[l]) < limit, k.name, " %", at, ": access layer ",
-                           l, " reaches position ", max_position(a.layers[l]), " of ", limit);
+    bool last = l + 1 == a.layers.size();
+    if (last && in.kind != InstrKind::Load) break;
+    int64_t limit = last ? numel(k.inputs.at(in.input).shape) : numel(a.layers[l + 1].shape);
+    int64_t lo, hi;
+    if (!position_range(a.layers[l], lo, hi)) break;
+    FUSEJIT_INTERNAL_CHECK(lo >= 0 && hi < limit, k.name, " %", at, ": access layer ", l,
+                           " reaches positions ", lo, " to ", hi, " of ", limit);
   }
 }
 
@@ -89,6 +103,7 @@ void verify_kernel(const Kernel &k) {
       FUSEJIT_INTERNAL_CHECK(in.args.size() == op_arity(in.op), k.name, " %", i, ": ",
                              op_name(in.op), " given ", in.args.size(), " args");
     }
+    if (in.kind == InstrKind::Valid) verify_access(k, in, i);
     if (in.kind == InstrKind::Reduced)
       FUSEJIT_INTERNAL_CHECK(in.outer && k.reduction, k.name, " %", i,
                              ": reduced value outside an epilogue");

@@ -9,8 +9,9 @@
 // no reduced dims and every instruction is inner.
 //
 // Loads read an input buffer through an Access, which is how views (permute,
-// expand, reshape) cost no copy: see AccessLayer. Outputs are written
-// contiguously (row-major over the output dims).
+// expand, reshape, slice, flip, pad, cat, unfold) cost no copy: see
+// AccessLayer. Outputs are written contiguously (row-major over the output
+// dims).
 #pragma once
 
 #include <optional>
@@ -21,26 +22,57 @@
 
 namespace fusejit {
 
+// An index is valid in [lo, hi); outside it a masked load reads nothing.
+struct ValidRange {
+  int64_t lo = 0, hi = 0;
+  bool operator==(const ValidRange &o) const { return lo == o.lo && hi == o.hi; }
+};
+
 // How a load finds its element. Start from the domain index; each layer
 // forms p = offset + sum(index[d] * strides[d]). The last layer's p is the
 // element's position in the buffer; for an earlier layer, p is unravelled
 // (row-major) into the next layer's shape to give that layer's index. One
 // layer is a plain strided access; a second appears only when a reshape
-// cannot be expressed with strides (a reshape of a permuted view).
+// cannot be expressed with strides (a reshape of a permuted or padded view).
+// Strides may be negative (flips); the offset is where index 0 starts.
+//
+// A layer may restrict each index to a range (`valid`, empty for none; a
+// pad or a cat source): the point is valid iff every layer's index is in
+// its ranges, and a load at an invalid point reads no memory and yields its
+// fill value. An address term that reads another buffer (a gather) would be
+// one more field of the layer, summed into p.
 struct AccessLayer {
   Shape shape;  // layers[0].shape is the kernel's domain
   Strides strides;
   int64_t offset = 0;
+  std::vector<ValidRange> valid;  // per dim, or empty: every index valid
+
+  // Whether dim d restricts its index (more than [0, extent)).
+  bool masks(size_t d) const {
+    return !valid.empty() && (valid[d].lo > 0 || valid[d].hi < shape[d]);
+  }
+  bool masked() const {
+    for (size_t d = 0; d < valid.size(); ++d)
+      if (masks(d)) return true;
+    return false;
+  }
 };
 
 struct Access {
   std::vector<AccessLayer> layers;
   bool is_affine() const { return layers.size() == 1; }
+  bool masked() const {
+    for (const AccessLayer &l : layers)
+      if (l.masked()) return true;
+    return false;
+  }
 };
 
 // A Compute applies a graph op (unary, binary or where: op_kind tells which)
-// to its args.
-enum class InstrKind { Load, Const, Compute, Reduced };
+// to its args. Valid: 1 where its access's ranges hold and 0 elsewhere, in
+// its dtype (the condition of the select that joins the sources of a cat or
+// pads a computed value); it reads no buffer.
+enum class InstrKind { Load, Const, Compute, Reduced, Valid };
 
 struct Instr {
   InstrKind kind = InstrKind::Const;
@@ -48,14 +80,20 @@ struct Instr {
   DType dtype = DType::F32;
   std::vector<int> args;  // earlier instructions
   int input = -1;         // Load: index into Kernel::inputs
-  Access access;          // Load
-  double value = 0;       // Const
+  Access access;          // Load, Valid
+  double value = 0;       // Const; Load: what a masked load yields where invalid
   bool outer = false;     // evaluated once per output point (epilogue)
 
   static Instr load(int input, Access access, DType dtype, bool outer) {
     Instr i;
     i.kind = InstrKind::Load;
     i.input = input, i.access = std::move(access), i.dtype = dtype, i.outer = outer;
+    return i;
+  }
+  static Instr valid(Access access, DType dtype, bool outer) {
+    Instr i;
+    i.kind = InstrKind::Valid;
+    i.access = std::move(access), i.dtype = dtype, i.outer = outer;
     return i;
   }
   static Instr constant(double value, DType dtype, bool outer) {

@@ -27,7 +27,10 @@ std::string instr_str(const Instr &in, const Kernel &k) {
   auto v = [](int i) { return "%" + std::to_string(i); };
   switch (in.kind) {
     case InstrKind::Load:
-      return "load in" + std::to_string(in.input) + " " + print_access(in.access, k.num_reduce);
+      return "load in" + std::to_string(in.input) + " " + print_access(in.access, k.num_reduce) +
+             (in.access.masked() ? " else " + format_float(in.value) : "");
+    case InstrKind::Valid:
+      return "valid " + print_access(in.access, k.num_reduce);
     case InstrKind::Const:
       return "const " + format_float(in.value);
     case InstrKind::Compute: {
@@ -45,6 +48,17 @@ std::string instr_str(const Instr &in, const Kernel &k) {
   return "?";
 }
 
+// " if [1:4, :]": the ranges of the dims that restrict their index.
+std::string ranges_str(const AccessLayer &l) {
+  if (!l.masked()) return "";
+  std::string out = " if [";
+  for (size_t d = 0; d < l.shape.size(); ++d) {
+    if (d) out += ", ";
+    out += l.masks(d) ? std::to_string(l.valid[d].lo) + ":" + std::to_string(l.valid[d].hi) : ":";
+  }
+  return out + "]";
+}
+
 }  // namespace
 
 std::string print_access(const Access &a, size_t num_reduce) {
@@ -52,11 +66,13 @@ std::string print_access(const Access &a, size_t num_reduce) {
   const AccessLayer &first = a.layers[0];
   os << strides_str(first.strides, first.strides.size() - num_reduce);
   if (first.offset) os << " + " << first.offset;
+  os << ranges_str(first);
   for (size_t l = 1; l < a.layers.size(); ++l) {
     const AccessLayer &layer = a.layers[l];
     os << " -> " << shape_str(layer.shape) << " "
        << strides_str(layer.strides, layer.strides.size());
     if (layer.offset) os << " + " << layer.offset;
+    os << ranges_str(layer);
   }
   return os.str();
 }

@@ -36,6 +36,8 @@ std::optional<Tok> single_char_token(char c) {
       return Tok::RBracket;
     case ',':
       return Tok::Comma;
+    case ':':
+      return Tok::Colon;
     case '=':
       return Tok::Assign;
     case '+':

@@ -33,6 +33,7 @@ enum class Tok {
   LBracket,
   RBracket,
   Comma,
+  Colon,   // : (in slices)
   Assign,  // =
   Plus,
   Minus,

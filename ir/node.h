@@ -16,6 +16,9 @@ namespace fusejit {
 
 enum class OpKind { Leaf, Unary, Binary, Ternary, Reduce, View, Matmul };
 
+// The arity of an op that takes any number (at least one) of args.
+inline constexpr size_t kVariadic = SIZE_MAX;
+
 // The one list of ops, one row per op: X(Enum, spelling, kind, arity, infix).
 //   spelling  its name in dumps and, unless it is the infix operator, the
 //             call that builds it in .fj (`exp(x)`, `sum(x, 1)`);
@@ -65,10 +68,17 @@ enum class OpKind { Leaf, Unary, Binary, Ternary, Reduce, View, Matmul };
   X(Max, "max", Reduce, 1, "") \
   X(Mean, "mean", Reduce, 1, "")
 
+// Slice: per dim (start, step) pairs in `dims`, the extents in `shape`;
+// Pad: per dim (before, after) >= 0 in `dims`, the fill in `value`; Cat:
+// any number of args joined along dims[0]; Unfold: dims = (dim, size, step).
 #define FUSEJIT_VIEW_OPS(X)          \
   X(Reshape, "reshape", View, 1, "") \
   X(Permute, "permute", View, 1, "") \
-  X(Expand, "expand", View, 1, "")
+  X(Expand, "expand", View, 1, "")   \
+  X(Slice, "slice", View, 1, "")     \
+  X(Pad, "pad", View, 1, "")         \
+  X(Cat, "cat", View, kVariadic, "") \
+  X(Unfold, "unfold", View, 1, "")
 
 #define FUSEJIT_MATMUL_OPS(X) X(Matmul, "matmul", Matmul, 2, "@")
 
@@ -113,10 +123,11 @@ struct Node {
   DType dtype;
   Shape shape;
   std::vector<NodeRef> args;
-  // Reduce: the reduced dims, sorted. Permute: the permutation.
+  // Reduce: the reduced dims, sorted. Permute: the permutation. Slice, Pad,
+  // Cat, Unfold: see FUSEJIT_VIEW_OPS.
   std::vector<int64_t> dims;
   bool keepdim = false;  // Reduce
-  double value = 0;      // Const (a scalar; `full` is an expand of one)
+  double value = 0;      // Const (a scalar; `full` is an expand of one); Pad: the fill
   std::string name;      // Input: its name ("" for unnamed API inputs)
   uint64_t id = 0;       // Input: unique per input, 0 for every other op
   size_t hash = 0;       // structural hash of all the fields above

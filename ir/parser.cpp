@@ -8,9 +8,12 @@
 //   expr       := additive [ ('<' | '>' | '==') additive ]   (comparisons do not chain)
 //   additive   := term { ('+' | '-') term }
 //   term       := unary { ('*' | '/' | '@') unary }
-//   unary      := '-' unary | primary
+//   unary      := '-' unary | postfix
+//   postfix    := primary { '[' item { ',' item } ']' }   (numpy basic slicing)
+//   item       := int | [int] ':' [int] [':' [int]]
 //   primary    := NUMBER | 'inf' | 'nan' | NAME | NAME '(' [arg { ',' arg }] ')' | '(' expr ')'
-//   arg        := expr | ints | 'keepdim' '=' ('true' | 'false')
+//   arg        := expr | ints | '[' ints { ',' ints } ']' | '[' expr { ',' expr } ']'
+//               | 'keepdim' '=' ('true' | 'false') | 'value' '=' expr   (a literal)
 //   ints       := '[' [int { ',' int }] ']'          int := ['-'] INTEGER
 //
 // Every node is built through the checked constructors of ir/graph.h; their
@@ -62,12 +65,15 @@ struct Value {
 
 // One argument of a call, before the function says what it expects.
 struct Arg {
-  enum Kind { Expr, Ints, Keepdim } kind = Expr;
+  enum Kind { Expr, Ints, Keepdim, IntLists, Exprs, Fill } kind = Expr;
   Loc loc;
-  Value value;                     // Expr
-  std::optional<int64_t> integer;  // Expr written as a (signed) integer literal: a dim
-  std::vector<int64_t> ints;       // Ints
-  bool keepdim = false;            // Keepdim
+  Value value;                              // Expr
+  std::optional<int64_t> integer;           // Expr written as a (signed) integer literal: a dim
+  std::vector<int64_t> ints;                // Ints
+  bool keepdim = false;                     // Keepdim
+  std::vector<std::vector<int64_t>> lists;  // IntLists: [[1, 1], [0, 2]]
+  std::vector<Value> values;                // Exprs: [a, b]
+  double fill = 0;                          // Fill: value=
 };
 
 std::string loc_str(Loc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
@@ -94,6 +100,8 @@ class Parser {
   Value additive();
   Value term();
   Value unary();
+  Value postfix();
+  Value subscript(const Token &open, const Value &x);
   Value primary();
   Value call(const Token &name);
   std::vector<Arg> call_args(const Token &name);
@@ -102,6 +110,10 @@ class Parser {
   Value reduction(const Token &name, Op op, std::vector<Arg> &args);
   using ViewBuild = NodeRef (*)(NodeRef, std::vector<int64_t>);
   Value view(const Token &name, std::vector<Arg> &args, ViewBuild build);
+  Value join(const Token &name, std::vector<Arg> &args, bool stack);
+  int64_t int_arg(const Token &name, const Arg &a, const char *what);
+  std::optional<int64_t> int_value(const Token &name, const std::vector<Arg> &args, size_t i,
+                                   const char *what);
 
   // Pieces.
   std::vector<int64_t> int_list();
@@ -257,7 +269,7 @@ Value Parser::term() {
 }
 
 Value Parser::unary() {
-  if (lex_.peek().kind != Tok::Minus) return primary();
+  if (lex_.peek().kind != Tok::Minus) return postfix();
   Token minus = lex_.next();
   Nesting guard(*this, minus.loc);
   Value v = unary();
@@ -266,6 +278,49 @@ Value Parser::unary() {
     return Value{nullptr, ir::constant(-v.as_f32->value, DType::F32),
                  ir::constant(-v.as_f64->value, DType::F64)};
   return apply(minus.loc, {v}, 0, [](const auto &a) { return ir::unary(Op::Neg, a[0]); });
+}
+
+Value Parser::postfix() {
+  Value v = primary();
+  while (lex_.peek().kind == Tok::LBracket) v = subscript(lex_.next(), v);
+  return v;
+}
+
+// x[1:3, :, ::-1, 2]: numpy's basic slicing (ir::index).
+Value Parser::subscript(const Token &open, const Value &x) {
+  Nesting guard(*this, open.loc);
+  auto is_int_start = [this] {
+    Tok k = lex_.peek().kind;
+    return k == Tok::Number || k == Tok::Minus;
+  };
+  std::vector<ir::IndexItem> items;
+  for (;;) {
+    ir::IndexItem item;
+    std::optional<int64_t> first;
+    if (is_int_start()) first = integer();
+    if (lex_.peek().kind != Tok::Colon) {
+      if (!first)
+        src_.fail(lex_.peek().loc,
+                  "expected an index or a slice like 1:3, got " + fj::describe(lex_.peek()));
+      item.kind = ir::IndexItem::Integer;
+      item.index = *first;
+    } else {
+      lex_.next();
+      item.start = first;
+      if (is_int_start()) item.stop = integer();
+      if (lex_.peek().kind == Tok::Colon) {
+        lex_.next();
+        if (is_int_start()) item.step = integer();
+      }
+    }
+    items.push_back(item);
+    Token t = lex_.next();
+    if (t.kind == Tok::RBracket) break;
+    if (t.kind != Tok::Comma)
+      src_.fail(t.loc, "expected ',' or ']' in the index at " + loc_str(open.loc) + ", got " +
+                           fj::describe(t));
+  }
+  return apply(open.loc, {x}, 0, [&](const auto &a) { return ir::index(a[0], items); });
 }
 
 Value Parser::primary() {
@@ -325,9 +380,42 @@ Arg Parser::call_arg() {
   Arg a;
   a.loc = lex_.peek().loc;
   const Token &t0 = lex_.peek(0);
+  if (t0.kind == Tok::LBracket && lex_.peek(1).kind == Tok::LBracket) {
+    a.kind = Arg::IntLists;
+    lex_.next();
+    for (;;) {
+      a.lists.push_back(int_list());
+      Token t = lex_.next();
+      if (t.kind == Tok::RBracket) return a;
+      if (t.kind != Tok::Comma)
+        src_.fail(t.loc, "expected ',' or ']' in a list of lists, got " + fj::describe(t));
+    }
+  }
+  if (t0.kind == Tok::LBracket &&
+      (lex_.peek(1).kind == Tok::Ident || lex_.peek(1).kind == Tok::LParen)) {
+    a.kind = Arg::Exprs;
+    lex_.next();
+    for (;;) {
+      a.values.push_back(expr());
+      Token t = lex_.next();
+      if (t.kind == Tok::RBracket) return a;
+      if (t.kind != Tok::Comma)
+        src_.fail(t.loc, "expected ',' or ']' in a list of tensors, got " + fj::describe(t));
+    }
+  }
   if (t0.kind == Tok::LBracket) {
     a.kind = Arg::Ints;
     a.ints = int_list();
+    return a;
+  }
+  if (t0.kind == Tok::Ident && t0.text == "value" && lex_.peek(1).kind == Tok::Assign) {
+    lex_.next();
+    lex_.next();
+    Loc at = lex_.peek().loc;
+    Value v = expr();
+    if (!v.is_literal()) src_.fail(at, "value= takes a number");
+    a.kind = Arg::Fill;
+    a.fill = v.as_f64->value;
     return a;
   }
   if (t0.kind == Tok::Ident && t0.text == "keepdim" && lex_.peek(1).kind == Tok::Assign) {
@@ -366,8 +454,23 @@ void Parser::check_arity(const Token &name, const std::vector<Arg> &args, size_t
 const Value &Parser::value_arg(const Token &name, const Arg &a) {
   if (a.kind == Arg::Keepdim)
     src_.fail(a.loc, "'" + std::string(name.text) + "' takes no keepdim= argument here");
-  if (a.kind == Arg::Ints) src_.fail(a.loc, "expected an expression, got a list");
+  if (a.kind == Arg::Fill)
+    src_.fail(a.loc, "'" + std::string(name.text) + "' takes no value= argument here");
+  if (a.kind != Arg::Expr) src_.fail(a.loc, "expected an expression, got a list");
   return a.value;
+}
+
+int64_t Parser::int_arg(const Token &name, const Arg &a, const char *what) {
+  if (a.kind != Arg::Expr || !a.integer)
+    src_.fail(a.loc, "'" + std::string(name.text) + "' expects an integer " + what + " here");
+  return *a.integer;
+}
+
+// Argument i as an integer, if there is one.
+std::optional<int64_t> Parser::int_value(const Token &name, const std::vector<Arg> &args, size_t i,
+                                         const char *what) {
+  if (i >= args.size()) return std::nullopt;
+  return int_arg(name, args[i], what);
 }
 
 const std::vector<int64_t> &Parser::ints_arg(const Arg &a) {
@@ -405,6 +508,70 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
       return view(name, args, &ir::permute);
     case Fn::Expand:
       return view(name, args, &ir::expand);
+    case Fn::Flip:
+      return view(name, args, [](NodeRef x, std::vector<int64_t> dims) {
+        return ir::flip(std::move(x), dims);
+      });
+    case Fn::Slice: {
+      // slice(x, [start...], [step...], [extent...]): the primitive, as dumps print it.
+      arity(4);
+      Value x = value(0);
+      std::vector<int64_t> start = ints_arg(args[1]), step = ints_arg(args[2]),
+                           extent = ints_arg(args[3]);
+      return apply(name.loc, {x}, 0,
+                   [&](const auto &a) { return ir::slice(a[0], start, step, extent); });
+    }
+    case Fn::Pad: {
+      // pad(x, [[before, after], ...], value=v)
+      check_arity(name, args, 2, 3);
+      Value x = value(0);
+      if (args[1].kind != Arg::IntLists)
+        src_.fail(args[1].loc, "expected the widths as [[before, after], ...]");
+      std::vector<std::pair<int64_t, int64_t>> widths;
+      for (const std::vector<int64_t> &w : args[1].lists) {
+        if (w.size() != 2)
+          src_.fail(args[1].loc, "each pad width is a pair [before, after], got " +
+                                     std::to_string(w.size()) + " numbers");
+        widths.emplace_back(w[0], w[1]);
+      }
+      double fill = 0;
+      if (args.size() == 3) {
+        if (args[2].kind != Arg::Fill) src_.fail(args[2].loc, "expected value=NUMBER");
+        fill = args[2].fill;
+      }
+      return apply(name.loc, {x}, 0, [&](const auto &a) { return ir::pad(a[0], widths, fill); });
+    }
+    case Fn::Cat:
+      return join(name, args, false);
+    case Fn::Stack:
+      return join(name, args, true);
+    case Fn::Unfold: {
+      arity(4);
+      Value x = value(0);
+      int64_t dim = int_arg(name, args[1], "dim"), size = int_arg(name, args[2], "size"),
+              step = int_arg(name, args[3], "step");
+      return apply(name.loc, {x}, 0,
+                   [&](const auto &a) { return ir::unfold(a[0], dim, size, step); });
+    }
+    case Fn::Squeeze: {
+      check_arity(name, args, 1, 2);
+      Value x = value(0);
+      std::optional<int64_t> dim = int_value(name, args, 1, "dim");
+      return apply(name.loc, {x}, 0, [&](const auto &a) { return ir::squeeze(a[0], dim); });
+    }
+    case Fn::Unsqueeze: {
+      arity(2);
+      Value x = value(0);
+      int64_t dim = int_arg(name, args[1], "dim");
+      return apply(name.loc, {x}, 0, [&](const auto &a) { return ir::unsqueeze(a[0], dim); });
+    }
+    case Fn::Flatten: {
+      check_arity(name, args, 1, 3);
+      Value x = value(0);
+      int64_t start = int_value(name, args, 1, "dim").value_or(0),
+              end = int_value(name, args, 2, "dim").value_or(-1);
+      return apply(name.loc, {x}, 0, [&](const auto &a) { return ir::flatten(a[0], start, end); });
+    }
   }
   src_.fail(name.loc, "unknown function '" + std::string(name.text) + "'");
 }
@@ -415,6 +582,16 @@ Value Parser::view(const Token &name, std::vector<Arg> &args, ViewBuild build) {
   Value x = value_arg(name, args[0]);
   std::vector<int64_t> ints = ints_arg(args[1]);
   return apply(name.loc, {x}, 0, [&](const auto &a) { return build(a[0], ints); });
+}
+
+// cat([a, b], 1), stack([a, b], 0).
+Value Parser::join(const Token &name, std::vector<Arg> &args, bool stack) {
+  check_arity(name, args, 2, 2);
+  if (args[0].kind != Arg::Exprs)
+    src_.fail(args[0].loc, "'" + std::string(name.text) + "' takes a list of tensors like [a, b]");
+  int64_t dim = int_arg(name, args[1], "dim");
+  return apply(name.loc, args[0].values, 0,
+               [&](const auto &a) { return stack ? ir::stack(a, dim) : ir::cat(a, dim); });
 }
 
 // sum(x), sum(x, 1), sum(x, [0, 2]), each with an optional trailing keepdim=.
@@ -480,6 +657,8 @@ Value Parser::apply(Loc at, const std::vector<Value> &operands, size_t dtype_fro
     try {
       return build(args);
     } catch (const ShapeError &e) {
+      src_.fail(at, e.what());
+    } catch (const ValueError &e) {
       src_.fail(at, e.what());
     }
   };

@@ -125,6 +125,26 @@ std::string call_attributes(const Node &n) {
       return ", " + shape_str(n.shape);
     case Op::Permute:
       return ", " + shape_str(n.dims);
+    case Op::Slice: {
+      std::vector<int64_t> start, step;
+      for (size_t d = 0; d < n.shape.size(); ++d) {
+        start.push_back(n.dims[2 * d]);
+        step.push_back(n.dims[2 * d + 1]);
+      }
+      return ", " + shape_str(start) + ", " + shape_str(step) + ", " + shape_str(n.shape);
+    }
+    case Op::Pad: {
+      std::string s = ", [";
+      for (size_t d = 0; 2 * d + 1 < n.dims.size(); ++d)
+        s += (d ? ", [" : "[") + std::to_string(n.dims[2 * d]) + ", " +
+             std::to_string(n.dims[2 * d + 1]) + "]";
+      return s + "], value=" + literal(n.value);
+    }
+    case Op::Cat:
+      return ", " + std::to_string(n.dims[0]);
+    case Op::Unfold:
+      return ", " + std::to_string(n.dims[0]) + ", " + std::to_string(n.dims[1]) + ", " +
+             std::to_string(n.dims[2]);
   }
   return "";
 }
@@ -135,7 +155,11 @@ std::string Printer::rhs(const Node &n) const {
   if (is_infix(n.op))
     return operand(n.args[0], true) + " " + op_infix(n.op) + " " + operand(n.args[1], true);
   std::string s = std::string(op_name(n.op)) + "(";
+  // A variadic op takes its args as one list: cat([a, b], 0).
+  bool list = op_arity(n.op) == kVariadic;
+  if (list) s += "[";
   for (size_t i = 0; i < n.args.size(); ++i) s += (i ? ", " : "") + operand(n.args[i], false);
+  if (list) s += "]";
   return s + call_attributes(n) + ")";
 }
 

@@ -61,7 +61,8 @@ void check_dtypes(const Node &n) {
     case OpKind::Unary:
     case OpKind::Reduce:
     case OpKind::View:
-      if (a[0]->dtype != n.dtype) broken(n, "result dtype differs from its argument's");
+      for (const NodeRef &x : a)
+        if (x->dtype != n.dtype) broken(n, "result dtype differs from its argument's");
       return;
     case OpKind::Binary:
     case OpKind::Matmul:
@@ -96,6 +97,8 @@ void check_attributes(const Node &n) {
       if (ok) hit[d] = true;
     }
     if (!ok) broken(n, "dims " + shape_str(n.dims) + " are not a permutation");
+  } else if (n.is(Op::Slice) || n.is(Op::Pad) || n.is(Op::Cat) || n.is(Op::Unfold)) {
+    // Their shape rules check the attributes (check_shape).
   } else if (!n.dims.empty()) {
     broken(n, "dims " + shape_str(n.dims) + " on an op that has none");
   }
@@ -116,8 +119,10 @@ void check_shape(const Node &n) {
 void verify(const std::vector<NodeRef> &roots) {
   check_no_nulls(roots);
   for (const Node *n : topo_order(roots)) {
-    if (n->args.size() != op_arity(n->op))
-      broken(*n, "expected " + std::to_string(op_arity(n->op)) + " args");
+    if (op_arity(n->op) == kVariadic ? n->args.empty() : n->args.size() != op_arity(n->op))
+      broken(*n, op_arity(n->op) == kVariadic
+                     ? std::string("expected at least one arg")
+                     : "expected " + std::to_string(op_arity(n->op)) + " args");
     if (n->kind() == OpKind::Leaf) check_leaf(*n);
     check_attributes(*n);
     check_dtypes(*n);

@@ -118,6 +118,17 @@ class Interpreter {
         return permute_view(arg(n, 0), n.dims);
       case Op::Expand:
         return expand_view(arg(n, 0), n.shape);
+      case Op::Slice:
+        return slice_view(arg(n, 0), n.dims, n.shape);
+      case Op::Unfold:
+        return unfold_view(arg(n, 0), n.dims);
+      case Op::Pad:
+        return view_of(pad_values(arg(n, 0), n.dims, n.value, n.shape));
+      case Op::Cat: {
+        std::vector<const StridedView *> parts;
+        for (size_t i = 0; i < n.args.size(); ++i) parts.push_back(&arg(n, i));
+        return view_of(cat_values(parts, n.dims[0], n.shape));
+      }
       case Op::Matmul:
         return view_of(matmul_op(arg(n, 0), arg(n, 1), n.dtype, n.shape));
     }

@@ -13,6 +13,8 @@ namespace {
 // each op's result.
 double round_to(DType t, double v) { return t == DType::F32 ? static_cast<float>(v) : v; }
 
+// The element's position, or -1 where a range of the access excludes the
+// point (a layer's position is unravelled only where it is valid).
 int64_t load_position(const Access &a, const Index &domain_index) {
   Index index = domain_index;
   int64_t p = 0;
@@ -22,6 +24,8 @@ int64_t load_position(const Access &a, const Index &domain_index) {
       index.resize(layer.shape.size());
       ordinal_to_index(p, layer.shape, index.data());
     }
+    for (size_t d = 0; d < layer.valid.size(); ++d)
+      if (index[d] < layer.valid[d].lo || index[d] >= layer.valid[d].hi) return -1;
     p = index_to_position(index.data(), layer.strides, layer.offset);
   }
   return p;
@@ -40,8 +44,13 @@ class KernelEvaluator {
       auto arg = [&](int j) { return values_[in.args[j]]; };
       double v = 0;
       switch (in.kind) {
-        case InstrKind::Load:
-          v = inputs_[in.input]->get(load_position(in.access, index));
+        case InstrKind::Load: {
+          int64_t p = load_position(in.access, index);
+          v = p < 0 ? in.value : inputs_[in.input]->get(p);
+          break;
+        }
+        case InstrKind::Valid:
+          v = load_position(in.access, index) < 0 ? 0.0 : 1.0;
           break;
         case InstrKind::Const:
           v = in.value;

@@ -59,4 +59,54 @@ StridedView reshape_view(const StridedView &v, const Shape &shape) {
   return out;
 }
 
+StridedView slice_view(const StridedView &v, const std::vector<int64_t> &dims, const Shape &shape) {
+  StridedView out = v;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    out.offset += dims[2 * d] * v.strides[d];
+    out.strides[d] = v.strides[d] * dims[2 * d + 1];
+  }
+  out.shape = shape;
+  return out;
+}
+
+StridedView unfold_view(const StridedView &v, const std::vector<int64_t> &dims) {
+  size_t d = static_cast<size_t>(dims[0]);
+  int64_t size = dims[1], step = dims[2];
+  StridedView out = v;
+  out.shape[d] = (v.shape[d] - size) / step + 1;
+  out.shape.push_back(size);
+  out.strides[d] = v.strides[d] * step;
+  out.strides.push_back(v.strides[d]);
+  return out;
+}
+
+Buffer pad_values(const StridedView &v, const std::vector<int64_t> &dims, double value,
+                  const Shape &shape) {
+  Buffer out(v.dtype, shape);
+  Index index(shape.size());
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    ordinal_to_index(i, shape, index.data());
+    bool inside = true;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      index[d] -= dims[2 * d];
+      inside = inside && index[d] >= 0 && index[d] < v.shape[d];
+    }
+    out.set(i, inside ? v.load(index_to_position(index.data(), v.strides, v.offset)) : value);
+  }
+  return out;
+}
+
+Buffer cat_values(const std::vector<const StridedView *> &parts, int64_t dim, const Shape &shape) {
+  Buffer out(parts.at(0)->dtype, shape);
+  Index index(shape.size());
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    ordinal_to_index(i, shape, index.data());
+    size_t p = 0;
+    while (index[dim] >= parts[p]->shape[dim]) index[dim] -= parts[p++]->shape[dim];
+    const StridedView &v = *parts[p];
+    out.set(i, v.load(index_to_position(index.data(), v.strides, v.offset)));
+  }
+  return out;
+}
+
 }  // namespace fusejit

@@ -43,5 +43,15 @@ StridedView expand_view(const StridedView &v, const Shape &shape);
 // row-major order first, since no strides can express, e.g., a flattened
 // transpose.
 StridedView reshape_view(const StridedView &v, const Shape &shape);
+// The Slice node's view: dims holds (start, step) per dim, `shape` the extents.
+StridedView slice_view(const StridedView &v, const std::vector<int64_t> &dims, const Shape &shape);
+// torch.Tensor.unfold (dims = dim, size, step): overlapping strides.
+StridedView unfold_view(const StridedView &v, const std::vector<int64_t> &dims);
+
+// The copies the reference makes where the JIT masks loads: a Pad (dims
+// holds (before, after) per dim) and a Cat along dim.
+Buffer pad_values(const StridedView &v, const std::vector<int64_t> &dims, double value,
+                  const Shape &shape);
+Buffer cat_values(const std::vector<const StridedView *> &parts, int64_t dim, const Shape &shape);
 
 }  // namespace fusejit

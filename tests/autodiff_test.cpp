@@ -203,6 +203,51 @@ TEST(Autodiff, ViewsReshapeBackInversePermuteAndSumExpandedDims) {
       {uniform({1, 3, 1}, -1, 1, 3)});
 }
 
+ir::IndexItem range_item(std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step) {
+  ir::IndexItem it;
+  it.start = start, it.stop = stop, it.step = step;
+  return it;
+}
+
+TEST(Autodiff, SlicesAndFlipsPadTheirGradientBackIntoPlace) {
+  Buffer x = uniform({5, 7}, -1, 1, 4);
+  expect_gradients_match(
+      [](auto &v) {
+        return ir::index(v[0], {range_item(1, 4, 1), range_item(std::nullopt, std::nullopt, -2)});
+      },
+      {x});
+  expect_gradients_match(
+      [](auto &v) {
+        return ir::index(v[0], {range_item(-1, 0, -3), range_item(1, 7, 3)});
+      },
+      {x});
+  expect_gradients_match([](auto &v) { return ir::flip(v[0], {0, 1}); }, {x});
+  expect_gradients_match([](auto &v) { return ir::slice_dim(ir::transpose(v[0]), 0, 2, 6, 2); },
+                         {x});
+}
+
+TEST(Autodiff, PadsSliceTheirGradientAndCatsSplitIt) {
+  Buffer a = uniform({3, 4}, -1, 1, 5), b = uniform({2, 4}, -1, 1, 6);
+  expect_gradients_match([](auto &v) { return ir::pad(v[0], {{1, 2}, {-1, 1}}, 3.0); }, {a});
+  expect_gradients_match(
+      [](auto &v) {
+        return ir::pad(ir::unary(Op::Exp, v[0]), {{0, 1}, {2, 0}}, -1.0);
+      },
+      {a});
+  expect_gradients_match([](auto &v) { return ir::cat({v[0], v[1], v[0]}, 0); }, {a, b});
+  expect_gradients_match([](auto &v) { return ir::stack({v[0], v[0]}, 2); }, {a});
+  expect_gradients_match(
+      [](auto &v) { return ir::flatten(ir::unsqueeze(ir::squeeze(v[0]), 1), 0, 1); }, {a});
+}
+
+TEST(Autodiff, UnfoldSumsTheOverlappingWindows) {
+  Buffer x = uniform({2, 9}, -1, 1, 7);
+  expect_gradients_match([](auto &v) { return ir::unfold(v[0], 1, 3, 1); }, {x});
+  expect_gradients_match([](auto &v) { return ir::unfold(v[0], 1, 4, 2); }, {x});
+  expect_gradients_match([](auto &v) { return ir::unfold(v[0], 0, 2, 3); }, {x});
+  expect_gradients_match([](auto &v) { return ir::unfold(v[0], -1, 0, 5); }, {x});
+}
+
 TEST(Autodiff, MatmulPlainBatchedBroadcastTransposedAndVectors) {
   auto mm = [](auto &v) { return ir::matmul(v[0], v[1]); };
   expect_gradients_match(mm, {uniform({3, 4}, -1, 1, 1), uniform({4, 2}, -1, 1, 2)});

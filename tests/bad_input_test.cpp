@@ -383,6 +383,157 @@ const std::vector<BadInput> &catalog() {
        fj("a = input f32[2]\nb = " + std::string(10000, '(') + "a" + std::string(10000, ')') +
           "\nout b\n"),
        {"bad.fj:2"}},
+      // ---- slices, pads, cats and windows ----
+      {"slice step 0", Kind::Value, [] { f32({4}).slice(0, 0, 4, 0); }, {"step 0"}},
+      {"C++ slice negative step", Kind::Value, [] { f32({4}).slice(0, 0, 4, -1); }, {"step -1"}},
+      {"slice dim out of range", Kind::Shape, [] { f32({4}).slice(2, 0, 1); }, {"dim 2", "rank 1"}},
+      {"select index out of range",
+       Kind::Value,
+       [] {
+         f32({2, 3}).select(1, 3);
+       },
+       {"index 3", "dim 1", "extent 3"}},
+      {"negative select index out of range",
+       Kind::Value,
+       [] {
+         f32({2, 3}).select(0, -3);
+       },
+       {"index -3", "extent 2"}},
+      {"index with more items than dims",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).index({0, 0, 0});
+       },
+       {"3 indices", "f32[2, 3]"}},
+      {"index slice step 0",
+       Kind::Value,
+       [] {
+         f32({2, 3}).index({indexing::Slice(0, 2, 0)});
+       },
+       {"step 0"}},
+      {"narrow past the end",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).narrow(1, 2, 2);
+       },
+       {"start 2", "length 2", "extent 3"}},
+      {"pad cropping more than the extent",
+       Kind::Shape,
+       [] {
+         pad(f32({2, 3}), {-2, -2});
+       },
+       {"(-2, -2)", "dim 1", "f32[2, 3]"}},
+      {"pad with an odd list",
+       Kind::Value,
+       [] {
+         pad(f32({2, 3}), {1, 1, 1});
+       },
+       {"3 widths"}},
+      {"pad of more dims than there are",
+       Kind::Shape,
+       [] {
+         pad(f32({3}), {1, 1, 1, 1});
+       },
+       {"2 pairs", "f32[3]"}},
+      {"cat of an empty list", Kind::Value, [] { cat({}, 0); }, {"empty list"}},
+      {"cat of mismatched shapes",
+       Kind::Shape,
+       [] {
+         cat({f32({2, 3}), f32({2, 4})}, 0);
+       },
+       {"tensor 1", "f32[2, 4]", "f32[2, 3]", "dim 0"}},
+      {"cat of mismatched ranks",
+       Kind::Shape,
+       [] {
+         cat({f32({2, 3}), f32({3})}, 0);
+       },
+       {"f32[3]", "f32[2, 3]"}},
+      {"cat of mismatched dtypes",
+       Kind::Shape,
+       [] {
+         cat({f32({2}), f64({2})}, 0);
+       },
+       {"f32[2]", "f64[2]"}},
+      {"cat of scalars",
+       Kind::Shape,
+       [] {
+         cat({f32({}), f32({})}, 0);
+       },
+       {"zero-dim", "f32[]"}},
+      {"cat dim out of range",
+       Kind::Shape,
+       [] {
+         cat({f32({2}), f32({2})}, 1);
+       },
+       {"dim 1", "rank 1"}},
+      {"stack of different shapes",
+       Kind::Shape,
+       [] {
+         stack({f32({2}), f32({3})}, 0);
+       },
+       {"tensor 1", "f32[3]", "f32[2]"}},
+      {"flip of a repeated dim",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).flip({1, -1});
+       },
+       {"repeated"}},
+      {"unsqueeze dim out of range",
+       Kind::Shape,
+       [] { f32({2}).unsqueeze(3); },
+       {"dim 3", "rank 2"}},
+      {"flatten start after end",
+       Kind::Shape,
+       [] {
+         f32({2, 3, 4}).flatten(2, 1);
+       },
+       {"start dim 2", "end dim 1"}},
+      {"unfold window larger than the dim",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).unfold(1, 4, 1);
+       },
+       {"size 4", "extent 3"}},
+      {"unfold step 0",
+       Kind::Value,
+       [] {
+         f32({2, 3}).unfold(1, 2, 0);
+       },
+       {"step 0"}},
+      {"split size 0", Kind::Value, [] { split(f32({4}), 0); }, {"size 0"}},
+      {"chunk count 0", Kind::Value, [] { chunk(f32({4}), 0); }, {"0 chunks"}},
+      {".fj slice step 0",
+       Kind::Parse,
+       fj("a = input f32[4]\nb = a[::0]\nout b\n"),
+       {"bad.fj:2:6", "step 0"}},
+      {".fj integer index out of range",
+       Kind::Parse,
+       fj("a = input f32[4, 2]\nb = a[4]\nout b\n"),
+       {"bad.fj:2:6", "index 4", "extent 4"}},
+      {".fj too many indices",
+       Kind::Parse,
+       fj("a = input f32[4]\nb = a[1, 2]\nout b\n"),
+       {"bad.fj:2:6", "2 indices"}},
+      {".fj pad widths not pairs",
+       Kind::Parse,
+       fj("a = input f32[4]\nb = pad(a, [[1, 1, 1]])\nout b\n"),
+       {"bad.fj:2", "pair"}},
+      {".fj pad of too few dims",
+       Kind::Parse,
+       fj("a = input f32[4, 2]\nb = pad(a, [[1, 1]])\nout b\n"),
+       {"bad.fj:2:5", "1 (before, after) pairs", "f32[4, 2]"}},
+      {".fj cat of mismatched shapes",
+       Kind::Parse,
+       fj("a = input f32[4, 2]\nb = input f32[4, 3]\nc = cat([a, b], 0)\nout c\n"),
+       {"bad.fj:3:5", "f32[4, 3]"}},
+      {".fj cat without a list",
+       Kind::Parse,
+       fj("a = input f32[4]\nc = cat(a, 0)\nout c\n"),
+       {"bad.fj:2", "list of tensors"}},
+      {".fj unfold step 0",
+       Kind::Parse,
+       fj("a = input f32[4]\nc = unfold(a, 0, 2, 0)\nout c\n"),
+       {"bad.fj:2:5", "step 0"}},
       {".fj stray character",
        Kind::Parse,
        fj("a = input f32[2]\nb = a $ a\nout b\n"),

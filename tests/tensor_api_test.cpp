@@ -292,3 +292,75 @@ TEST(TensorApiPrint, WideMatricesSplitIntoColumnBlocks) {
 
 }  // namespace
 }  // namespace fusejit
+
+namespace fusejit {
+namespace {
+
+using indexing::None;
+using indexing::Slice;
+
+std::vector<double> vals(const Tensor &t) {
+  NoGradGuard no_grad;
+  return t.to(DType::F64).to_vector<double>();
+}
+
+Tensor counting(const Shape &shape) {
+  std::vector<double> v(static_cast<size_t>(fusejit::numel(shape)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i);
+  return Tensor::from_vector<double>(v, shape);
+}
+
+// libtorch's slicing spellings give libtorch's values.
+TEST(TensorViews, SliceNarrowSelectAndIndexAsLibtorch) {
+  Tensor x = counting({3, 4});
+  EXPECT_EQ(vals(x.slice(1, 1, 3)), (std::vector<double>{1, 2, 5, 6, 9, 10}));
+  EXPECT_EQ(vals(x.slice(0, -2, std::nullopt, 1)), (std::vector<double>{4, 5, 6, 7, 8, 9, 10, 11}));
+  EXPECT_EQ(vals(x.slice(1, 0, 100, 3)), (std::vector<double>{0, 3, 4, 7, 8, 11}));
+  EXPECT_EQ(vals(x.narrow(0, -1, 1)), (std::vector<double>{8, 9, 10, 11}));
+  EXPECT_EQ(x.select(1, -1).sizes(), (Shape{3}));
+  EXPECT_EQ(vals(x.select(1, -1)), (std::vector<double>{3, 7, 11}));
+  Tensor y = counting({3, 4, 5}).index({Slice(1, 3), Slice(), 2});
+  EXPECT_EQ(y.sizes(), (Shape{2, 4}));
+  EXPECT_EQ(vals(y)[0], 22);
+  Tensor z = x.index({Slice(None, None, 2), 1});
+  EXPECT_EQ(vals(z), (std::vector<double>{1, 9}));
+  EXPECT_EQ(x.index({None, Slice(1)}).sizes(), (Shape{1, 2, 4}));
+  EXPECT_EQ(vals(x.flip({0, 1}))[0], 11);
+}
+
+TEST(TensorViews, PadTakesLibtorchsFlatListLastDimFirst) {
+  Tensor x = counting({2, 2});
+  Tensor p = pad(x, {1, 0, 0, 1}, -1.0);  // last dim (1, 0), then dim 0 (0, 1)
+  EXPECT_EQ(p.sizes(), (Shape{3, 3}));
+  EXPECT_EQ(vals(p), (std::vector<double>{-1, 0, 1, -1, 2, 3, -1, -1, -1}));
+  EXPECT_EQ(vals(pad(x, {-1, 0})), (std::vector<double>{1, 3}));
+}
+
+TEST(TensorViews, CatStackSplitChunkAndTheReshapes) {
+  Tensor a = counting({2, 3}), b = counting({1, 3}) + 10.0;
+  EXPECT_EQ(vals(cat({a, b}, 0)), (std::vector<double>{0, 1, 2, 3, 4, 5, 10, 11, 12}));
+  EXPECT_EQ(stack({a, a}, 2).sizes(), (Shape{2, 3, 2}));
+  std::vector<Tensor> parts = split(counting({5}), 2);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(vals(parts[2]), (std::vector<double>{4}));
+  std::vector<Tensor> chunks = chunk(counting({5}), 3);
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[0].sizes(), (Shape{2}));
+  EXPECT_EQ(a.unsqueeze(1).sizes(), (Shape{2, 1, 3}));
+  EXPECT_EQ(a.unsqueeze(1).squeeze().sizes(), (Shape{2, 3}));
+  EXPECT_EQ(a.squeeze(0).sizes(), (Shape{2, 3}));
+  EXPECT_EQ(a.unsqueeze(0).flatten(1).sizes(), (Shape{1, 6}));
+  Tensor w = counting({5}).unfold(0, 2, 2);
+  EXPECT_EQ(w.sizes(), (Shape{2, 2}));
+  EXPECT_EQ(vals(w), (std::vector<double>{0, 1, 2, 3}));
+}
+
+TEST(TensorViews, GradientsFlowThroughCatAndPad) {
+  Tensor a = counting({2}).requires_grad_(), b = counting({3}).requires_grad_();
+  (pad(cat({a, b}), {1, 1}, 5.0) * 2.0).backward();
+  EXPECT_EQ(vals(a.grad()), (std::vector<double>{2, 2}));
+  EXPECT_EQ(vals(b.grad()), (std::vector<double>{2, 2, 2}));
+}
+
+}  // namespace
+}  // namespace fusejit

@@ -39,6 +39,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -57,6 +58,30 @@ struct Node;
 using NodeRef = std::shared_ptr<const Node>;
 
 struct TensorImpl;
+
+// libtorch's indexing spellings: x.index({Slice(1, 3), Slice(), 2, None}).
+namespace indexing {
+// start:stop:step of one dim; missing bounds take the ends; step > 0.
+struct Slice {
+  Slice(std::optional<int64_t> start = std::nullopt, std::optional<int64_t> stop = std::nullopt,
+        std::optional<int64_t> step = std::nullopt)
+      : start(start), stop(stop), step(step.value_or(1)) {}
+  std::optional<int64_t> start, stop;
+  int64_t step;
+};
+// A new dim of extent 1.
+inline constexpr std::nullopt_t None = std::nullopt;
+// One item of an index: an integer (drops its dim), a Slice, or None.
+struct TensorIndex {
+  TensorIndex(int64_t i) : kind(Integer), integer(i) {}  // NOLINT(google-explicit-constructor)
+  TensorIndex(int i) : kind(Integer), integer(i) {}      // NOLINT(google-explicit-constructor)
+  TensorIndex(Slice s) : kind(Range), slice(s) {}        // NOLINT(google-explicit-constructor)
+  TensorIndex(std::nullopt_t) : kind(NewDim) {}          // NOLINT(google-explicit-constructor)
+  enum Kind { Integer, Range, NewDim } kind;
+  int64_t integer = 0;
+  Slice slice;
+};
+}  // namespace indexing
 
 class Tensor {
  public:
@@ -79,8 +104,8 @@ class Tensor {
   // of this file). `data` must be aligned to the element size.
   static Tensor from_blob(void *data, Shape shape, DType dtype = DType::F32);
   static Tensor scalar(double value, DType dtype = DType::F32);
-  static Tensor zeros(Shape shape, DType dtype = DType::F32);
-  static Tensor ones(Shape shape, DType dtype = DType::F32);
+  static Tensor zeros(const Shape &shape, DType dtype = DType::F32);
+  static Tensor ones(const Shape &shape, DType dtype = DType::F32);
   static Tensor full(const Shape &shape, double value, DType dtype = DType::F32);
   // Uniform in [0, 1) and standard normal. Without a seed they draw from the
   // process-wide generator (see manual_seed), so runs are reproducible.
@@ -130,6 +155,28 @@ class Tensor {
   // ShapeError for more dims (as torch's t()).
   Tensor t() const;
   Tensor expand(Shape shape) const;
+  // Elements start, start + step, ... below end of dim (Python's bounds:
+  // negative counts from the end, out-of-range clamps); step > 0 (flip
+  // reverses), else a ValueError.
+  Tensor slice(int64_t dim = 0, std::optional<int64_t> start = std::nullopt,
+               std::optional<int64_t> end = std::nullopt, int64_t step = 1) const;
+  // `length` elements of dim from start (negative counts from the end); a
+  // ShapeError if they do not fit.
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  // Element `index` of dim, which is dropped; a ValueError out of range.
+  Tensor select(int64_t dim, int64_t index) const;
+  // x.index({Slice(1, 3), Slice(), 2}): the items apply to the leading dims.
+  Tensor index(const std::vector<indexing::TensorIndex> &items) const;
+  Tensor flip(const std::vector<int64_t> &dims) const;
+  Tensor unsqueeze(int64_t dim) const;
+  // Every dim of extent 1, or the one given (the tensor itself if its
+  // extent is not 1, as torch).
+  Tensor squeeze() const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  // torch.Tensor.unfold: windows of `size` every `step` along dim as a new
+  // last dim; overlapping windows share elements (no copy).
+  Tensor unfold(int64_t dim, int64_t size, int64_t step) const;
 
   // ---- copies and conversions ----
   // The value in row-major storage of its own: realizes it now and returns
@@ -222,6 +269,16 @@ FUSEJIT_SCALAR_OPERATOR(==)
 #undef FUSEJIT_SCALAR_OPERATOR
 
 Tensor matmul(const Tensor &a, const Tensor &b);
+// Pads with a constant, libtorch's flat list: (before, after) of the last
+// dim first, then of the one before, ...; negative widths crop.
+Tensor pad(const Tensor &x, const std::vector<int64_t> &pad, double value = 0.0);
+// Joins along dim (shapes equal elsewhere) / along a new dim (shapes equal).
+Tensor cat(const std::vector<Tensor> &tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor> &tensors, int64_t dim = 0);
+// Slices of `size` along dim (the last may be shorter), or `chunks` slices
+// of ceil(extent / chunks) each (maybe fewer), as torch.
+std::vector<Tensor> split(const Tensor &x, int64_t size, int64_t dim = 0);
+std::vector<Tensor> chunk(const Tensor &x, int64_t chunks, int64_t dim = 0);
 Tensor where(const Tensor &cond, const Tensor &x, const Tensor &y);
 Tensor where(const Tensor &cond, double x, double y);
 Tensor maximum(const Tensor &a, const Tensor &b);

@@ -218,6 +218,41 @@ out r, p, t, e, y
                            e=np.broadcast_to(b, (2, 3, 4)),
                            y=x + b + x.reshape(6, 4).T.reshape(2, 3, 4) +
                            x.transpose(2, 0, 1).transpose(1, 2, 0))),
+    case("numpy slicing: negative indices and steps, integer indices, flip", "exact", """
+x = input f64[6, 5, 4]
+a = x[1:5, :, ::-1] * 2
+b = x[-1, ::-2, 1:3]
+c = x[4:0:-3, 3] + 1
+d = flip(x, [0, 2]) - x
+e = x[:, -2:]
+out a, b, c, d, e
+""", dict(x=u(6, 5, 4)),
+         lambda x: dict(a=x[1:5, :, ::-1] * 2.0, b=x[-1, ::-2, 1:3], c=x[4:0:-3, 3] + 1.0,
+                        d=np.flip(x, (0, 2)) - x, e=x[:, -2:])),
+    case("pad (negative widths crop), cat, stack", "exact", """
+x = input f64[3, 4]
+y = input f64[2, 4]
+p = pad(x, [[1, 2], [-1, 3]], value=-0.5) + 1
+c = cat([x, y, x], 0) * 2
+k = cat([x, neg(x)], 1)
+s = stack([x, x * 3], 1)
+out p, c, k, s
+""", dict(x=u(3, 4), y=u(2, 4)),
+         lambda x, y: dict(p=np.pad(x[:, 1:], ((1, 2), (0, 3)), constant_values=-0.5) + 1.0,
+                           c=np.concatenate([x, y, x], 0) * 2.0,
+                           k=np.concatenate([x, -x], 1),
+                           s=np.stack([x, x * 3.0], 1))),
+    case("squeeze, unsqueeze, flatten, unfold", "close", """
+x = input f64[3, 1, 7]
+a = squeeze(x, 1) + 0
+b = unsqueeze(x, 0) * 2
+f = flatten(x, 1, 2) * 2
+w = sum(unfold(squeeze(x), 1, 3, 2), [2])
+out a, b, f, w
+""", dict(x=u(3, 1, 7)),
+         lambda x: dict(a=x[:, 0, :], b=x[None] * 2.0, f=x.reshape(3, 7) * 2.0,
+                        w=np.lib.stride_tricks.sliding_window_view(x[:, 0, :], 3, axis=1)[:, ::2].sum(2)),
+         reduce_len=3),
     case("reshape of a permuted view", "exact", """
 x = input f64[2, 3, 4]
 p = permute(x, [2, 0, 1])

@@ -68,6 +68,9 @@ class ProgramGenerator {
   Value view(const Value &a);
   Value reshape(const Value &a);
   Value expand(const Value &a);
+  Value index_view(const Value &a);
+  Value pad(const Value &a);
+  Value join(const Value &a);
   Value matmul(const Value &a);
 
   Rng rng_;
@@ -333,9 +336,101 @@ Value ProgramGenerator::expand(const Value &a) {
   return {ir::expand(a.node, s), a.bound, a.exact};
 }
 
+// numpy slicing (negative starts and steps, integer indices), a flip, an
+// unfold or a squeeze, unsqueeze or flatten.
+Value ProgramGenerator::index_view(const Value &a) {
+  const NodeRef &x = a.node;
+  size_t rank = x->rank();
+  int kind = static_cast<int>(rng_.below(4));
+  if (kind == 0) {
+    std::vector<ir::IndexItem> items;
+    for (size_t d = 0; d < rank && rng_.percent(80); ++d) {
+      ir::IndexItem it;
+      int64_t n = x->shape[d];
+      if (n > 0 && rng_.percent(20)) {
+        it.kind = ir::IndexItem::Integer;
+        it.index = static_cast<int64_t>(rng_.below(uint64_t(n))) - (rng_.percent(50) ? n : 0);
+      } else {
+        auto bound = [&]() -> std::optional<int64_t> {
+          if (rng_.percent(40)) return std::nullopt;
+          return static_cast<int64_t>(rng_.below(uint64_t(n) + 2)) - (rng_.percent(30) ? n : 0);
+        };
+        it.start = bound(), it.stop = bound();
+        it.step = (1 + static_cast<int64_t>(rng_.below(3))) * (rng_.percent(40) ? -1 : 1);
+      }
+      items.push_back(it);
+    }
+    return {ir::index(x, items), a.bound, a.exact};
+  }
+  if (kind == 1) {
+    std::vector<int64_t> dims;
+    for (size_t d = 0; d < rank; ++d)
+      if (rng_.percent(50)) dims.push_back(static_cast<int64_t>(d));
+    return {ir::flip(x, dims), a.bound, a.exact};
+  }
+  if (kind == 2 && rank > 0 && rank < static_cast<size_t>(options_.max_rank)) {
+    int64_t d = static_cast<int64_t>(rng_.below(rank));
+    int64_t n = x->shape[d];
+    int64_t size = static_cast<int64_t>(rng_.below(uint64_t(std::min<int64_t>(n, 4)) + 1));
+    return {ir::unfold(x, d, size, 1 + static_cast<int64_t>(rng_.below(3))), a.bound, a.exact};
+  }
+  int64_t r = static_cast<int64_t>(rank);
+  if (rng_.percent(40) && rank < static_cast<size_t>(options_.max_rank))
+    return {ir::unsqueeze(x, static_cast<int64_t>(rng_.below(rank + 1))), a.bound, a.exact};
+  if (rank == 0 || rng_.percent(50))
+    return {rank && rng_.percent(50) ? ir::squeeze(x, static_cast<int64_t>(rng_.below(rank)))
+                                     : ir::squeeze(x),
+            a.bound, a.exact};
+  int64_t start = static_cast<int64_t>(rng_.below(rank));
+  int64_t end = start + static_cast<int64_t>(rng_.below(uint64_t(r - start)));
+  return {ir::flatten(x, start, end), a.bound, a.exact};
+}
+
+// np.pad with a constant, widths from -2 (a crop) to 2.
+Value ProgramGenerator::pad(const Value &a) {
+  const NodeRef &x = a.node;
+  std::vector<std::pair<int64_t, int64_t>> widths;
+  for (int64_t n : x->shape) {
+    auto width = [&](int64_t room) {
+      int64_t w = static_cast<int64_t>(rng_.below(5)) - 2;
+      return std::max(w, -room);
+    };
+    int64_t before = width(n);
+    widths.emplace_back(before, width(n + std::min<int64_t>(before, 0)));
+  }
+  Value fill = constant();
+  return {ir::pad(x, widths, fill.node->value), std::max(a.bound, fill.bound), a.exact};
+}
+
+// cat of `a` with a new input, itself or a flip of itself, or a stack.
+Value ProgramGenerator::join(const Value &a) {
+  const NodeRef &x = a.node;
+  size_t rank = x->rank();
+  if (rank == 0) return pad(a);
+  int64_t d = static_cast<int64_t>(rng_.below(rank));
+  if (rng_.percent(30)) return {ir::stack({x, x}, d), a.bound, a.exact};
+  std::vector<NodeRef> parts = {x};
+  Value other = a;
+  if (rng_.percent(50)) {
+    Shape s = x->shape;
+    s[d] = extent();
+    other = new_input(s);
+  } else if (rng_.percent(50)) {
+    other = {ir::flip(x, {d}), a.bound, a.exact};
+  }
+  parts.push_back(other.node);
+  if (rng_.percent(30)) parts.push_back(x);
+  int64_t dim = rng_.percent(30) ? d - static_cast<int64_t>(rank) : d;
+  return {ir::cat(parts, dim), std::max(a.bound, other.bound), a.exact && other.exact};
+}
+
 Value ProgramGenerator::view(const Value &a) {
   size_t rank = a.node->rank();
-  int kind = static_cast<int>(rng_.below(4));
+  int roll = static_cast<int>(rng_.below(10));
+  if (roll == 4 || roll == 5) return index_view(a);
+  if (roll == 6 || roll == 7) return pad(a);
+  if (roll >= 8) return join(a);
+  int kind = roll;
   if (kind == 0 && rank >= 2) {
     std::vector<int64_t> perm(rank);
     for (size_t i = 0; i < rank; ++i) perm[i] = static_cast<int64_t>(i);
@@ -409,6 +504,7 @@ Program ProgramGenerator::run() {
       Value v = step(pick_value());
       if (v.node->numel() <= kMaxNumel) pool_.push_back(v);
     } catch (const ShapeError &) {
+    } catch (const ValueError &) {
     }
   }
   Program p;

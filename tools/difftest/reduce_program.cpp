@@ -64,6 +64,8 @@ std::optional<Program> rebuild(const Program &p, const Replacements &replace,
     }
   } catch (const ShapeError &) {
     return std::nullopt;
+  } catch (const ValueError &) {
+    return std::nullopt;
   }
   Program out;
   for (const auto &[name, node] : p.outputs) out.outputs.emplace_back(name, built.at(node.get()));
@@ -91,6 +93,7 @@ class Reducer {
  private:
   bool try_accept(std::optional<Program> candidate, Program &p);
   bool drop_outputs(Program &p);
+  bool outputs_to_args(Program &p);
   bool replace_subexpressions(Program &p);
   bool shrink_extents(Program &p);
   std::string fresh_name(const Program &p);
@@ -118,6 +121,21 @@ bool Reducer::drop_outputs(Program &p) {
       ++i;
   }
   return progress;
+}
+
+// An output may have any shape: it can become one of its node's args, which
+// strips a reduction or view that a same-shape substitute cannot.
+bool Reducer::outputs_to_args(Program &p) {
+  for (size_t i = 0; i < p.outputs.size(); ++i) {
+    NodeRef node = p.outputs[i].second;
+    for (const NodeRef &a : node->args) {
+      if (a->kind() == OpKind::Leaf) continue;
+      Program q = p;
+      q.outputs[i].second = a;
+      if (try_accept(rebuild(q, {}, same_extent), p)) return true;
+    }
+  }
+  return false;
 }
 
 std::string Reducer::fresh_name(const Program &p) {
@@ -166,6 +184,7 @@ Program Reducer::run(Program p) {
     bool progress = replace_subexpressions(p);
     progress = shrink_extents(p) || progress;
     progress = drop_outputs(p) || progress;
+    progress = outputs_to_args(p) || progress;
     if (!progress) break;
   }
   return p;
