@@ -43,8 +43,8 @@ bool is_kind(const std::exception &e, Kind kind) {
   return false;
 }
 
-Tensor f32(Shape s) { return Tensor::zeros(std::move(s), DType::F32); }
-Tensor f64(Shape s) { return Tensor::zeros(std::move(s), DType::F64); }
+Tensor f32(const Shape &s) { return Tensor::zeros(s, DType::F32); }
+Tensor f64(const Shape &s) { return Tensor::zeros(s, DType::F64); }
 
 // Parses `source` as the file bad.fj.
 std::function<void()> fj(const std::string &source) {
