@@ -57,6 +57,18 @@ void eigen_parallel(int64_t n, int threads, const std::function<void(int64_t, in
   for (int t = 0; t < threads; ++t) part(n * t / threads, n * (t + 1) / threads - n * t / threads);
 }
 
+// The bandwidth anchor: y = b + 3c over n floats on `threads` threads, in
+// GB/s, printed as its own line.
+double triad_anchor(int64_t n, int reps, int threads, const float *pb, const float *pc, float *py) {
+  double triad = time_min(reps, [&] {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < n; ++i) py[i] = pb[i] + 3.0f * pc[i];
+  });
+  double gbs = 12.0 * n / triad / 1e9;
+  std::printf("  %-34s %10.3f GB/s   (2 loads + 1 store per element)\n", "triad anchor", gbs);
+  return gbs;
+}
+
 void elementwise(int64_t n, int reps) {
   Generator g(1);
   Buffer a = random_uniform(DType::F32, {n}, g, -1, 1),
@@ -75,13 +87,7 @@ void elementwise(int64_t n, int reps) {
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     std::printf("\nelementwise over %lld f32, %d thread(s)\n", static_cast<long long>(n), threads);
-    double triad = time_min(reps, [&] {
-#pragma omp parallel for num_threads(threads) schedule(static)
-      for (int64_t i = 0; i < n; ++i) py[i] = pb[i] + 3.0f * pc[i];
-    });
-    double triad_gbs = 12.0 * n / triad / 1e9;
-    std::printf("  %-34s %10.3f GB/s   (2 loads + 1 store per element)\n", "triad anchor",
-                triad_gbs);
+    double triad_gbs = triad_anchor(n, reps, threads, pb, pc, py);
 
     struct Case {
       const char *name;
@@ -295,13 +301,7 @@ void views(int reps) {
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     std::printf("\nviews over %lld f32, %d thread(s)\n", static_cast<long long>(n), threads);
-    double triad = time_min(reps, [&] {
-#pragma omp parallel for num_threads(threads) schedule(static)
-      for (int64_t i = 0; i < n; ++i) py[i] = pb[i] + 3.0f * pc[i];
-    });
-    double triad_gbs = 12.0 * n / triad / 1e9;
-    std::printf("  %-34s %10.3f GB/s   (2 loads + 1 store per element)\n", "triad anchor",
-                triad_gbs);
+    double triad_gbs = triad_anchor(n, reps, threads, pb, pc, py);
     double fused = run_graph_seconds(root, true, reps);
     report("cat of four 4M * 2 fused", 8.0 * n / fused / 1e9, "GB/s", "vs triad", triad_gbs);
   }
