@@ -8,6 +8,7 @@
 
 #include "engine/autodiff.h"
 #include "engine/realize.h"
+#include "ir/conv.h"
 #include "ir/graph.h"
 #include "runtime/buffer.h"
 #include "runtime/random.h"
@@ -594,6 +595,55 @@ Tensor where(const Tensor &cond, const Tensor &x, const Tensor &y) {
 Tensor where(const Tensor &cond, double x, double y) {
   DType t = checked(cond, "where")->dtype;
   return Tensor(ir::where(cond.node(), ir::constant(x, t), ir::constant(y, t)));
+}
+
+namespace {
+
+Tensor conv_nd(const char *what, size_t rank, const Tensor &x, const Tensor &w, const Tensor &bias,
+               const ir::ConvParams &p) {
+  const NodeRef &xn = checked(x, what, "the input");
+  const NodeRef &wn = checked(w, what, "the weight");
+  FUSEJIT_USER_CHECK(xn->rank() == rank, ShapeError, what, ": the input must have ", rank,
+                     " dims (N, C, spatial), got ", type_str(xn->dtype, xn->shape));
+  if (!bias.defined()) return TensorOps::result(ir::conv(xn, wn, nullptr, p), {&x, &w});
+  return TensorOps::result(ir::conv(xn, wn, checked(bias, what, "the bias"), p), {&x, &w, &bias});
+}
+
+Tensor pool_2d(bool max, const Tensor &x, const ir::PoolParams &p) {
+  const char *what = max ? "max_pool2d" : "avg_pool2d";
+  const NodeRef &n = checked(x, what);
+  FUSEJIT_USER_CHECK(n->rank() == 3 || n->rank() == 4, ShapeError, what,
+                     ": the input must be [N, C, H, W] or [C, H, W], got ",
+                     type_str(n->dtype, n->shape));
+  FUSEJIT_USER_CHECK(p.kernel.size() == 1 || p.kernel.size() == 2, ShapeError, what,
+                     ": kernel_size has ", p.kernel.size(), " values; one or two");
+  ir::PoolParams two = p;
+  if (two.kernel.size() == 1) two.kernel.push_back(two.kernel[0]);
+  return TensorOps::result(max ? ir::max_pool(n, two) : ir::avg_pool(n, two), {&x});
+}
+
+}  // namespace
+
+Tensor conv1d(const Tensor &x, const Tensor &w, const Tensor &bias,
+              const std::vector<int64_t> &stride, const std::vector<int64_t> &padding,
+              const std::vector<int64_t> &dilation, int64_t groups) {
+  return conv_nd("conv1d", 3, x, w, bias, {stride, padding, dilation, groups});
+}
+
+Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor &bias,
+              const std::vector<int64_t> &stride, const std::vector<int64_t> &padding,
+              const std::vector<int64_t> &dilation, int64_t groups) {
+  return conv_nd("conv2d", 4, x, w, bias, {stride, padding, dilation, groups});
+}
+
+Tensor max_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
+                  const std::vector<int64_t> &stride, const std::vector<int64_t> &padding) {
+  return pool_2d(true, x, {kernel_size, stride, padding});
+}
+
+Tensor avg_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
+                  const std::vector<int64_t> &stride, const std::vector<int64_t> &padding) {
+  return pool_2d(false, x, {kernel_size, stride, padding});
 }
 
 }  // namespace fusejit

@@ -12,6 +12,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   # the fusejit tool; graphviz's `dot` draws `fusejit dump --png` (and its tests)
   libcli11-dev nlohmann-json3-dev graphviz
+  # training data: zlib (above) reads the gzip IDX files of this data set
+  dataset-fashion-mnist
   # benchmarks only
   libbenchmark-dev libopenblas-dev libeigen3-dev
   # numpy for cross-checking .npy files and results in tests

@@ -3,6 +3,7 @@
 // <fusejit/...> and holds only what a user needs.
 #pragma once
 
+#include <fusejit/data.h>
 #include <fusejit/dtype.h>
 #include <fusejit/dump.h>
 #include <fusejit/error.h>

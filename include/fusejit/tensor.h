@@ -284,6 +284,25 @@ Tensor where(const Tensor &cond, double x, double y);
 Tensor maximum(const Tensor &a, const Tensor &b);
 Tensor minimum(const Tensor &a, const Tensor &b);
 
+// Convolution and pooling, NCHW with PyTorch's semantics, built from pad,
+// unfold, `*` and sum/max/mean (so they are differentiable). x [N, Cin, L]
+// (conv1d) or [N, Cin, H, W] (conv2d); w [Cout, Cin / groups, K...]; bias
+// [Cout] or undefined. stride, padding and dilation take one value per
+// spatial dim or one for all; a pool's stride defaults to its kernel size,
+// max-pool padding reads -inf and avg-pool padding counts as zeros.
+Tensor conv1d(const Tensor &x, const Tensor &w, const Tensor &bias = {},
+              const std::vector<int64_t> &stride = {1}, const std::vector<int64_t> &padding = {0},
+              const std::vector<int64_t> &dilation = {1}, int64_t groups = 1);
+Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor &bias = {},
+              const std::vector<int64_t> &stride = {1}, const std::vector<int64_t> &padding = {0},
+              const std::vector<int64_t> &dilation = {1}, int64_t groups = 1);
+Tensor max_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
+                  const std::vector<int64_t> &stride = {},
+                  const std::vector<int64_t> &padding = {0});
+Tensor avg_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
+                  const std::vector<int64_t> &stride = {},
+                  const std::vector<int64_t> &padding = {0});
+
 // Seeds the process-wide generator behind rand/randn without a seed.
 void manual_seed(uint64_t seed);
 
