@@ -124,9 +124,11 @@ IdxArray read_idx(const std::string &path) {
   if (!f) fail(path, std::string("cannot open: ") + std::strerror(errno));
 
   std::array<uint8_t, 4> magic{};
-  if (read_some(f.get(), path, magic.data(), 4) != 4) fail(path, "shorter than an IDX header (4 bytes)");
+  if (read_some(f.get(), path, magic.data(), 4) != 4)
+    fail(path, "shorter than an IDX header (4 bytes)");
   if (magic[0] != 0 || magic[1] != 0)
-    fail(path, "bad magic " + hex(magic[0]) + " " + hex(magic[1]) + " (an IDX file starts with 0x00 0x00)");
+    fail(path, "bad magic " + hex(magic[0]) + " " + hex(magic[1]) +
+                   " (an IDX file starts with 0x00 0x00)");
   if (!known_type(magic[2]))
     fail(path, "unknown element type code " + hex(magic[2]) +
                    " (IDX knows 0x08 u8, 0x09 i8, 0x0b i16, 0x0c i32, 0x0d f32, 0x0e f64)");
@@ -163,7 +165,8 @@ IdxArray read_idx(const std::string &path) {
   }
   uint8_t extra = 0;
   if (read_some(f.get(), path, &extra, 1) != 0)
-    fail(path, "trailing bytes after the " + std::to_string(want) + " data bytes the dims describe");
+    fail(path,
+         "trailing bytes after the " + std::to_string(want) + " data bytes the dims describe");
   to_host_order(a.bytes, width);
   return a;
 }
