@@ -597,3 +597,11 @@ Tensor where(const Tensor &cond, double x, double y) {
 }
 
 }  // namespace fusejit
+
+namespace fusejit {
+
+Tensor tracked_result(NodeRef node, const std::vector<const Tensor *> &operands) {
+  return TensorOps::result(std::move(node), operands);
+}
+
+}  // namespace fusejit
