@@ -647,3 +647,11 @@ Tensor avg_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
 }
 
 }  // namespace fusejit
+
+namespace fusejit {
+
+Tensor tracked_result(NodeRef node, const std::vector<const Tensor *> &operands) {
+  return TensorOps::result(std::move(node), operands);
+}
+
+}  // namespace fusejit

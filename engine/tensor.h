@@ -8,3 +8,12 @@
 #include "ir/error.h"
 #include "ir/node.h"
 #include "ir/shape.h"
+
+namespace fusejit {
+
+// The tensor for `node`, computed from `operands` (each defined): tracked
+// when any of them is, as every op of the API is. For ops built elsewhere
+// (engine/row_ops.cpp) from ir's compositions.
+Tensor tracked_result(NodeRef node, const std::vector<const Tensor *> &operands);
+
+}  // namespace fusejit

@@ -54,6 +54,13 @@ std::optional<Callee> lookup_function(std::string_view name) {
     t->emplace("squeeze", Callee{Fn::Squeeze, Op::Reshape});
     t->emplace("unsqueeze", Callee{Fn::Unsqueeze, Op::Reshape});
     t->emplace("flatten", Callee{Fn::Flatten, Op::Reshape});
+    t->emplace("softmax", Callee{Fn::Softmax, Op::Exp});
+    t->emplace("log_softmax", Callee{Fn::LogSoftmax, Op::Exp});
+    t->emplace("logsumexp", Callee{Fn::Logsumexp, Op::Exp});
+    t->emplace("var", Callee{Fn::Var, Op::Mean});
+    t->emplace("std", Callee{Fn::Std, Op::Mean});
+    t->emplace("layer_norm", Callee{Fn::LayerNorm, Op::Mean});
+    t->emplace("rms_norm", Callee{Fn::RmsNorm, Op::Mean});
     return t;
   }();
   auto it = table->find(name);

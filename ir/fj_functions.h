@@ -1,7 +1,8 @@
 // The call names of `.fj` (`exp(x)`, `sum(x, 1)`, `reshape(x, [2, 3])`, ...)
 // and its infix operators, and what each builds. Derived from the op list in ir/node.h, plus
 // the calls that compose ops: `transpose` (a permute), `flip` (a slice),
-// `stack` (a cat), `squeeze`, `unsqueeze` and `flatten` (reshapes).
+// `stack` (a cat), `squeeze`, `unsqueeze` and `flatten` (reshapes), and the
+// row ops (`softmax`, `layer_norm`, ...: see ir/row_ops.h).
 #pragma once
 
 #include <optional>
@@ -30,7 +31,15 @@ enum class Fn {
   Stack,
   Squeeze,
   Unsqueeze,
-  Flatten
+  Flatten,
+  // The row ops of ir/row_ops.h: compositions of primitives.
+  Softmax,
+  LogSoftmax,
+  Logsumexp,
+  Var,
+  Std,
+  LayerNorm,
+  RmsNorm
 };
 
 struct Callee {

@@ -14,6 +14,7 @@
 //   primary    := NUMBER | 'inf' | 'nan' | NAME | NAME '(' [arg { ',' arg }] ')' | '(' expr ')'
 //   arg        := expr | ints | '[' ints { ',' ints } ']' | '[' expr { ',' expr } ']'
 //               | 'keepdim' '=' ('true' | 'false') | 'value' '=' expr   (a literal)
+//               | ('eps' | 'correction') '=' expr                         (a literal)
 //   ints       := '[' [int { ',' int }] ']'          int := ['-'] INTEGER
 //
 // Every node is built through the checked constructors of ir/graph.h; their
@@ -33,6 +34,7 @@
 #include "ir/fj_functions.h"
 #include "ir/graph.h"
 #include "ir/lexer.h"
+#include "ir/row_ops.h"
 
 namespace fusejit {
 
@@ -65,7 +67,7 @@ struct Value {
 
 // One argument of a call, before the function says what it expects.
 struct Arg {
-  enum Kind { Expr, Ints, Keepdim, IntLists, Exprs, Fill } kind = Expr;
+  enum Kind { Expr, Ints, Keepdim, IntLists, Exprs, Fill, Keyword } kind = Expr;
   Loc loc;
   Value value;                              // Expr
   std::optional<int64_t> integer;           // Expr written as a (signed) integer literal: a dim
@@ -73,7 +75,8 @@ struct Arg {
   bool keepdim = false;                     // Keepdim
   std::vector<std::vector<int64_t>> lists;  // IntLists: [[1, 1], [0, 2]]
   std::vector<Value> values;                // Exprs: [a, b]
-  double fill = 0;                          // Fill: value=
+  double fill = 0;                          // Fill: value=; Keyword: its number
+  std::string keyword;                      // Keyword: eps=, correction=
 };
 
 std::string loc_str(Loc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
@@ -108,6 +111,7 @@ class Parser {
   Arg call_arg();
   Value apply_call(const Token &name, Callee callee, std::vector<Arg> &args);
   Value reduction(const Token &name, Op op, std::vector<Arg> &args);
+  Value row_op(const Token &name, Fn fn, std::vector<Arg> &args);
   using ViewBuild = NodeRef (*)(NodeRef, std::vector<int64_t>);
   Value view(const Token &name, std::vector<Arg> &args, ViewBuild build);
   Value join(const Token &name, std::vector<Arg> &args, bool stack);
@@ -418,6 +422,17 @@ Arg Parser::call_arg() {
     a.fill = v.as_f64->value;
     return a;
   }
+  if (t0.kind == Tok::Ident && (t0.text == "eps" || t0.text == "correction") &&
+      lex_.peek(1).kind == Tok::Assign) {
+    a.keyword = std::string(lex_.next().text);
+    lex_.next();
+    Loc at = lex_.peek().loc;
+    Value v = expr();
+    if (!v.is_literal()) src_.fail(at, a.keyword + "= takes a number");
+    a.kind = Arg::Keyword;
+    a.fill = v.as_f64->value;
+    return a;
+  }
   if (t0.kind == Tok::Ident && t0.text == "keepdim" && lex_.peek(1).kind == Tok::Assign) {
     lex_.next();
     lex_.next();
@@ -456,6 +471,8 @@ const Value &Parser::value_arg(const Token &name, const Arg &a) {
     src_.fail(a.loc, "'" + std::string(name.text) + "' takes no keepdim= argument here");
   if (a.kind == Arg::Fill)
     src_.fail(a.loc, "'" + std::string(name.text) + "' takes no value= argument here");
+  if (a.kind == Arg::Keyword)
+    src_.fail(a.loc, "'" + std::string(name.text) + "' takes no " + a.keyword + "= argument here");
   if (a.kind != Arg::Expr) src_.fail(a.loc, "expected an expression, got a list");
   return a.value;
 }
@@ -543,6 +560,14 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
       }
       return apply(name.loc, {x}, 0, [&](const auto &a) { return ir::pad(a[0], widths, fill); });
     }
+    case Fn::Softmax:
+    case Fn::LogSoftmax:
+    case Fn::Logsumexp:
+    case Fn::Var:
+    case Fn::Std:
+    case Fn::LayerNorm:
+    case Fn::RmsNorm:
+      return row_op(name, c.fn, args);
     case Fn::Cat:
       return join(name, args, false);
     case Fn::Stack:
@@ -622,6 +647,73 @@ Value Parser::reduction(const Token &name, Op op, std::vector<Arg> &args) {
               "keepdim= must be the last argument of '" + std::string(name.text) + "'");
   return apply(name.loc, {x}, 0,
                [&](const auto &a) { return ir::reduce(op, a[0], dims, keepdim); });
+}
+
+// softmax(x, 1), log_softmax(x, 1), logsumexp(x, [1], keepdim=true),
+// var(x, [1], correction=1, keepdim=true) (std likewise),
+// layer_norm(x, [1], w, b, eps=0.00001), rms_norm(x, [1], w, eps=0.00001):
+// positional arguments first (x, the dims, then weight and bias), keywords after.
+Value Parser::row_op(const Token &name, Fn fn, std::vector<Arg> &args) {
+  std::string fname(name.text);
+  bool norm = fn == Fn::LayerNorm || fn == Fn::RmsNorm;
+  size_t params = fn == Fn::LayerNorm ? 2 : fn == Fn::RmsNorm ? 1 : 0;
+  size_t positional = 0;
+  while (positional < args.size() && args[positional].kind != Arg::Keepdim &&
+         args[positional].kind != Arg::Keyword)
+    ++positional;
+  size_t lo = fn == Fn::Softmax || fn == Fn::LogSoftmax || norm ? 2 : 1;
+  size_t hi = 2 + params;
+  if (positional < lo || positional > hi)
+    src_.fail(name.loc, "'" + fname + "' takes " + std::to_string(lo) +
+                            (hi == lo ? "" : " to " + std::to_string(hi)) +
+                            " positional arguments, got " + std::to_string(positional));
+  Value x = value_arg(name, args[0]);
+  std::vector<int64_t> dims;
+  if (positional > 1) {
+    const Arg &d = args[1];
+    if (d.kind == Arg::Ints && fn != Fn::Softmax && fn != Fn::LogSoftmax)
+      dims = d.ints;
+    else if (d.kind == Arg::Expr && d.integer)
+      dims = {*d.integer};
+    else
+      src_.fail(d.loc, fn == Fn::Softmax || fn == Fn::LogSoftmax
+                           ? "expected a dim: an integer"
+                           : "expected a dim: an integer or a list of integers like [0, 2]");
+  }
+  std::vector<Value> operands{x};
+  for (size_t i = 2; i < positional; ++i) operands.push_back(value_arg(name, args[i]));
+  bool keepdim = false;
+  std::optional<double> eps, correction;
+  for (size_t i = positional; i < args.size(); ++i) {
+    const Arg &a = args[i];
+    bool takes_keepdim = fn == Fn::Logsumexp || fn == Fn::Var || fn == Fn::Std;
+    if (a.kind == Arg::Keepdim && takes_keepdim) {
+      keepdim = a.keepdim;
+    } else if (a.kind == Arg::Keyword && a.keyword == "eps" && norm) {
+      eps = a.fill;
+    } else if (a.kind == Arg::Keyword && a.keyword == "correction" &&
+               (fn == Fn::Var || fn == Fn::Std)) {
+      correction = a.fill;
+    } else if (a.kind == Arg::Keepdim || a.kind == Arg::Keyword) {
+      src_.fail(a.loc, "'" + fname + "' takes no " +
+                           (a.kind == Arg::Keepdim ? std::string("keepdim") : a.keyword) +
+                           "= argument");
+    } else {
+      src_.fail(a.loc, "positional arguments of '" + fname + "' come before its keywords");
+    }
+  }
+  return apply(name.loc, operands, 0, [&](const auto &a) -> NodeRef {
+    NodeRef w = a.size() > 1 ? a[1] : nullptr, b = a.size() > 2 ? a[2] : nullptr;
+    // Not a switch: the other call forms have no case here.
+    if (fn == Fn::Softmax) return ir::softmax(a[0], dims[0]);
+    if (fn == Fn::LogSoftmax) return ir::log_softmax(a[0], dims[0]);
+    if (fn == Fn::Logsumexp) return ir::logsumexp(a[0], dims, keepdim);
+    if (fn == Fn::Var) return ir::var(a[0], dims, correction.value_or(1.0), keepdim);
+    if (fn == Fn::Std) return ir::std_dev(a[0], dims, correction.value_or(1.0), keepdim);
+    if (fn == Fn::LayerNorm) return ir::layer_norm(a[0], dims, w, b, eps.value_or(1e-5));
+    if (fn == Fn::RmsNorm) return ir::rms_norm(a[0], dims, w, eps);
+    throw InternalError("parse: " + fname + " is not a row op");
+  });
 }
 
 // ---- pieces ----

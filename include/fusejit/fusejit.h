@@ -8,5 +8,6 @@
 #include <fusejit/dump.h>
 #include <fusejit/error.h>
 #include <fusejit/grad_mode.h>
+#include <fusejit/row_ops.h>
 #include <fusejit/settings.h>
 #include <fusejit/tensor.h>

@@ -1,0 +1,308 @@
+// The named row ops (softmax, log_softmax, logsumexp, var, std, layer_norm,
+// rms_norm): compositions of primitives that match the reference
+// interpreter through the JIT (fast and strict, threads 1 and 2) on rows of
+// 1 to 100,000 elements, f32 and f64, rows along a permuted dim, forward and
+// gradients; gradients match central differences; the .fj spelling and the
+// C++ API build the same nodes as the hand-written composition; bad
+// arguments are typed errors.
+#include <fusejit/fusejit.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "engine/autodiff.h"
+#include "engine/realize.h"
+#include "engine/tensor.h"
+#include "ir/error.h"
+#include "ir/graph.h"
+#include "ir/parser.h"
+#include "ir/row_ops.h"
+#include "runtime/compare.h"
+#include "runtime/interpreter.h"
+#include "runtime/random.h"
+#include "scoped_defaults.h"
+
+namespace fusejit {
+namespace {
+
+NodeRef sub(const NodeRef &a, const NodeRef &b) { return ir::binary(Op::Sub, a, b); }
+NodeRef mul(const NodeRef &a, const NodeRef &b) { return ir::binary(Op::Mul, a, b); }
+
+// One row op applied along `dim` of x (the row dim; the last for norms);
+// w and b have the row's shape.
+using RowOp =
+    std::function<NodeRef(const NodeRef &x, int64_t dim, const NodeRef &w, const NodeRef &b)>;
+
+struct Case {
+  const char *name;
+  RowOp op;
+  bool trailing;  // a norm: rows along the last dim only
+};
+
+std::vector<Case> cases() {
+  return {
+      {"softmax",
+       [](const auto &x, int64_t d, const auto &, const auto &) { return ir::softmax(x, d); },
+       false},
+      {"log_softmax",
+       [](const auto &x, int64_t d, const auto &, const auto &) { return ir::log_softmax(x, d); },
+       false},
+      {"logsumexp",
+       [](const auto &x, int64_t d, const auto &, const auto &) {
+         return ir::logsumexp(x, {d}, false);
+       },
+       false},
+      {"logsumexp keepdim",
+       [](const auto &x, int64_t d, const auto &, const auto &) {
+         return ir::logsumexp(x, {d}, true);
+       },
+       false},
+      {"var",
+       [](const auto &x, int64_t d, const auto &, const auto &) {
+         return ir::var(x, {d}, 1, true);
+       },
+       false},
+      {"std correction 0",
+       [](const auto &x, int64_t d, const auto &, const auto &) {
+         return ir::std_dev(x, {d}, 0, false);
+       },
+       false},
+      {"layer_norm",
+       [](const auto &x, int64_t d, const auto &, const auto &) {
+         return ir::layer_norm(x, {d}, nullptr, nullptr, 1e-5);
+       },
+       true},
+      {"layer_norm affine",
+       [](const auto &x, int64_t d, const auto &w, const auto &b) {
+         return ir::layer_norm(x, {d}, w, b, 1e-5);
+       },
+       true},
+      {"rms_norm",
+       [](const auto &x, int64_t d, const auto &w, const auto &) {
+         return ir::rms_norm(x, {d}, w, 1e-6);
+       },
+       true},
+  };
+}
+
+// Runs roots through the JIT with `options` and through the interpreter on
+// seeded inputs in [-2, 2], and compares them with tolerance_for.
+void expect_jit_matches(const std::vector<NodeRef> &roots, const std::vector<NodeRef> &leaves,
+                        const Options &options, const std::string &what) {
+  Generator g(7);
+  InputValues inputs;
+  for (const NodeRef &l : leaves)
+    inputs.emplace(l.get(), random_uniform(l->dtype, l->shape, g, -2, 2));
+  std::vector<Buffer> got = evaluate(roots, inputs, options);
+  std::vector<Buffer> want = evaluate_reference(roots, inputs);
+  for (size_t r = 0; r < roots.size(); ++r) {
+    Comparison c = compare_values(got[r], want[r], 4 * tolerance_for(roots[r]));
+    EXPECT_TRUE(c.ok) << what << " root " << r << ": " << c.describe();
+  }
+}
+
+// x [rows, n] read directly and as the transpose of an [n, rows] input (the
+// row dim strided), for every op, forward and gradient with respect to x, w
+// and b (the gradient of the weighted sum of the output).
+void check_rows(int64_t rows, int64_t n, DType dtype, const Options &options) {
+  for (const Case &c : cases())
+    for (bool permuted : {false, true}) {
+      // Long rows read through a transpose: softmax and layer norm stand for the rest.
+      if (permuted && n > 200 && std::string(c.name) != "softmax" &&
+          std::string(c.name) != "layer_norm")
+        continue;
+      NodeRef in = ir::input(dtype, permuted ? Shape{n, rows} : Shape{rows, n}, "x");
+      NodeRef x = permuted ? ir::permute(in, {1, 0}) : in;
+      NodeRef w = ir::input(dtype, {n}, "w"), b = ir::input(dtype, {n}, "b");
+      NodeRef y = c.op(x, 1, w, b);
+      NodeRef seed = ir::input(dtype, y->shape, "seed");
+      std::vector<NodeRef> grads = gradients(y, {in, w, b}, seed);
+      std::vector<NodeRef> roots{y};
+      roots.insert(roots.end(), grads.begin(), grads.end());
+      std::string what = std::string(c.name) + " of " + dtype_name(dtype) + "[" +
+                         std::to_string(rows) + ", " + std::to_string(n) + "]" +
+                         (permuted ? " permuted" : "") +
+                         (options.numerics == Numerics::Fast ? " fast" : " strict") + ", " +
+                         std::to_string(options.threads) + " thread(s)";
+      expect_jit_matches(roots, {in, w, b, seed}, options, what);
+    }
+}
+
+// Each length in both dtypes, fast and strict alternating (every pair of
+// dtype and numerics meets two lengths).
+TEST(RowOps, MatchTheInterpreterOnOddRowLengths) {
+  int i = 0;
+  for (DType dtype : {DType::F32, DType::F64})
+    for (int64_t n : {1, 3, 17, 129}) {
+      Numerics numerics = (i++ + (dtype == DType::F64)) % 2 ? Numerics::Strict : Numerics::Fast;
+      check_rows(n == 1 ? 5 : 3, n, dtype, Options{numerics, 1, true});
+    }
+}
+
+TEST(RowOps, MatchTheInterpreterOnLongRowsAndTwoThreads) {
+  for (DType dtype : {DType::F32, DType::F64}) {
+    check_rows(5, 4097, dtype, Options{Numerics::Fast, 2, true});
+    check_rows(2, 100000, dtype, Options{Numerics::Strict, 1, true});
+  }
+}
+
+TEST(RowOps, UnfusedPlansAgree) {
+  check_rows(3, 17, DType::F32, Options{Numerics::Strict, 1, false});
+}
+
+// Rows over a leading dim and over two dims at once.
+TEST(RowOps, RowsOverAnyDimsAndSeveral) {
+  NodeRef x = ir::input(DType::F64, {4, 5, 3}, "x");
+  std::vector<NodeRef> roots{ir::softmax(x, 0),
+                             ir::log_softmax(x, -2),
+                             ir::logsumexp(x, {0, 2}),
+                             ir::var(x, {1, 2}, 1, false),
+                             ir::logsumexp(x, {}),
+                             ir::layer_norm(x, {1, 2}, nullptr, nullptr, 1e-5),
+                             ir::rms_norm(x, {-1, -2}, nullptr)};
+  expect_jit_matches(roots, {x}, Options{Numerics::Strict, 1, true}, "rows over several dims");
+}
+
+// ---- gradients against central differences (f64, interpreter) ----
+
+void expect_central_differences(const NodeRef &y, const std::vector<NodeRef> &leaves,
+                                const std::string &what) {
+  const double h = 1e-6, rtol = 1e-6, atol = 1e-8;
+  Generator g(3);
+  Bindings bind;
+  for (const NodeRef &l : leaves) bind[l.get()] = random_uniform(DType::F64, l->shape, g, -2, 2);
+  NodeRef seed = ir::input(DType::F64, y->shape, "seed");
+  Buffer seed_value = random_uniform(DType::F64, y->shape, g, -1, 1);
+  bind[seed.get()] = seed_value;
+  std::vector<Buffer> analytic = interpret(gradients(y, leaves, seed), bind);
+  auto loss = [&](const Bindings &b) {
+    Buffer out = interpret({y}, b)[0];
+    double s = 0;
+    for (int64_t i = 0; i < out.numel(); ++i) s += out.get(i) * seed_value.get(i);
+    return s;
+  };
+  for (size_t i = 0; i < leaves.size(); ++i)
+    for (int64_t j = 0; j < leaves[i]->numel(); ++j) {
+      Bindings b = bind;
+      Buffer moved = bind.at(leaves[i].get()).clone();
+      b[leaves[i].get()] = moved;
+      double v = moved.get(j);
+      moved.set(j, v + h);
+      double up = loss(b);
+      moved.set(j, v - h);
+      double numeric = (up - loss(b)) / (2 * h);
+      EXPECT_NEAR(analytic[i].get(j), numeric, atol + rtol * std::abs(numeric))
+          << what << ": d/d leaf " << i << " element " << j;
+    }
+}
+
+TEST(RowOps, GradientsMatchCentralDifferences) {
+  for (const Case &c : cases()) {
+    NodeRef x = ir::input(DType::F64, {3, 7}, "x");
+    NodeRef w = ir::input(DType::F64, {7}, "w"), b = ir::input(DType::F64, {7}, "b");
+    expect_central_differences(c.op(x, 1, w, b), {x, w, b}, c.name);
+    if (!c.trailing)
+      expect_central_differences(c.op(x, 0, w, b), {x}, std::string(c.name) + " over dim 0");
+  }
+}
+
+// ---- one spelling: .fj, the C++ API and the hand-written composition ----
+
+TEST(RowOps, TheHandWrittenCompositionIsTheSameNode) {
+  NodeRef x = ir::input(DType::F32, {4, 6}, "x");
+  NodeRef e = ir::unary(Op::Exp, sub(x, ir::reduce(Op::Max, x, {1}, true)));
+  EXPECT_EQ(ir::softmax(x, 1), ir::binary(Op::Div, e, ir::reduce(Op::Sum, e, {1}, true)));
+  EXPECT_EQ(ir::softmax(x, -1), ir::softmax(x, 1));
+  NodeRef d = sub(x, ir::reduce(Op::Mean, x, {1}, true));
+  EXPECT_EQ(ir::var(x, {1}, 1, true), ir::binary(Op::Div, ir::reduce(Op::Sum, mul(d, d), {1}, true),
+                                                 ir::constant(5, DType::F32)));
+}
+
+TEST(RowOps, FjSpellingBuildsTheOps) {
+  Program p = parse_program(
+      "x = input f64[4, 6]\n"
+      "w = input f64[6]\n"
+      "b = input f64[6]\n"
+      "s = softmax(x, 1)\n"
+      "l = log_softmax(x, -1)\n"
+      "e = logsumexp(x, [1], keepdim=true)\n"
+      "v = var(x, [1], correction=0, keepdim=true)\n"
+      "d = std(x, 1)\n"
+      "n = layer_norm(x, [1], eps=0.001)\n"
+      "a = layer_norm(x, [1], w, b, eps=0.00001)\n"
+      "r = rms_norm(x, [1], w, eps=0.00001)\n"
+      "out s, l, e, v, d, n, a, r\n",
+      "rows.fj");
+  const NodeRef &x = p.inputs[0], &w = p.inputs[1], &b = p.inputs[2];
+  std::vector<NodeRef> want{ir::softmax(x, 1),
+                            ir::log_softmax(x, 1),
+                            ir::logsumexp(x, {1}, true),
+                            ir::var(x, {1}, 0, true),
+                            ir::std_dev(x, {1}, 1, false),
+                            ir::layer_norm(x, {1}, nullptr, nullptr, 0.001),
+                            ir::layer_norm(x, {1}, w, b, 1e-5),
+                            ir::rms_norm(x, {1}, w, 1e-5)};
+  ASSERT_EQ(p.outputs.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_EQ(p.outputs[i].second, want[i]) << p.outputs[i].first;
+}
+
+std::string parse_error_of(const std::string &body) {
+  try {
+    parse_program("x = input f32[4, 6]\nw = input f32[6]\n" + body + "\nout y\n", "bad.fj");
+  } catch (const ParseError &e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(RowOps, FjMisuseIsAParseErrorSayingWhat) {
+  EXPECT_NE(parse_error_of("y = softmax(x)").find("'softmax' takes 2 positional arguments, got 1"),
+            std::string::npos);
+  EXPECT_NE(parse_error_of("y = softmax(x, [1])").find("expected a dim: an integer"),
+            std::string::npos);
+  EXPECT_NE(parse_error_of("y = softmax(x, 1, eps=0.1)").find("takes no eps= argument"),
+            std::string::npos);
+  EXPECT_NE(parse_error_of("y = layer_norm(x, [1], keepdim=true)").find("no keepdim="),
+            std::string::npos);
+  EXPECT_NE(parse_error_of("y = var(x, [1], correction=w)").find("correction= takes a number"),
+            std::string::npos);
+  EXPECT_NE(parse_error_of("y = layer_norm(x, [0])").find("are not its last dims"),
+            std::string::npos);
+  EXPECT_NE(parse_error_of("y = rms_norm(x, [1], x)").find("the weight is f32[4, 6]"),
+            std::string::npos);
+  EXPECT_NE(parse_error_of("y = softmax(x, 2)").find("softmax of f32[4, 6]: dim 2 is out of range"),
+            std::string::npos);
+  EXPECT_NE(parse_error_of("y = where(x, x, eps=1.0)").find("'where' takes no eps= argument here"),
+            std::string::npos);
+}
+
+TEST(RowOps, TheCppApiTracksGradientsAndChecksShapes) {
+  Tensor x = Tensor::rand({3, 5}, DType::F64, 1).requires_grad_();
+  Tensor w = Tensor::rand({5}, DType::F64, 2).requires_grad_();
+  Tensor b = Tensor::rand({5}, DType::F64, 3).requires_grad_();
+  EXPECT_EQ(softmax(x, 1).node(), ir::softmax(x.node(), 1));
+  EXPECT_EQ(std(x, {1}).node(), ir::std_dev(x.node(), {1}, 1, false));
+  (layer_norm(x, {5}, w, b) * softmax(x, 0) + rms_norm(x, {5}, w) + logsumexp(x, {1}, true) +
+   var(x, {1}, 1, true))
+      .sum()
+      .backward();
+  EXPECT_TRUE(x.grad().defined());
+  EXPECT_TRUE(w.grad().defined());
+  EXPECT_TRUE(b.grad().defined());
+  std::vector<double> db = b.grad().to_vector<double>();
+  for (double v : db) EXPECT_NEAR(v, 1.0, 1e-12);  // d sum(y * s) / d b = column sums of s
+  EXPECT_THROW(layer_norm(x, {3}), ShapeError);
+  EXPECT_THROW(layer_norm(x, {5}, Tensor::ones({4}, DType::F64)), ShapeError);
+  EXPECT_THROW(rms_norm(x, {}), ShapeError);
+  EXPECT_THROW(softmax(Tensor(), 0), ValueError);
+  EXPECT_THROW(softmax(x, 2), ShapeError);
+  EXPECT_NEAR(var(Tensor::from_vector<double>({1, 2, 3, 4})).item<double>(), 5.0 / 3, 1e-12);
+  EXPECT_NEAR(std(Tensor::from_vector<double>({1, 2, 3, 4}), {}, 0).item<double>(), std::sqrt(1.25),
+              1e-12);
+}
+
+}  // namespace
+}  // namespace fusejit
