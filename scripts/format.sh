@@ -9,7 +9,7 @@ clang_format="${CLANG_FORMAT:-clang-format}"
 check=0
 [ "${1:-}" = --check ] && check=1
 
-folders=(ir engine codegen runtime tools tests bench examples include)
+folders=(ir engine codegen runtime nn tools tests bench examples include)
 mapfile -t files < <(find "${folders[@]}" -type f \( -name '*.cpp' -o -name '*.h' \) | sort)
 
 if [ "$check" = 0 ]; then

@@ -13,7 +13,7 @@ jobs="${FUSEJIT_TIDY_JOBS:-$(nproc)}"
 # The one generated header the sources include.
 cmake --build "$build" --target codegen/generated/codegen/source_hash.h >/dev/null
 
-folders='(ir|engine|codegen|runtime|tools|tests|bench|examples|include)'
+folders='(ir|engine|codegen|runtime|nn|tools|tests|bench|examples|include)'
 # The commands are GCC's; clang does not know some of its warning flags.
 args=(-p "$build" -quiet -extra-arg=-Wno-unknown-warning-option
       "-header-filter=^$root/$folders/")
