@@ -3,11 +3,18 @@
 // by hand with Eigen; and a matmul's backward (two GEMMs on transposed
 // views) beside its forward.
 //
-//   train_bench [--reps R]
+// And an epoch of that MLP built from fusejit::nn, its optimizer (SGD, Adam)
+// fused into each step's plan, against SGD realized per parameter.
+//
+//   train_bench [--reps R] [--batches N]
 #include <Eigen/Core>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
+
+#include <fusejit/nn.h>
+#include <fusejit/optim.h>
 
 #include "bench/bench_util.h"
 #include "engine/autodiff.h"
@@ -101,6 +108,66 @@ void training_step(int reps) {
   std::printf("  (losses after the timed steps: fusejit %.4f, Eigen %.4f)\n", lf, le);
 }
 
+// An epoch of the same MLP (fusejit::nn) over `batches` batches of 64 read
+// in place from one host array (from_blob: no copy), with the optimizer
+// fused into the step's plan (one realize per step), beside the same SGD
+// written per parameter (backward, then one realize per parameter update).
+double epoch(const std::vector<float> &images, const std::vector<float> &onehot, int64_t batches,
+             const char *how) {
+  nn::Sequential model(nn::Linear(nn::LinearOptions(kIn, kHidden).seed(11)), nn::ReLU(),
+                       nn::Linear(nn::LinearOptions(kHidden, kOut).seed(13)));
+  std::vector<Tensor> params = model.parameters();
+  std::unique_ptr<optim::Optimizer> opt;
+  if (!std::strcmp(how, "adam"))
+    opt = std::make_unique<optim::Adam>(params, optim::AdamOptions(1e-3));
+  else
+    opt = std::make_unique<optim::SGD>(params, optim::SGDOptions(kLr));
+  auto run = [&] {
+    for (int64_t b = 0; b < batches; ++b) {
+      auto *x = const_cast<float *>(images.data() + b * kBatch * kIn);
+      auto *y = const_cast<float *>(onehot.data() + b * kBatch * kOut);
+      Tensor loss = cross_entropy(model.forward(Tensor::from_blob(x, {kBatch, kIn})),
+                                  Tensor::from_blob(y, {kBatch, kOut}));
+      if (!std::strcmp(how, "per-parameter")) {
+        loss.backward();
+        NoGradGuard no_grad;
+        for (const Tensor &p : params) {
+          p.copy_(p - kLr * p.grad()).realize();  // the first computes every grad and the loss
+          p.zero_grad();
+        }
+        keep(loss.data_ptr<float>());
+        continue;
+      }
+      opt->zero_grad();
+      loss.backward();
+      opt->step();
+      keep(loss.data_ptr<float>());
+    }
+  };
+  return time_min(3, run);
+}
+
+void training_epoch(int64_t batches) {
+  std::vector<float> images(static_cast<size_t>(batches * kBatch * kIn));
+  std::vector<float> onehot(static_cast<size_t>(batches * kBatch * kOut), 0.f);
+  Tensor r = Tensor::rand({batches * kBatch, kIn}, DType::F32, 21);
+  images = r.to_vector<float>();
+  for (int64_t i = 0; i < batches * kBatch; ++i) onehot[i * kOut + (i * 7) % kOut] = 1.f;
+  std::printf("\nan epoch of %lld batches of %lld, the %lld-%lld-%lld MLP (fusejit::nn)\n",
+              (long long)batches, (long long)kBatch, (long long)kIn, (long long)kHidden,
+              (long long)kOut);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    double per = epoch(images, onehot, batches, "per-parameter");
+    double sgd = epoch(images, onehot, batches, "sgd");
+    double adam = epoch(images, onehot, batches, "adam");
+    std::printf("  %d thread(s): ", threads);
+    report("SGD fused (1 plan a step)", sgd * 1e3, "ms", "per-parameter SGD", per * 1e3, false);
+    std::printf("  %d thread(s): ", threads);
+    report("Adam fused (1 plan a step)", adam * 1e3, "ms", "per-parameter SGD", per * 1e3, false);
+  }
+}
+
 void matmul_backward(int reps) {
   std::printf(
       "\nmatmul [%lld, %lld] @ [%lld, %lld]: backward (dA = dC Bt, dB = At dC) vs forward\n",
@@ -124,10 +191,14 @@ void matmul_backward(int reps) {
 
 int main(int argc, char **argv) {
   int reps = 20;
-  for (int i = 1; i + 1 < argc; i += 2)
+  int64_t epoch_batches = 100;
+  for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--batches")) epoch_batches = std::atoll(argv[i + 1]);
+  }
   std::printf("fusejit training benchmarks; ratios > 1 favour fusejit\n");
   training_step(reps);
+  training_epoch(epoch_batches);
   matmul_backward(reps);
   return 0;
 }

@@ -18,6 +18,9 @@ namespace fusejit {
 // The flagged leaves a result was computed from, each once, in the order
 // first met (so the same program gives the same order, and the same graph).
 using LeafList = std::vector<std::shared_ptr<TensorImpl>>;
+// Nodes realized in the same plan as a tensor: a lazy gradient's forward
+// value and the other gradients of its backward() call.
+using NodeList = std::vector<NodeRef>;
 
 struct TensorImpl {
   NodeRef node;  // null: an undefined tensor, and `undefined_because` says why
@@ -27,9 +30,15 @@ struct TensorImpl {
   // threads may run backward() into one leaf at once; grad_mu guards grad.
   std::mutex grad_mu;
   NodeRef grad;
+  std::shared_ptr<const NodeList> grad_with;  // what grad is realized with
   // A result's flagged leaves; null for leaves. A flagged leaf is not in its
   // own list (that would be a reference cycle): see TensorOps::leaves.
   std::shared_ptr<const LeafList> history;
+  // Realized in the same plan as this tensor (carried from its operands).
+  std::shared_ptr<const NodeList> realize_with;
+  // A leaf given a computed value by copy_: once realized, its node becomes
+  // a fresh input node holding the value.
+  bool pending_copy = false;
 };
 
 // Tensor's internals for the functions of this file.
@@ -63,16 +72,17 @@ struct TensorOps {
     return i.history;
   }
 
-  // Union of two leaf lists; shares a list when the other adds nothing.
-  static std::shared_ptr<const LeafList> merge(std::shared_ptr<const LeafList> a,
-                                               std::shared_ptr<const LeafList> b) {
+  // Union of two leaf (or node) lists; shares a list when the other adds nothing.
+  template <typename List>
+  static std::shared_ptr<const List> merge(std::shared_ptr<const List> a,
+                                           std::shared_ptr<const List> b) {
     if (!a || a == b) return b;
     if (!b) return a;
-    LeafList out = *a;
-    for (const auto &leaf : *b)
-      if (std::find(out.begin(), out.end(), leaf) == out.end()) out.push_back(leaf);
+    List out = *a;
+    for (const auto &item : *b)
+      if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
     if (out.size() == a->size()) return a;
-    return std::make_shared<const LeafList>(std::move(out));
+    return std::make_shared<const List>(std::move(out));
   }
 
   // The tensor for `node`, computed from `operands` (defined): tracked if
@@ -82,12 +92,20 @@ struct TensorOps {
   }
   static Tensor result(NodeRef node, const std::vector<const Tensor *> &operands) {
     Tensor t(std::move(node));
+    std::shared_ptr<const NodeList> with;
+    for (const Tensor *o : operands) with = merge(with, o->impl_->realize_with);
+    t.impl_->realize_with = std::move(with);
     if (!is_grad_enabled()) return t;
     std::shared_ptr<const LeafList> history;
     for (const Tensor *o : operands) history = merge(history, leaves(*o));
     t.impl_->history = std::move(history);
     return t;
   }
+
+  // The values of `tensors` (defined), computed in one plan with what each
+  // is realized with; a pending copy_ is settled on a fresh input node.
+  static std::vector<Buffer> realize(const std::vector<const Tensor *> &tensors,
+                                     const Options &options);
 };
 
 namespace {
@@ -100,6 +118,42 @@ NodeRef value_node(const Buffer &data) {
 }
 
 Tensor leaf(const Buffer &data) { return Tensor(value_node(data)); }
+
+}  // namespace
+
+std::vector<Buffer> TensorOps::realize(const std::vector<const Tensor *> &tensors,
+                                       const Options &options) {
+  // Each node once (two copies may take one value); then what the tensors
+  // are realized with, unless known already.
+  std::vector<NodeRef> roots;
+  std::vector<size_t> at;
+  auto add = [&](const NodeRef &n) {
+    auto it = std::find(roots.begin(), roots.end(), n);
+    if (it != roots.end()) return static_cast<size_t>(it - roots.begin());
+    roots.push_back(n);
+    return roots.size() - 1;
+  };
+  for (const Tensor *t : tensors) at.push_back(add(t->impl_->node));
+  for (const Tensor *t : tensors)
+    if (const auto &with = t->impl_->realize_with)
+      for (const NodeRef &n : *with)
+        if (!n->attached()) add(n);
+  std::vector<Buffer> all = fusejit::realize(roots, options);
+  std::vector<Buffer> values;
+  values.reserve(tensors.size());
+  for (size_t i : at) values.push_back(all[i]);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TensorImpl &t = *tensors[i]->impl_;
+    if (!t.pending_copy) continue;
+    // A copy's value keeps no graph: the next step's plan starts from it.
+    t.node = value_node(values[i]);
+    t.realize_with = nullptr;
+    t.pending_copy = false;
+  }
+  return values;
+}
+
+namespace {
 
 std::mutex global_generator_mu;
 Generator global_generator(0);
@@ -154,6 +208,12 @@ template Tensor Tensor::from_vector<float>(const std::vector<float> &, Shape);
 template Tensor Tensor::from_vector<double>(const std::vector<double> &, Shape);
 
 Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype); }
+
+Tensor scalar_tensor(double value, DType dtype) {
+  Buffer b(dtype, {});
+  b.set(0, value);
+  return leaf(b);
+}
 Tensor Tensor::zeros(const Shape &shape, DType dtype) { return full(shape, 0.0, dtype); }
 Tensor Tensor::ones(const Shape &shape, DType dtype) { return full(shape, 1.0, dtype); }
 
@@ -176,6 +236,11 @@ void manual_seed(uint64_t seed) {
 }
 
 Tensor Tensor::from_blob(void *data, Shape shape, DType dtype) {
+  return from_blob(data, std::move(shape), std::function<void(void *)>(), dtype);
+}
+
+Tensor Tensor::from_blob(void *data, Shape shape, const std::function<void(void *)> &deleter,
+                         DType dtype) {
   int64_t n = fusejit::numel(shape);
   size_t size = dtype_size(dtype);
   FUSEJIT_USER_CHECK(data || n == 0, ValueError, "from_blob: a null pointer for ",
@@ -187,7 +252,9 @@ Tensor Tensor::from_blob(void *data, Shape shape, DType dtype) {
   FUSEJIT_USER_CHECK(n <= PTRDIFF_MAX / static_cast<int64_t>(size), ValueError,
                      "from_blob: ", type_str(dtype, shape), ": its size in bytes overflows");
   size_t bytes = static_cast<size_t>(n) * size;
-  return leaf(Buffer(dtype, std::move(shape), Storage::borrow(data, bytes)));
+  std::shared_ptr<void> owner;
+  if (deleter) owner = std::shared_ptr<void>(data, deleter);
+  return leaf(Buffer(dtype, std::move(shape), Storage::borrow(data, bytes, std::move(owner))));
 }
 
 Tensor::Tensor(NodeRef node) : impl_(std::make_shared<TensorImpl>()) {
@@ -350,8 +417,9 @@ Tensor Tensor::contiguous() const {
 }
 
 Tensor Tensor::clone() const {
-  const NodeRef &n = checked(*this, "clone");
-  Buffer value = fusejit::realize({n})[0];
+  checked(*this, "clone");
+  Buffer value = TensorOps::realize({this}, default_options())[0];
+  const NodeRef &n = node();
   // A tracked tensor never holds from_blob memory (requires_grad_ copies
   // it), so the identity on its node is a copy that stays a copy.
   if (requires_grad()) return TensorOps::result(n, {this});
@@ -366,7 +434,7 @@ Tensor Tensor::to(DType to_dtype) const {
                      dtype_name(to_dtype), "): ", type_str(n->dtype, n->shape),
                      " requires grad, and a dtype conversion is not differentiable here (it "
                      "realizes the value); convert under a NoGradGuard or after detach()");
-  Buffer from = fusejit::realize({n})[0];
+  Buffer from = TensorOps::realize({this}, default_options())[0];
   Buffer out(to_dtype, n->shape);
   for (int64_t i = 0; i < from.numel(); ++i) out.set(i, from.get(i));
   return leaf(out);
@@ -375,21 +443,22 @@ Tensor Tensor::to(DType to_dtype) const {
 // ---- reading ----
 
 const Tensor &Tensor::realize(const Options &options) const {
-  fusejit::realize({checked(*this, "realize")}, options);
+  checked(*this, "realize");
+  TensorOps::realize({this}, options);
   return *this;
 }
 
 void realize(const std::vector<Tensor> &tensors, const Options &options) {
-  std::vector<NodeRef> roots;
-  roots.reserve(tensors.size());
-  for (const Tensor &t : tensors) roots.push_back(checked(t, "realize"));
-  fusejit::realize(roots, options);
+  std::vector<const Tensor *> all;
+  all.reserve(tensors.size());
+  for (const Tensor &t : tensors) {
+    checked(t, "realize");
+    all.push_back(&t);
+  }
+  TensorOps::realize(all, options);
 }
 
-const Tensor &Tensor::realize() const {
-  fusejit::realize({checked(*this, "realize")});
-  return *this;
-}
+const Tensor &Tensor::realize() const { return realize(default_options()); }
 
 const void *Tensor::read(DType want, const char *what) const {
   const Node &n = *checked(*this, what);
@@ -397,7 +466,7 @@ const void *Tensor::read(DType want, const char *what) const {
                      want == DType::F32 ? "float" : "double", ">: tensor is ",
                      type_str(n.dtype, n.shape));
   // The buffer stays attached to the node, so the pointer outlives this call.
-  return fusejit::realize({impl_->node})[0].raw();
+  return TensorOps::realize({this}, default_options())[0].raw();
 }
 
 void Tensor::check_item() const {
@@ -418,7 +487,7 @@ Tensor Tensor::requires_grad_(bool on) const {
     // before now must not lead gradients to it, and its node must be its own
     // (constants are hash-consed and may be shared). from_blob memory is
     // copied: a tracked value never changes under its gradients.
-    Buffer value = fusejit::realize({t.node})[0];
+    Buffer value = TensorOps::realize({this}, default_options())[0];
     if (value.storage()->borrowed()) value = value.clone();
     t.node = value_node(value);
   }
@@ -437,7 +506,11 @@ Tensor Tensor::grad() const {
   TensorImpl &t = TensorOps::impl(*this, "grad");
   {
     std::lock_guard<std::mutex> lock(t.grad_mu);
-    if (t.grad) return Tensor(t.grad);
+    if (t.grad) {
+      Tensor g(t.grad);
+      g.impl_->realize_with = t.grad_with;
+      return g;
+    }
   }
   std::string type = type_str(t.node->dtype, t.node->shape);
   if (t.history)
@@ -454,10 +527,46 @@ void Tensor::zero_grad() const {
   TensorImpl &t = TensorOps::impl(*this, "zero_grad");
   std::lock_guard<std::mutex> lock(t.grad_mu);
   t.grad = nullptr;
+  t.grad_with = nullptr;
+}
+
+void Tensor::set_grad(const Tensor &grad) const {
+  TensorImpl &t = TensorOps::impl(*this, "set_grad");
+  FUSEJIT_USER_CHECK(is_leaf(), ValueError, "set_grad: ", type_str(dtype(), shape()),
+                     " is not a leaf; only leaves keep a grad");
+  if (!grad.defined()) return zero_grad();
+  FUSEJIT_USER_CHECK(grad.dtype() == dtype() && grad.shape() == shape(), ShapeError,
+                     "set_grad: the grad ", type_str(grad.dtype(), grad.shape()),
+                     " does not match the leaf ", type_str(dtype(), shape()));
+  std::lock_guard<std::mutex> lock(t.grad_mu);
+  t.grad = grad.node();
+  t.grad_with = grad.impl_->realize_with;
 }
 
 Tensor Tensor::detach() const {
-  return Tensor(value_node(fusejit::realize({checked(*this, "detach")})[0]));
+  checked(*this, "detach");
+  return Tensor(value_node(TensorOps::realize({this}, default_options())[0]));
+}
+
+const Tensor &Tensor::copy_(const Tensor &src) const {
+  TensorImpl &t = TensorOps::impl(*this, "copy_");
+  const NodeRef &from = checked(src, "copy_", "the source");
+  std::string type = type_str(t.node->dtype, t.node->shape);
+  FUSEJIT_USER_CHECK(is_leaf(), ValueError, "copy_: ", type,
+                     " is not a leaf (it was computed from tensors that require grad); only "
+                     "leaves take a new value");
+  FUSEJIT_USER_CHECK(from->dtype == t.node->dtype, ValueError, "copy_: the source ",
+                     type_str(from->dtype, from->shape), " is not of the destination's dtype (",
+                     type, ")");
+  FUSEJIT_USER_CHECK(!is_grad_enabled() || (!t.requires_grad && !src.requires_grad()), ValueError,
+                     "copy_: ", t.requires_grad ? "the destination " : "the source ",
+                     t.requires_grad ? type : type_str(from->dtype, from->shape),
+                     " requires grad, and copy_ records no history; copy under a NoGradGuard");
+  NodeRef value = from->shape == t.node->shape ? from : ir::expand(from, t.node->shape);
+  t.realize_with = src.impl_->realize_with;
+  t.node = std::move(value);
+  t.pending_copy = true;
+  return *this;
 }
 
 void Tensor::backward(const Tensor &seed) const {
@@ -475,37 +584,25 @@ void Tensor::backward(const Tensor &seed) const {
   for (const auto &leaf : *leaves) wrt.push_back(leaf->node);
   std::vector<NodeRef> grads = gradients(node(), wrt, seed.defined() ? seed.node() : nullptr);
 
-  // The forward, every new gradient and its sum with the leaf's grad as it
-  // was read here, in one realize call, so they are optimized together.
-  size_t n = grads.size();
-  std::vector<NodeRef> seen(n);
-  std::vector<size_t> sum_at(n, 0);  // where old + new is among the roots (0: no old grad)
-  std::vector<NodeRef> roots{node()};
-  roots.insert(roots.end(), grads.begin(), grads.end());
-  for (size_t i = 0; i < n; ++i) {
-    TensorImpl &leaf = *(*leaves)[i];
-    {
-      std::lock_guard<std::mutex> lock(leaf.grad_mu);
-      seen[i] = leaf.grad;
-    }
-    if (!seen[i]) continue;
-    sum_at[i] = roots.size();
-    roots.push_back(ir::binary(Op::Add, seen[i], grads[i]));
-  }
-  std::vector<Buffer> values = fusejit::realize(roots);
-  // Stored as fresh input nodes: a grad keeps its value, not the graph behind
-  // it. Each leaf's read-add-write is atomic: if another backward() changed
-  // the grad since it was read, the new gradient is added to what is there now.
-  for (size_t i = 0; i < n; ++i) {
+  // Nothing runs here: each leaf's grad becomes the new gradient (plus the
+  // grad it held), realized, whenever one is read, together with the forward
+  // value and every other gradient of this call, so they are optimized
+  // together and an optimizer's update joins the same plan.
+  NodeList with{node()};
+  with.insert(with.end(), grads.begin(), grads.end());
+  if (impl_->realize_with)
+    with.insert(with.end(), impl_->realize_with->begin(), impl_->realize_with->end());
+  auto shared = std::make_shared<const NodeList>(std::move(with));
+  for (size_t i = 0; i < grads.size(); ++i) {
     TensorImpl &leaf = *(*leaves)[i];
     std::lock_guard<std::mutex> lock(leaf.grad_mu);
-    if (leaf.grad == seen[i])
-      leaf.grad = value_node(sum_at[i] ? values[sum_at[i]] : values[1 + i]);
-    else if (!leaf.grad)  // zeroed meanwhile: this backward() counts as after it
-      leaf.grad = value_node(values[1 + i]);
-    else
-      leaf.grad = value_node(
-          fusejit::realize({ir::binary(Op::Add, leaf.grad, value_node(values[1 + i]))})[0]);
+    if (leaf.grad) {
+      leaf.grad = ir::binary(Op::Add, leaf.grad, grads[i]);
+      leaf.grad_with = TensorOps::merge(leaf.grad_with, std::shared_ptr<const NodeList>(shared));
+    } else {
+      leaf.grad = grads[i];
+      leaf.grad_with = shared;
+    }
   }
 }
 

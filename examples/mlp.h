@@ -1,9 +1,12 @@
-// A 2 -> hidden -> 1 MLP trained with full-batch SGD on minitorch's
-// synthetic 2-D datasets, through the public API only. Header-only so the
+// A 2 -> hidden -> 1 MLP (fusejit::nn) trained with full-batch SGD
+// (fusejit::optim) on minitorch's synthetic 2-D datasets, through the
+// public API only. Header-only so the
 // example and the tests share one training loop.
 #pragma once
 
 #include <fusejit/fusejit.h>
+#include <fusejit/nn.h>
+#include <fusejit/optim.h>
 
 #include <cmath>
 #include <cstdint>
@@ -84,37 +87,23 @@ struct EpochStats {
   double accuracy = 0;  // fraction classified right before the update
 };
 
-// Parameters are leaves that require grad. Each step builds the same graph
-// (only the leaves' values differ), so a plan cache compiles it once.
+// 2 -> hidden (tanh) -> 1 (sigmoid), as torch.nn layers. Each step builds
+// the same graph (only the leaves' values differ), so a plan cache compiles
+// it once.
 class Model {
  public:
-  Model(int64_t hidden, uint64_t seed) {
-    // Uniform in ±1/sqrt(fan_in), as torch.nn.Linear initializes.
-    auto init = [&](const fusejit::Shape &shape, int64_t fan_in, uint64_t s) {
-      double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-      return ((Tensor::rand(shape, fusejit::DType::F32, s) * 2.0 - 1.0) * bound).requires_grad_();
-    };
-    w1_ = init({2, hidden}, 2, seed * 4 + 0);
-    b1_ = init({hidden}, 2, seed * 4 + 1);
-    w2_ = init({hidden, 1}, hidden, seed * 4 + 2);
-    b2_ = init({1}, hidden, seed * 4 + 3);
-  }
+  Model(int64_t hidden, uint64_t seed)
+      : net_(fusejit::nn::Linear(fusejit::nn::LinearOptions(2, hidden).seed(seed * 4)),
+             fusejit::nn::Tanh(),
+             fusejit::nn::Linear(fusejit::nn::LinearOptions(hidden, 1).seed(seed * 4 + 2)),
+             fusejit::nn::Sigmoid()) {}
 
   // Probabilities of class 1, shape [n].
-  Tensor forward(const Tensor &x) const {
-    Tensor h = (x.matmul(w1_) + b1_).tanh();
-    return (h.matmul(w2_) + b2_).sigmoid().reshape({-1});
-  }
-
-  // Plain SGD, as torch's: the update records no history (NoGradGuard), so
-  // each parameter becomes a new leaf holding its new value.
-  void sgd_step(double lr) {
-    fusejit::NoGradGuard no_grad;
-    for (Tensor *p : {&w1_, &b1_, &w2_, &b2_}) *p = (*p - lr * p->grad()).requires_grad_();
-  }
+  Tensor forward(const Tensor &x) { return net_.forward(x).reshape({-1}); }
+  std::vector<Tensor> parameters() const { return net_.parameters(); }
 
  private:
-  Tensor w1_, b1_, w2_, b2_;
+  fusejit::nn::Sequential net_;
 };
 
 // Mean binary cross-entropy of probabilities p against 0/1 labels y; eps
@@ -139,13 +128,16 @@ inline EpochStats train(const Dataset &data, const Options &opt,
   Tensor x = (Tensor::from_vector(data.x, {data.n, 2}) * 2.0 - 1.0).detach();
   Tensor y = Tensor::from_vector(data.y, {data.n});
   Model model(opt.hidden, opt.seed);
+  fusejit::optim::SGD sgd(model.parameters(), fusejit::optim::SGDOptions(opt.lr));
   EpochStats stats;
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+    sgd.zero_grad();
     Tensor p = model.forward(x);
     Tensor loss = bce(p, y);
-    loss.backward();  // realizes the loss with the gradients
+    loss.backward();
+    // One plan: forward, backward, the update, and p for the accuracy.
+    sgd.step({p});
     stats = {epoch, loss.item<float>(), accuracy(p.to_vector<float>(), data.y)};
-    model.sgd_step(opt.lr);
     if (on_epoch) on_epoch(stats);
   }
   return stats;

@@ -18,8 +18,10 @@ Storage::Storage(size_t bytes) : bytes_(bytes) {
   if (!data_) throw std::bad_alloc();
 }
 
-std::shared_ptr<Storage> Storage::borrow(void *data, size_t bytes) {
-  return std::shared_ptr<Storage>(new Storage(data, bytes));
+std::shared_ptr<Storage> Storage::borrow(void *data, size_t bytes, std::shared_ptr<void> owner) {
+  std::shared_ptr<Storage> s(new Storage(data, bytes));
+  s->owner_ = std::move(owner);
+  return s;
 }
 
 Storage::~Storage() {

@@ -21,8 +21,10 @@ class Storage : public NodeValue {
   static constexpr size_t kAlignment = 64;
   explicit Storage(size_t bytes);
   // The caller's memory (Tensor::from_blob), never freed here: the caller
-  // keeps it alive while any buffer uses it.
-  static std::shared_ptr<Storage> borrow(void *data, size_t bytes);
+  // keeps it alive while any buffer uses it, or hands `owner`, released
+  // with the storage (a deleter, a file mapping).
+  static std::shared_ptr<Storage> borrow(void *data, size_t bytes,
+                                         std::shared_ptr<void> owner = nullptr);
   ~Storage() override;
   Storage(const Storage &) = delete;
   Storage &operator=(const Storage &) = delete;
@@ -38,6 +40,7 @@ class Storage : public NodeValue {
   void *data_ = nullptr;
   size_t bytes_ = 0;
   bool borrowed_ = false;
+  std::shared_ptr<void> owner_;  // a borrowed storage's keep-alive
 };
 
 class Buffer {

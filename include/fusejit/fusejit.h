@@ -8,6 +8,9 @@
 #include <fusejit/dump.h>
 #include <fusejit/error.h>
 #include <fusejit/grad_mode.h>
+#include <fusejit/nn.h>
+#include <fusejit/optim.h>
 #include <fusejit/row_ops.h>
+#include <fusejit/serialize.h>
 #include <fusejit/settings.h>
 #include <fusejit/tensor.h>

@@ -14,8 +14,21 @@
 // requires-grad leaves it was computed from). Copies share that state, as
 // torch tensors do. An op produces a result whose leaves are the union of
 // its operands'; backward() builds the gradient nodes with respect to those
-// leaves, realizes the forward and every gradient in one call, and adds each
-// into its leaf's grad.
+// leaves and adds each into its leaf's grad, lazily: the gradients and the
+// forward value are computed together, in one plan, when the first of them
+// (or anything computed from one, such as an optimizer's update) is read or
+// realized. So a training step -- forward, backward, every parameter's
+// update -- is one plan, compiled once.
+//
+// In-place updates (copy_): values stay immutable, but a leaf can take a new
+// value: `p.copy_(v)` makes p stand for v (lazily, so several copies realize
+// in one plan with fusejit::realize), and once realized p holds the result
+// on a fresh input node, not the graph that computed it. Every copy of the
+// handle p sees the new value; tensors computed from p before (views
+// included) keep the value they were computed from, as every lazy value
+// does. Scalars that change every step (a learning rate) belong in
+// scalar_tensor leaves, which are run-time inputs of a plan, not constants
+// compiled into it.
 //   - leaf: a tensor with no tracked history (factories, detach(), anything
 //     not computed from a requires-grad tensor, or built under a
 //     NoGradGuard); is_leaf() is true.
@@ -39,6 +52,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -103,6 +117,10 @@ class Tensor {
   // the tensor, or anything computed from it, may still read it (see the top
   // of this file). `data` must be aligned to the element size.
   static Tensor from_blob(void *data, Shape shape, DType dtype = DType::F32);
+  // The same, and `deleter(data)` runs once nothing uses the memory any more
+  // (libtorch's from_blob with a deleter), so the tensor owns it.
+  static Tensor from_blob(void *data, Shape shape, const std::function<void(void *)> &deleter,
+                          DType dtype = DType::F32);
   static Tensor scalar(double value, DType dtype = DType::F32);
   static Tensor zeros(const Shape &shape, DType dtype = DType::F32);
   static Tensor ones(const Shape &shape, DType dtype = DType::F32);
@@ -202,7 +220,14 @@ class Tensor {
   bool is_leaf() const;        // no tracked history
   // The accumulated gradient of a leaf; undefined (and saying why when
   // used) until a backward() reached it, after zero_grad(), and on non-leaves.
+  // Lazy until read: realizing it (or a value computed from it) computes, in
+  // the same plan, the forward value and every gradient of the backward()
+  // calls it holds.
   Tensor grad() const;
+  // Replaces a leaf's gradient, as Python's `p.grad = g` (undefined: as
+  // zero_grad()); a ShapeError unless g has this leaf's dtype and shape, a
+  // ValueError on a non-leaf. What g is realized with stays with it.
+  void set_grad(const Tensor &grad) const;
   // Drops the accumulated gradient (PyTorch's set_to_none): grad() is
   // undefined until the next backward().
   void zero_grad() const;
@@ -210,9 +235,10 @@ class Tensor {
   Tensor detach() const;
   // Adds d sum(*this) / d leaf -- or d sum(*this * seed) / d leaf when a seed
   // of this tensor's dtype and shape is given -- into the grad of every
-  // requires-grad leaf this tensor depends on. Forward and gradients are
-  // realized in one call. A ValueError if no such leaf exists; a ShapeError
-  // if the seed does not match.
+  // requires-grad leaf this tensor depends on. Nothing is computed yet:
+  // forward and gradients are realized together when one of them is read
+  // (see grad()). A ValueError if no such leaf exists; a ShapeError if the
+  // seed does not match.
   void backward(const Tensor &seed = {}) const;
 
   // ---- reading: realizes the tensor (once) ----
@@ -227,6 +253,15 @@ class Tensor {
   // written, and then by its owner (see the top of this file).
   template <typename T>
   const T *data_ptr() const;
+  // ---- in place (see the top of this file) ----
+  // Makes this leaf stand for `src` (broadcast to its shape; same dtype),
+  // lazily; realizing it puts the value on a fresh input node of this
+  // tensor, so its copies see it and it keeps no graph. Like torch's copy_
+  // under no_grad: a ValueError on a non-leaf, for another dtype, and where
+  // this leaf or src requires grad outside a NoGradGuard. from_blob memory
+  // is not written: the tensor stops reading it. Returns *this.
+  const Tensor &copy_(const Tensor &src) const;
+
   // Computes the value now, if it is not known yet; returns *this. With
   // options, compiled and run by them (fusejit/settings.h), this call only.
   const Tensor &realize() const;
@@ -302,12 +337,18 @@ Tensor max_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
 Tensor avg_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
                   const std::vector<int64_t> &stride = {},
                   const std::vector<int64_t> &padding = {0});
+// A 0-d leaf holding `value`: a run-time input of every plan it enters, so
+// a new value compiles nothing (Tensor::scalar is a constant compiled into
+// the plan, which specializes on it).
+Tensor scalar_tensor(double value, DType dtype = DType::F32);
 
 // Seeds the process-wide generator behind rand/randn without a seed.
 void manual_seed(uint64_t seed);
 
 // Computes every tensor's value that is not known yet, in one plan (what
-// they share is computed once), by `options` (fusejit/settings.h).
+// they share is computed once), by `options` (fusejit/settings.h); with
+// them, what they are realized with (lazy gradients' forward values) and
+// the pending values of copy_.
 void realize(const std::vector<Tensor> &tensors, const Options &options = default_options());
 
 // ---- template definitions ----

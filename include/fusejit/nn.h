@@ -1,0 +1,171 @@
+// fusejit::nn: layers and losses for training, named as libtorch names them,
+// built on the public Tensor API only. A module's parameters are leaves that
+// require grad; copies of a module share them (as libtorch's module holders
+// do), so a layer put in a Sequential is the same layer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fusejit/serialize.h>
+#include <fusejit/tensor.h>
+
+namespace fusejit::nn {
+
+using fusejit::NamedTensors;
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual Tensor forward(const Tensor &x) = 0;
+  Tensor operator()(const Tensor &x) { return forward(x); }
+
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  // In registration order, children's prefixed by the child's name and a
+  // dot: "0.weight", "0.bias", "2.weight", ... as PyTorch's keys.
+  NamedTensors named_parameters(bool recurse = true) const;
+  // The parameters by name, for fusejit::save (this module has no buffers).
+  NamedTensors state_dict() const { return named_parameters(); }
+  // Copies each named tensor into the parameter of that name (copy_, all in
+  // one plan); a ShapeError for a dtype or shape that differs, and, when
+  // strict, a ValueError naming a key missing from either side.
+  void load_state_dict(const NamedTensors &state, bool strict = true);
+  // The direct children, by name.
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>> &named_children() const {
+    return children_;
+  }
+
+  // Training mode (the default) or evaluation mode, for this module and
+  // every child; layers that differ between them (dropout, batch norm)
+  // read is_training().
+  virtual void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  // zero_grad() of every parameter (set to none, as PyTorch's default).
+  void zero_grad();
+
+ protected:
+  // Adds a parameter (flagged requires_grad) under `name`; returns it.
+  Tensor register_parameter(std::string name, Tensor value, bool requires_grad = true);
+  std::shared_ptr<Module> register_module(std::string name, std::shared_ptr<Module> child);
+
+ private:
+  NamedTensors params_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+struct LinearOptions {
+  LinearOptions(int64_t in_features, int64_t out_features)
+      : in_features(in_features), out_features(out_features) {}
+  LinearOptions &bias(bool on) {
+    bias_ = on;
+    return *this;
+  }
+  // Draws the initial values from a generator seeded with `s`; without it,
+  // from the process-wide generator (fusejit::manual_seed).
+  LinearOptions &seed(uint64_t s) {
+    seed_ = s;
+    return *this;
+  }
+  DType dtype = DType::F32;
+  int64_t in_features, out_features;
+  bool bias_ = true;
+  std::optional<uint64_t> seed_;
+};
+
+// y = x W^T + b, with W [out, in] and b [out]; x is [..., in]. Both start
+// uniform in +-1/sqrt(in), PyTorch's default (kaiming_uniform_ with a =
+// sqrt(5) for W).
+class Linear : public Module {
+ public:
+  Linear(int64_t in_features, int64_t out_features)
+      : Linear(LinearOptions(in_features, out_features)) {}
+  explicit Linear(const LinearOptions &options);
+  Tensor forward(const Tensor &x) override;
+  Tensor weight, bias;  // bias undefined without one
+  LinearOptions options;
+};
+
+class ReLU : public Module {
+ public:
+  Tensor forward(const Tensor &x) override { return x.relu(); }
+};
+
+class Tanh : public Module {
+ public:
+  Tensor forward(const Tensor &x) override { return x.tanh(); }
+};
+
+class Sigmoid : public Module {
+ public:
+  Tensor forward(const Tensor &x) override { return x.sigmoid(); }
+};
+
+// Flattens dims start_dim..end_dim (default: all but the batch dim).
+class Flatten : public Module {
+ public:
+  explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1)
+      : start_dim_(start_dim), end_dim_(end_dim) {}
+  Tensor forward(const Tensor &x) override { return x.flatten(start_dim_, end_dim_); }
+
+ private:
+  int64_t start_dim_, end_dim_;
+};
+
+// Runs its children in order; they are named "0", "1", ...
+class Sequential : public Module {
+ public:
+  Sequential() = default;
+  // Sequential(Linear(784, 256), ReLU(), ...): each a module, copied in (a
+  // copy shares its parameters). One Sequential alone is a copy instead.
+  template <typename... Modules, typename = std::enable_if_t<
+                                     (std::is_base_of_v<Module, std::decay_t<Modules>> && ...) &&
+                                     !(sizeof...(Modules) == 1 &&
+                                       (std::is_same_v<std::decay_t<Modules>, Sequential> && ...))>>
+  explicit Sequential(Modules &&...modules) {
+    (push_back(std::make_shared<std::decay_t<Modules>>(std::forward<Modules>(modules))), ...);
+  }
+  void push_back(std::shared_ptr<Module> module);
+  Tensor forward(const Tensor &x) override;
+  size_t size() const { return named_children().size(); }
+  Module &operator[](size_t i) const { return *named_children().at(i).second; }
+};
+
+enum class Reduction { None, Mean, Sum };
+
+namespace functional {
+// (input - target)^2, averaged (default), summed or elementwise; target
+// broadcasts to input's shape (a ShapeError where it does not).
+Tensor mse_loss(const Tensor &input, const Tensor &target, Reduction reduction = Reduction::Mean);
+}  // namespace functional
+
+class MSELoss {
+ public:
+  explicit MSELoss(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+  Tensor operator()(const Tensor &input, const Tensor &target) const {
+    return functional::mse_loss(input, target, reduction_);
+  }
+
+ private:
+  Reduction reduction_;
+};
+
+// Scales the gradients of `parameters` in place (set_grad) so that their
+// joint norm (the norm of all of them as one vector; norm_type 2 by
+// default, or infinity) is at most max_norm, as torch's: each is multiplied
+// by min(1, max_norm / (norm + 1e-6)). Returns the norm before clipping,
+// lazily: the scaling joins the plan that realizes the grads (an
+// optimizer's step), which computes the unclipped grads too, so reading the
+// norm after the step is one small reduction. Parameters without a grad are
+// skipped; with none, the norm is 0.
+Tensor clip_grad_norm_(const std::vector<Tensor> &parameters, double max_norm,
+                       double norm_type = 2.0);
+
+}  // namespace fusejit::nn
