@@ -2,6 +2,8 @@
 // (compile_kernel.h), launched under parallel_for on host memory.
 #pragma once
 
+#include <memory>
+
 #include "codegen/backend.h"
 #include "codegen/compile_kernel.h"
 
@@ -16,12 +18,18 @@ class CpuExecutable final : public Executable {
   const CompiledKernel &kernel() const { return kernel_; }
   // Runs the kernel on host pointers (kernel inputs, then outputs), on up to
   // `threads` threads (0: num_threads()).
+  // An integer division by zero in the kernel throws the ValueError of
+  // eval_kernel, naming the first point and its values.
   void run(void *const *buffers, int threads = 0) const;
 
  private:
+  [[noreturn]] static void report_status(const Kernel &k, void *const *buffers);
+
   CompiledKernel kernel_;
   int64_t min_chunk_ = 1;  // units per thread at least
   bool writes_nothing_ = false;
+  // A kernel that has a status slot (kernel_has_status), kept to report its errors.
+  std::shared_ptr<const Kernel> checked_;
 };
 
 Backend &cpu_backend();

@@ -78,6 +78,7 @@ class KernelLowering {
     buffers_ = std::move(body.buffers);
     begin_ = body.begin;
     end_ = body.end;
+    status_ = body.status;
     b_.SetInsertPoint(&fn_->getEntryBlock());
     index_.assign(k_.domain.size(), b_.getInt64(0));
     return fn_;
@@ -196,13 +197,12 @@ class KernelLowering {
     if (own && l > 0) acc.fold(accumulator_of(l - 1), mine);
   }
 
+  DType reduced_dtype() const { return k_.body.at(k_.reduction->value).dtype; }
   llvm::Value *identity(llvm::Type *type) const {
-    return k_.reduction->op == Op::Max ? llvm::ConstantFP::getInfinity(type, true)
-                                       : llvm::ConstantFP::get(type, 0.0);
+    return emit_reduce_identity(type, k_.reduction->op, reduced_dtype());
   }
   llvm::Value *combine(llvm::Value *a, llvm::Value *v) {
-    return k_.reduction->op == Op::Max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v)
-                                       : b_.CreateFAdd(a, v);
+    return emit_reduce_combine(b_, k_.reduction->op, reduced_dtype(), a, v);
   }
 
   // Per output point: the accumulators (stack slots SROA promotes), the
@@ -349,7 +349,7 @@ class KernelLowering {
     for (size_t i = 0; i < k_.body.size(); ++i) {
       const Instr &in = k_.body[i];
       if (in.kind == InstrKind::Const) {
-        values_[i] = llvm::ConstantFP::get(type_of(in.dtype), in.value);
+        values_[i] = emit_constant(type_of(in.dtype), in.value);
         continue;
       }
       if (in.outer != outer) continue;
@@ -365,7 +365,7 @@ class KernelLowering {
       case InstrKind::Valid: {
         llvm::Value *valid = emit_masked_position(b_, in.access, index_).valid;
         llvm::Type *type = type_of(in.dtype);
-        return valid ? b_.CreateUIToFP(valid, type) : llvm::ConstantFP::get(type, 1.0);
+        return valid ? emit_flag(b_, valid, type) : emit_constant(type, 1.0);
       }
       case InstrKind::Reduced:
         return reduced_;
@@ -380,7 +380,7 @@ class KernelLowering {
                              k_.name, " %", at, ": epilogue instruction uses inner value %", a);
       args.push_back(values_.at(a));
     }
-    return emit_compute(b_, in, args);
+    return emit_compute(b_, in, args, arg_dtypes(k_, in), status_);
   }
 
   // Outputs are row-major over the output dims.
@@ -402,6 +402,7 @@ class KernelLowering {
   llvm::Function *fn_ = nullptr;
   std::vector<llvm::Value *> buffers_;
   llvm::Value *begin_ = nullptr, *end_ = nullptr;
+  llvm::Value *status_ = nullptr;
   std::vector<llvm::Value *> index_;   // the current domain point, one i64 per dim
   std::vector<llvm::Value *> values_;  // per instruction, once emitted
   llvm::Value *reduced_ = nullptr;
@@ -432,6 +433,10 @@ void define_abi_entry(llvm::Module &module, llvm::Function *body, size_t num_buf
     args.push_back(b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i)));
   args.push_back(fn->getArg(1));
   args.push_back(fn->getArg(2));
+  // A kernel with a status slot finds it after its buffers.
+  if (body->arg_size() > num_buffers + 2)
+    args.push_back(
+        b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), num_buffers)));
   b.CreateCall(body, args);
   b.CreateRetVoid();
 }
@@ -441,6 +446,8 @@ KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_
   size_t num_buffers = k.inputs.size() + k.outputs.size();
   std::vector<llvm::Type *> params(num_buffers, b.getPtrTy());
   params.insert(params.end(), {b.getInt64Ty(), b.getInt64Ty()});
+  const bool status = kernel_has_status(k);
+  if (status) params.push_back(b.getPtrTy());
   auto *type = llvm::FunctionType::get(b.getVoidTy(), params, false);
   KernelBody body;
   body.fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, "body", module);
@@ -468,6 +475,11 @@ KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_
   body.end = body.fn->getArg(static_cast<unsigned>(num_buffers + 1));
   body.begin->setName("begin");
   body.end->setName("end");
+  if (status) {
+    body.status = body.fn->getArg(static_cast<unsigned>(num_buffers + 2));
+    body.status->setName("status");
+    body.buffers.push_back(body.status);
+  }
   llvm::BasicBlock::Create(module.getContext(), "entry", body.fn);
   return body;
 }
@@ -494,6 +506,14 @@ LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext
     throw InternalError("lower: " + k.name + ": " + llvm::toString(std::move(invalid)) + "\n" +
                         first_lines(module, 40));
   return out;
+}
+
+bool kernel_has_status(const Kernel &k) {
+  for (const Instr &in : k.body)
+    if (in.kind == InstrKind::Compute && (in.op == Op::FloorDiv || in.op == Op::Mod) &&
+        !is_floating(k.body.at(static_cast<size_t>(in.args.at(0))).dtype))
+      return true;
+  return false;
 }
 
 int64_t parallel_extent(const Kernel &k) {

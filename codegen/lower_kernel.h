@@ -30,8 +30,9 @@ inline constexpr int kLoweringVersion = 3;
 
 // Defines `void kKernelSymbol(ptr buffers, i64 begin, i64 end)`, the ABI
 // entry of compile_kernel.h, in `module`: it loads `num_buffers` pointers
-// from `buffers` and calls `body(ptr..., begin, end)`. Every lowering ends
-// with it.
+// from `buffers` and calls `body(ptr..., begin, end)`, passing the status
+// slot, pointer number num_buffers, to a body that takes one. Every
+// lowering ends with it.
 void define_abi_entry(llvm::Module &module, llvm::Function *body, size_t num_buffers);
 
 // A kernel lowered: its module, and the extent of the range [begin, end)
@@ -47,10 +48,16 @@ struct LoweredKernel {
 // (inputs are deduplicated by buffer, outputs are fresh), hence noalias,
 // and dereferenceable for its whole size; inputs are read-only, outputs
 // write-only unless `reads_outputs` (GEMM keeps partial sums in one).
+//
+// A kernel_has_status kernel's body takes one more pointer after `end`: its
+// status slot, a byte the caller zeroes and the kernel sets to 1 where an
+// integer // or % divides by zero (the caller then reports the error). It
+// is also the last of `buffers`, where emit_lanes finds it.
 struct KernelBody {
   llvm::Function *fn = nullptr;
-  std::vector<llvm::Value *> buffers;  // the kernel's inputs, then its outputs
+  std::vector<llvm::Value *> buffers;  // the kernel's inputs, then its outputs (then status)
   llvm::Value *begin = nullptr, *end = nullptr;
+  llvm::Value *status = nullptr;  // or null
 };
 KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_outputs);
 
@@ -58,6 +65,10 @@ KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_
 // with compile_kernel.h's ABI, owned by `context` and verified. Throws
 // InternalError if `k` is inconsistent or the module does not verify.
 LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext &context);
+
+// Whether the kernel computes an integer // or %, and so takes a status
+// slot: `buffers` then holds one pointer more than its buffers.
+bool kernel_has_status(const Kernel &k);
 
 // The extent of the range [begin, end) the compiled kernel splits on: the
 // first output dim's, or a Matmul kernel's units (gemm_blocking.h).

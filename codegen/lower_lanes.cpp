@@ -1,5 +1,6 @@
 #include "codegen/lower_lanes.h"
 
+#include "codegen/lower_kernel.h"
 #include "codegen/lower_scalar.h"
 #include "ir/error.h"
 
@@ -16,7 +17,7 @@ class LaneEmitter {
   llvm::Value *emit(const Instr &in, const std::vector<llvm::Value *> &values) {
     switch (in.kind) {
       case InstrKind::Const:
-        return llvm::ConstantFP::get(type_of(in.dtype), in.value);
+        return emit_constant(type_of(in.dtype), in.value);
       case InstrKind::Reduced:
         return at_.reduced;
       case InstrKind::Load:
@@ -28,14 +29,16 @@ class LaneEmitter {
     }
     std::vector<llvm::Value *> args;
     for (int a : in.args) args.push_back(values.at(a));
-    // tanh is a libm call with a scalar signature.
-    if (at_.lanes > 1 && in.kind == InstrKind::Compute && in.op == Op::Tanh)
-      return per_lane(in, args);
-    return emit_compute(b_, in, args);
+    // tanh is a libm call with a scalar signature; an integer // or %
+    // branches on each divisor.
+    if (at_.lanes > 1 && (in.op == Op::Tanh || kernel_has_status(k_))) return per_lane(in, args);
+    return emit_compute(b_, in, args, arg_dtypes(k_, in), status());
   }
 
  private:
   llvm::Type *scalar_type(DType t) { return llvm_type(b_.getContext(), t); }
+  // The status slot, the last of the body's buffers (see KernelBody).
+  llvm::Value *status() const { return kernel_has_status(k_) ? buffers_.back() : nullptr; }
   llvm::Type *type_of(DType t) {
     llvm::Type *s = scalar_type(t);
     return at_.lanes == 1 ? s : llvm::FixedVectorType::get(s, static_cast<unsigned>(at_.lanes));
@@ -91,12 +94,12 @@ class LaneEmitter {
       llvm::Value *valid = at.valid ? at.valid : b_.getTrue();
       llvm::Value *x;
       if (in.kind == InstrKind::Valid) {
-        x = b_.CreateUIToFP(valid, t);
+        x = emit_flag(b_, valid, t);
       } else if (numel(in_shape(in)) == 0) {
-        x = llvm::ConstantFP::get(t, in.value);
+        x = emit_constant(t, in.value);
       } else {
         llvm::Value *p = b_.CreateSelect(valid, at.position, b_.getInt64(0));
-        x = b_.CreateSelect(valid, load_at(in, p), llvm::ConstantFP::get(t, in.value));
+        x = b_.CreateSelect(valid, load_at(in, p), emit_constant(t, in.value));
       }
       if (at_.lanes == 1) return x;
       v = b_.CreateInsertElement(v, x, uint64_t(l));
@@ -118,7 +121,8 @@ class LaneEmitter {
     for (int l = 0; l < at_.lanes; ++l) {
       std::vector<llvm::Value *> scalars;
       for (llvm::Value *a : args) scalars.push_back(b_.CreateExtractElement(a, uint64_t(l)));
-      v = b_.CreateInsertElement(v, emit_compute(b_, in, scalars), uint64_t(l));
+      v = b_.CreateInsertElement(v, emit_compute(b_, in, scalars, arg_dtypes(k_, in), status()),
+                                 uint64_t(l));
     }
     return v;
   }

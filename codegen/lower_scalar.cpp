@@ -6,11 +6,37 @@
 #include <llvm/IR/Module.h>
 
 #include "ir/error.h"
+#include "runtime/reference_kernels.h"
 
 namespace fusejit {
 
 llvm::Type *llvm_type(llvm::LLVMContext &context, DType dtype) {
-  return dtype == DType::F32 ? llvm::Type::getFloatTy(context) : llvm::Type::getDoubleTy(context);
+  switch (dtype) {
+    case DType::F32:
+      return llvm::Type::getFloatTy(context);
+    case DType::F64:
+      return llvm::Type::getDoubleTy(context);
+    case DType::I32:
+      return llvm::Type::getInt32Ty(context);
+    case DType::I64:
+      return llvm::Type::getInt64Ty(context);
+    case DType::U8:
+    case DType::Bool:  // a byte holding 0 or 1, as in memory
+      return llvm::Type::getInt8Ty(context);
+  }
+  return nullptr;
+}
+
+llvm::Constant *emit_constant(llvm::Type *type, double value) {
+  if (type->isFPOrFPVectorTy()) return llvm::ConstantFP::get(type, value);
+  // Integer constants hold integers already (ir::constant); the bits wrap.
+  return llvm::ConstantInt::get(type, static_cast<uint64_t>(wrap_integer(value)));
+}
+
+llvm::Value *emit_flag(llvm::IRBuilder<> &b, llvm::Value *flag, llvm::Type *type) {
+  if (auto *vector = llvm::dyn_cast<llvm::VectorType>(flag->getType()))
+    type = llvm::VectorType::get(type->getScalarType(), vector->getElementCount());
+  return type->isFPOrFPVectorTy() ? b.CreateUIToFP(flag, type) : b.CreateZExt(flag, type);
 }
 
 namespace {
@@ -95,7 +121,7 @@ llvm::Value *emit_load(llvm::IRBuilder<> &b, llvm::Type *type, llvm::Value *buff
                        const std::vector<llvm::Value *> &index, double fill) {
   MaskedPosition at = emit_masked_position(b, access, index);
   if (!at.valid) return b.CreateLoad(type, b.CreateInBoundsGEP(type, buffer, at.position));
-  llvm::Value *other = llvm::ConstantFP::get(type, fill);
+  llvm::Value *other = emit_constant(type, fill);
   if (buffer_numel == 0) return other;
   llvm::BasicBlock *from = b.GetInsertBlock();
   llvm::Function *fn = from->getParent();
@@ -133,11 +159,39 @@ llvm::Value *call_tanh(llvm::IRBuilder<> &b, llvm::Value *x) {
   return call;
 }
 
-llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x) {
+[[noreturn]] void not_for(Op op, DType t) {
+  throw InternalError(std::string("lower: ") + op_name(op) + " of " + dtype_name(t) +
+                      " (ir/graph.cpp casts it away)");
+}
+
+// cast_value (ir/dtype.h): floats into integers saturate with NaN -> 0
+// (fptosi.sat), into bool compare with 0 (NaN is true); integers wrap
+// (trunc), widen by their signedness, or compare with 0 for bool.
+llvm::Value *emit_cast(llvm::IRBuilder<> &b, llvm::Value *x, DType from, DType to) {
+  llvm::Type *type = llvm_type(b.getContext(), to);
+  if (auto *vector = llvm::dyn_cast<llvm::VectorType>(x->getType()))
+    type = llvm::VectorType::get(type, vector->getElementCount());
+  if (from == to) return x;
+  if (to == DType::Bool) {
+    llvm::Value *nonzero = is_floating(from) ? b.CreateFCmpUNE(x, fp(x->getType(), 0.0))
+                                             : b.CreateICmpNE(x, emit_constant(x->getType(), 0));
+    return b.CreateZExt(nonzero, type);
+  }
+  if (is_floating(from) && is_floating(to)) return b.CreateFPCast(x, type);
+  if (is_floating(from)) {
+    auto id = is_unsigned(to) ? llvm::Intrinsic::fptoui_sat : llvm::Intrinsic::fptosi_sat;
+    return b.CreateIntrinsic(id, {type, x->getType()}, {x});
+  }
+  if (is_floating(to)) return is_unsigned(from) ? b.CreateUIToFP(x, type) : b.CreateSIToFP(x, type);
+  return b.CreateIntCast(x, type, !is_unsigned(from));
+}
+
+llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, DType t) {
   llvm::Type *type = x->getType();
+  const bool flt = is_floating(t);
   switch (op) {
     case Op::Neg:
-      return b.CreateFNeg(x);
+      return flt ? b.CreateFNeg(x) : b.CreateNeg(x);
     case Op::Exp:
       return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
     case Op::Log:
@@ -145,7 +199,9 @@ llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x) {
     case Op::Sqrt:
       return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
     case Op::Abs:
-      return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+      if (flt) return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+      if (is_unsigned(t)) return x;
+      return b.CreateBinaryIntrinsic(llvm::Intrinsic::abs, x, b.getFalse());
     case Op::Tanh:
       return call_tanh(b, x);
     case Op::Inv:
@@ -156,8 +212,21 @@ llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x) {
     }
     case Op::Relu:
       // `x > 0 or unordered`: NaN passes through, -0.0 and negatives give +0.0.
+      if (!flt)
+        return is_unsigned(t)
+                   ? x
+                   : b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, x, emit_constant(type, 0));
       return b.CreateSelect(b.CreateFCmpUGT(x, fp(type, 0.0)), x, fp(type, 0.0));
+    case Op::Floor:
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, x);
+    case Op::Ceil:
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, x);
+    case Op::Round:  // half to even in the default rounding mode, as nearbyint
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x);
+    case Op::LogicalNot:
+      return b.CreateXor(x, emit_constant(type, 1));
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
@@ -168,37 +237,151 @@ llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x) {
   throw InternalError(std::string("lower: ") + op_name(op) + " is not a unary op");
 }
 
-// Comparisons give 1.0 or 0.0 in the operands' dtype.
-llvm::Value *as_float(llvm::IRBuilder<> &b, llvm::Value *flag, llvm::Type *type) {
-  return b.CreateUIToFP(flag, type);
+// The predicate of a comparison in the operands' dtype: ordered for floats
+// (NaN compares false) but for != (unordered: NaN != NaN), signed or not.
+llvm::Value *emit_compare(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Value *y, DType t) {
+  using P = llvm::CmpInst::Predicate;
+  const bool flt = is_floating(t), u = is_unsigned(t);
+  P p = P::FCMP_FALSE;
+  switch (op) {
+    case Op::Lt:
+      p = flt ? P::FCMP_OLT : u ? P::ICMP_ULT : P::ICMP_SLT;
+      break;
+    case Op::Gt:
+      p = flt ? P::FCMP_OGT : u ? P::ICMP_UGT : P::ICMP_SGT;
+      break;
+    case Op::Le:
+      p = flt ? P::FCMP_OLE : u ? P::ICMP_ULE : P::ICMP_SLE;
+      break;
+    case Op::Ge:
+      p = flt ? P::FCMP_OGE : u ? P::ICMP_UGE : P::ICMP_SGE;
+      break;
+    case Op::Eq:
+      p = flt ? P::FCMP_OEQ : P::ICMP_EQ;
+      break;
+    case Op::Ne:
+      p = flt ? P::FCMP_UNE : P::ICMP_NE;
+      break;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+    case Op::LogicalAnd:
+    case Op::LogicalOr:
+    case Op::FloorDiv:
+    case Op::Mod:
+    case Op::Maximum:
+    case Op::Minimum:
+    case Op::Pow:
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      throw InternalError(std::string("lower: ") + op_name(op) + " is not a comparison");
+  }
+  return flt ? b.CreateFCmp(p, x, y) : b.CreateICmp(p, x, y);
 }
 
-llvm::Value *emit_binary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Value *y) {
+// Python's // and % on integers, without the undefined cases of sdiv: a zero
+// divisor stores 1 into `status` (the backend then reports the error) and
+// computes with 1 instead; MIN // -1 wraps, as torch's. q = a / b rounded
+// toward zero is one less where the remainder is nonzero and its sign
+// differs from b's; the remainder then takes b's sign by adding b.
+llvm::Value *emit_integer_division(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Value *y,
+                                   DType t, llvm::Value *status) {
+  FUSEJIT_INTERNAL_CHECK(status != nullptr, "lower: an integer ", op_name(op),
+                         " without a status slot");
   llvm::Type *type = x->getType();
+  llvm::Value *zero = emit_constant(type, 0), *one = emit_constant(type, 1);
+  llvm::Value *is_zero = b.CreateICmpEQ(y, zero);
+  llvm::BasicBlock *from = b.GetInsertBlock();
+  llvm::Function *fn = from->getParent();
+  auto *report = llvm::BasicBlock::Create(b.getContext(), "div.zero", fn);
+  auto *join = llvm::BasicBlock::Create(b.getContext(), "div.join", fn);
+  b.CreateCondBr(is_zero, report, join);
+  b.SetInsertPoint(report);
+  // Any thread may store it; only its becoming nonzero matters.
+  llvm::StoreInst *store = b.CreateStore(b.getInt8(1), status);
+  store->setAtomic(llvm::AtomicOrdering::Monotonic);
+  store->setAlignment(llvm::Align(1));
+  b.CreateBr(join);
+  b.SetInsertPoint(join);
+  if (is_unsigned(t)) {
+    llvm::Value *d = b.CreateSelect(is_zero, one, y);
+    return op == Op::FloorDiv ? b.CreateUDiv(x, d) : b.CreateURem(x, d);
+  }
+  llvm::Value *minus_one = b.CreateICmpEQ(y, emit_constant(type, -1));
+  llvm::Value *d = b.CreateSelect(b.CreateOr(is_zero, minus_one), one, y);
+  llvm::Value *q = b.CreateSDiv(x, d), *r = b.CreateSRem(x, d);
+  // Only a nonzero remainder whose sign differs from the divisor's adjusts.
+  llvm::Value *adjust =
+      b.CreateAnd(b.CreateICmpNE(r, zero), b.CreateICmpSLT(b.CreateXor(r, d), zero));
+  if (op == Op::FloorDiv) {
+    llvm::Value *floored = b.CreateSub(q, b.CreateZExt(adjust, type));
+    return b.CreateSelect(minus_one, b.CreateNeg(x), floored);
+  }
+  llvm::Value *mod = b.CreateSelect(adjust, b.CreateAdd(r, d), r);
+  return b.CreateSelect(minus_one, zero, mod);
+}
+
+// Python's % on floats: fmod, plus the divisor where the signs differ.
+llvm::Value *emit_float_mod(llvm::IRBuilder<> &b, llvm::Value *x, llvm::Value *y) {
+  llvm::Type *type = x->getType();
+  llvm::Value *r = b.CreateFRem(x, y);
+  llvm::Value *zero = fp(type, 0.0);
+  llvm::Value *differ = b.CreateXor(b.CreateFCmpOLT(r, zero), b.CreateFCmpOLT(y, zero));
+  llvm::Value *adjust = b.CreateAnd(b.CreateFCmpONE(r, zero), differ);
+  return b.CreateSelect(adjust, b.CreateFAdd(r, y), r);
+}
+
+llvm::Value *emit_binary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Value *y, DType t,
+                         llvm::Value *status) {
+  const bool flt = is_floating(t), u = is_unsigned(t), boolean = t == DType::Bool;
+  auto minmax = [&](llvm::Intrinsic::ID f, llvm::Intrinsic::ID s, llvm::Intrinsic::ID un) {
+    return b.CreateBinaryIntrinsic(flt ? f : u ? un : s, x, y);
+  };
   switch (op) {
-    case Op::Add:
-      return b.CreateFAdd(x, y);
+    case Op::Add:  // on bool, or (torch's add of bools)
+      return flt ? b.CreateFAdd(x, y) : boolean ? b.CreateOr(x, y) : b.CreateAdd(x, y);
     case Op::Sub:
-      return b.CreateFSub(x, y);
-    case Op::Mul:
-      return b.CreateFMul(x, y);
+      if (boolean) not_for(op, t);
+      return flt ? b.CreateFSub(x, y) : b.CreateSub(x, y);
+    case Op::Mul:  // on bool, and
+      return flt ? b.CreateFMul(x, y) : boolean ? b.CreateAnd(x, y) : b.CreateMul(x, y);
     case Op::Div:
+      if (!flt) not_for(op, t);
       return b.CreateFDiv(x, y);
+    case Op::FloorDiv:
+      if (flt) return b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, b.CreateFDiv(x, y));
+      return emit_integer_division(b, op, x, y, t, status);
+    case Op::Mod:
+      if (flt) return emit_float_mod(b, x, y);
+      return emit_integer_division(b, op, x, y, t, status);
     case Op::Lt:
-      return as_float(b, b.CreateFCmpOLT(x, y), type);
     case Op::Gt:
-      return as_float(b, b.CreateFCmpOGT(x, y), type);
     case Op::Eq:
-      return as_float(b, b.CreateFCmpOEQ(x, y), type);
+    case Op::Le:
+    case Op::Ge:
+    case Op::Ne:
+      return emit_flag(b, emit_compare(b, op, x, y, t), b.getInt8Ty());
+    case Op::LogicalAnd:
+      return b.CreateAnd(x, y);
+    case Op::LogicalOr:
+      return b.CreateOr(x, y);
     // llvm.maximum/minimum propagate NaN like the interpreter's nan_max.
     case Op::Maximum:
-      return b.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x, y);
+      return minmax(llvm::Intrinsic::maximum, llvm::Intrinsic::smax, llvm::Intrinsic::umax);
     case Op::Minimum:
-      return b.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x, y);
+      return minmax(llvm::Intrinsic::minimum, llvm::Intrinsic::smin, llvm::Intrinsic::umin);
     case Op::Pow:
+      if (!flt) not_for(op, t);
       return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
@@ -211,18 +394,25 @@ llvm::Value *emit_binary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, llvm::Valu
 }  // namespace
 
 llvm::Value *emit_compute(llvm::IRBuilder<> &b, const Instr &in,
-                          const std::vector<llvm::Value *> &args) {
+                          const std::vector<llvm::Value *> &args,
+                          const std::vector<DType> &arg_dtypes, llvm::Value *status) {
   FUSEJIT_INTERNAL_CHECK(in.kind == InstrKind::Compute,
                          "lower: emit_compute given a load, constant or reduced value");
+  FUSEJIT_INTERNAL_CHECK(arg_dtypes.size() == args.size(), "lower: ", op_name(in.op), " given ",
+                         args.size(), " args and ", arg_dtypes.size(), " dtypes");
   switch (op_kind(in.op)) {
     case OpKind::Unary:
-      return emit_unary(b, in.op, args[0]);
+      if (in.op == Op::Cast) return emit_cast(b, args[0], arg_dtypes[0], in.dtype);
+      return emit_unary(b, in.op, args[0], arg_dtypes[0]);
     case OpKind::Binary:
-      return emit_binary(b, in.op, args[0], args[1]);
+      return emit_binary(b, in.op, args[0], args[1], arg_dtypes[0], status);
     case OpKind::Ternary: {
-      // where: any nonzero condition, NaN included, selects x; c may be of another dtype.
+      // where: the condition is a bool byte (any nonzero selects x, as a float
+      // condition's NaN does).
       llvm::Value *c = args[0];
-      llvm::Value *nonzero = b.CreateFCmpUNE(c, fp(c->getType(), 0.0));
+      llvm::Value *nonzero = c->getType()->isFPOrFPVectorTy()
+                                 ? b.CreateFCmpUNE(c, fp(c->getType(), 0.0))
+                                 : b.CreateICmpNE(c, emit_constant(c->getType(), 0));
       return b.CreateSelect(nonzero, args[1], args[2]);
     }
     case OpKind::Leaf:
@@ -232,6 +422,52 @@ llvm::Value *emit_compute(llvm::IRBuilder<> &b, const Instr &in,
       break;
   }
   throw InternalError(std::string("lower: ") + op_name(in.op) + " is not an elementwise op");
+}
+
+std::vector<DType> arg_dtypes(const Kernel &k, const Instr &in) {
+  std::vector<DType> out;
+  out.reserve(in.args.size());
+  for (int a : in.args) out.push_back(k.body.at(static_cast<size_t>(a)).dtype);
+  return out;
+}
+
+llvm::Value *emit_reduce_identity(llvm::Type *type, Op op, DType dtype) {
+  return emit_constant(type, reduce_identity(op, dtype));
+}
+
+llvm::Value *emit_reduce_combine(llvm::IRBuilder<> &b, Op op, DType dtype, llvm::Value *acc,
+                                 llvm::Value *v) {
+  const bool flt = is_floating(dtype), u = is_unsigned(dtype);
+  switch (op) {
+    case Op::Sum:
+    case Op::Mean:
+      return flt ? b.CreateFAdd(acc, v) : b.CreateAdd(acc, v);
+    case Op::Prod:
+      return flt ? b.CreateFMul(acc, v) : b.CreateMul(acc, v);
+    case Op::Max:
+      return b.CreateBinaryIntrinsic(flt ? llvm::Intrinsic::maximum
+                                     : u ? llvm::Intrinsic::umax
+                                         : llvm::Intrinsic::smax,
+                                     acc, v);
+    case Op::Min:
+      return b.CreateBinaryIntrinsic(flt ? llvm::Intrinsic::minimum
+                                     : u ? llvm::Intrinsic::umin
+                                         : llvm::Intrinsic::smin,
+                                     acc, v);
+    case Op::Any:
+      return b.CreateOr(acc, v);
+    case Op::All:
+      return b.CreateAnd(acc, v);
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
+  }
+  throw InternalError(std::string("lower: ") + op_name(op) + " is not a reduction");
 }
 
 }  // namespace fusejit

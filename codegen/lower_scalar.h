@@ -11,7 +11,12 @@
 
 namespace fusejit {
 
+// Floats as float/double, i32/i64 as such, u8 and bool as i8 (a bool holds 0 or 1).
 llvm::Type *llvm_type(llvm::LLVMContext &context, DType dtype);
+// `value` (held as its dtype holds it) as a constant of `type`.
+llvm::Constant *emit_constant(llvm::Type *type, double value);
+// An i1 as 1 or 0 of `type` (a Valid instruction, a comparison's bool).
+llvm::Value *emit_flag(llvm::IRBuilder<> &b, llvm::Value *flag, llvm::Type *type);
 
 // The element position an access reads at domain point `index` (i64 values,
 // one per domain dim), as kernel_eval's load_position computes it: each
@@ -37,10 +42,21 @@ llvm::Value *emit_load(llvm::IRBuilder<> &b, llvm::Type *type, llvm::Value *buff
                        int64_t buffer_numel, const Access &access,
                        const std::vector<llvm::Value *> &index, double fill);
 
-// A Unary, Binary or Where instruction on already lowered `args`, with the
-// builder's fast-math flags. Semantics are apply_unary / apply_binary's
-// (runtime/reference_kernels.cpp), NaN cases included.
+// A Unary, Binary or Where instruction on already lowered `args` of
+// `arg_dtypes`, with the builder's fast-math flags. Semantics are
+// apply_unary / apply_binary's (runtime/reference_kernels.cpp), NaN cases
+// included. An integer // or % by zero stores 1 into the i8 at `status`
+// (the kernel's status slot, see define_kernel_body) and yields 0.
 llvm::Value *emit_compute(llvm::IRBuilder<> &b, const Instr &in,
-                          const std::vector<llvm::Value *> &args);
+                          const std::vector<llvm::Value *> &args,
+                          const std::vector<DType> &arg_dtypes, llvm::Value *status);
+// The dtypes of an instruction's args.
+std::vector<DType> arg_dtypes(const Kernel &k, const Instr &in);
+
+// A reduction's start value and step in `dtype` (reduce_identity and
+// reduce_combine of runtime/reference_kernels.h).
+llvm::Value *emit_reduce_identity(llvm::Type *type, Op op, DType dtype);
+llvm::Value *emit_reduce_combine(llvm::IRBuilder<> &b, Op op, DType dtype, llvm::Value *acc,
+                                 llvm::Value *v);
 
 }  // namespace fusejit

@@ -17,6 +17,10 @@ NodeRef sub(NodeRef a, NodeRef b) { return ir::binary(Op::Sub, std::move(a), std
 NodeRef mul(NodeRef a, NodeRef b) { return ir::binary(Op::Mul, std::move(a), std::move(b)); }
 NodeRef div(NodeRef a, NodeRef b) { return ir::binary(Op::Div, std::move(a), std::move(b)); }
 NodeRef cmp(Op op, NodeRef a, NodeRef b) { return ir::binary(op, std::move(a), std::move(b)); }
+// A comparison's bool as 1/0 in the dtype of `like`, for masks that multiply.
+NodeRef mask_of(Op op, const NodeRef &a, const NodeRef &b, const NodeRef &like) {
+  return ir::cast(cmp(op, a, b), like->dtype);
+}
 NodeRef num(double v, const NodeRef &like) { return ir::constant(v, like->dtype); }
 
 // Views that are the identity are not built: they would only add nodes.
@@ -54,9 +58,9 @@ Contributions to_operands(const Step &s, const NodeRef &da, const NodeRef &db) {
 // 1 where a is strictly larger/smaller); ties share it evenly.
 Contributions select_rule(const Step &s, Op a_wins, Op b_wins) {
   const NodeRef &a = s.arg(0), &b = s.arg(1);
-  NodeRef half_tie = mul(num(0.5, a), cmp(Op::Eq, a, b));
-  NodeRef mask_a = add(cmp(a_wins, a, b), half_tie);
-  NodeRef mask_b = add(cmp(b_wins, a, b), half_tie);
+  NodeRef half_tie = mul(num(0.5, s.g), mask_of(Op::Eq, a, b, s.g));
+  NodeRef mask_a = add(mask_of(a_wins, a, b, s.g), half_tie);
+  NodeRef mask_b = add(mask_of(b_wins, a, b, s.g), half_tie);
   return to_operands(s, mul(s.g, mask_a), mul(s.g, mask_b));
 }
 
@@ -102,10 +106,45 @@ Contributions mean_rule(const Step &s) {
 Contributions max_rule(const Step &s) {
   const NodeRef &x = s.arg(0);
   Shape keep = keepdim_shape(x->shape, s.out->dims);
-  NodeRef mask = cmp(Op::Eq, x, reshape_to(s.out, keep));
+  NodeRef mask = mask_of(Op::Eq, x, reshape_to(s.out, keep), x);
   NodeRef count =
       ir::binary(Op::Maximum, ir::reduce(Op::Sum, mask, s.out->dims, /*keepdim=*/true), num(1, x));
   return {mul(mask, div(keepdim_grad(s), count))};
+}
+
+// The product of the other elements, without dividing by a zero: with no
+// zero in the reduced slice it is out / x; with one zero, the zero's
+// element gets the product of the rest and every other element 0; with
+// more, every element 0.
+Contributions prod_rule(const Step &s) {
+  const NodeRef &x = s.arg(0);
+  const std::vector<int64_t> &dims = s.out->dims;
+  NodeRef zero = num(0, x), one = num(1, x);
+  NodeRef is_zero = cmp(Op::Eq, x, zero);
+  NodeRef zeros = ir::reduce(Op::Sum, ir::cast(is_zero, x->dtype), dims, /*keepdim=*/true);
+  NodeRef safe = ir::where(is_zero, one, x);
+  NodeRef rest = ir::reduce(Op::Prod, safe, dims, /*keepdim=*/true);  // product of the nonzeros
+  NodeRef none_zero = div(rest, safe);
+  NodeRef one_zero =
+      ir::where(ir::binary(Op::LogicalAnd, is_zero, cmp(Op::Eq, zeros, one)), rest, zero);
+  NodeRef others = ir::where(cmp(Op::Eq, zeros, zero), none_zero, one_zero);
+  return {mul(expand_to(keepdim_grad(s), x->shape), others)};
+}
+
+// x % y = x - floor(x / y) * y: dx = g, dy = -floor(x / y) * g.
+Contributions mod_rule(const Step &s) {
+  const NodeRef &a = s.arg(0), &b = s.arg(1);
+  NodeRef q = ir::unary(Op::Floor, div(a, b));
+  return to_operands(s, s.g, ir::unary(Op::Neg, mul(s.g, q)));
+}
+
+// A cast between floats passes the gradient back in the source's dtype; a
+// cast into an integer or bool passes none (nor does one out of them: the
+// loop gives integer and bool nodes no gradient).
+Contributions cast_rule(const Step &s) {
+  const NodeRef &x = s.arg(0);
+  if (!is_floating(x->dtype) || !is_floating(s.out->dtype)) return {nullptr};
+  return {ir::cast(s.g, x->dtype)};
 }
 
 Contributions permute_rule(const Step &s) {
@@ -219,7 +258,7 @@ Contributions rule(const Step &s) {
     case Op::Log:
       return {div(g, x())};
     case Op::Relu:
-      return {mul(g, cmp(Op::Gt, x(), num(0, g)))};
+      return {mul(g, mask_of(Op::Gt, x(), num(0, g), g))};
     case Op::Sigmoid:
       return {mul(g, mul(out, sub(num(1, g), out)))};
     case Op::Tanh:
@@ -227,9 +266,16 @@ Contributions rule(const Step &s) {
     case Op::Sqrt:
       return {div(mul(g, num(0.5, g)), out)};
     case Op::Abs:  // sign(x) = (x > 0) - (x < 0), 0 at 0
-      return {mul(g, sub(cmp(Op::Gt, x(), num(0, g)), cmp(Op::Lt, x(), num(0, g))))};
+      return {mul(g, sub(mask_of(Op::Gt, x(), num(0, g), g), mask_of(Op::Lt, x(), num(0, g), g)))};
     case Op::Inv:  // d(1/x) = -1/x² = -out²
       return {ir::unary(Op::Neg, mul(g, mul(out, out)))};
+    case Op::Floor:
+    case Op::Ceil:
+    case Op::Round:  // piecewise constant
+    case Op::LogicalNot:
+      return {nullptr};
+    case Op::Cast:
+      return cast_rule(s);
     case Op::Add:
       return to_operands(s, g, g);
     case Op::Sub:
@@ -240,8 +286,16 @@ Contributions rule(const Step &s) {
       return to_operands(s, div(g, y()), ir::unary(Op::Neg, div(mul(g, out), y())));
     case Op::Lt:
     case Op::Gt:
-    case Op::Eq:  // piecewise constant: zero gradient, nothing to add
+    case Op::Eq:
+    case Op::Le:
+    case Op::Ge:
+    case Op::Ne:
+    case Op::LogicalAnd:
+    case Op::LogicalOr:
+    case Op::FloorDiv:  // piecewise constant: zero gradient, nothing to add
       return {nullptr, nullptr};
+    case Op::Mod:
+      return mod_rule(s);
     case Op::Maximum:
       return select_rule(s, Op::Gt, Op::Lt);
     case Op::Minimum:
@@ -253,7 +307,13 @@ Contributions rule(const Step &s) {
     case Op::Sum:
       return sum_rule(s);
     case Op::Max:
+    case Op::Min:  // the same routing to the elements equal to the result
       return max_rule(s);
+    case Op::Prod:
+      return prod_rule(s);
+    case Op::Any:
+    case Op::All:
+      return {nullptr};
     case Op::Mean:
       return mean_rule(s);
     case Op::Reshape:
@@ -345,7 +405,8 @@ std::vector<NodeRef> gradients(const NodeRef &root, const std::vector<NodeRef> &
     Contributions parts = rule(Step{entry.node, entry.grad});
     for (size_t i = 0; i < parts.size(); ++i) {
       const NodeRef &arg = entry.node->args[i];
-      if (!parts[i] || !relevant.count(arg.get())) continue;
+      // Integer and bool values carry no gradient.
+      if (!parts[i] || !relevant.count(arg.get()) || !is_floating(arg->dtype)) continue;
       auto [slot, fresh] = grads.try_emplace(arg.get(), Entry{arg, parts[i]});
       if (!fresh) slot->second.grad = add(slot->second.grad, parts[i]);
     }

@@ -69,6 +69,7 @@ bool keeps_shape_is_identity(Op view) {
       return false;
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
@@ -84,12 +85,14 @@ NodeRef rewrite(const Node &n, std::vector<NodeRef> args, Numerics numerics) {
   switch (n.kind()) {
     case OpKind::Unary:
       if (const Node *c = scalar_const(args[0]))
-        return ir::full(apply_unary(n.op, c->value), n.dtype, n.shape);
+        return ir::full(apply_unary(n.op, c->value, args[0]->dtype, n.dtype), n.dtype, n.shape);
       if (n.is(Op::Neg) && args[0]->is(Op::Neg)) return args[0]->args[0];
       break;
     case OpKind::Binary: {
       const Node *ca = scalar_const(args[0]), *cb = scalar_const(args[1]);
-      if (ca && cb) return ir::full(apply_binary(n.op, ca->value, cb->value), n.dtype, n.shape);
+      // An integer division by a zero constant is left to fail when it runs.
+      if (ca && cb && !divides_by_zero(n.op, args[0]->dtype, cb->value))
+        return ir::full(apply_binary(n.op, ca->value, cb->value, args[0]->dtype), n.dtype, n.shape);
       const NodeRef &a = args[0], &b = args[1];
       // x op identity -> x, only when x already has the result's shape.
       bool b_keeps = a->shape == n.shape;

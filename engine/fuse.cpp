@@ -56,6 +56,7 @@ ViewStep view_step(const Node &n) {
     case Op::Cat:  // one step per source: see Fuser::emit_cat
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
@@ -368,7 +369,7 @@ class Fuser {
     if (r.kind() == OpKind::Reduce) {
       const Node &x = *r.args[0];
       k.reduction = Reduction{};
-      k.reduction->op = r.is(Op::Max) ? Op::Max : Op::Sum;
+      k.reduction->op = r.is(Op::Mean) ? Op::Sum : r.op;  // a mean is a scaled sum
       k.domain = out;
       std::vector<int> src;
       for (size_t d = 0; d < x.rank(); ++d) {

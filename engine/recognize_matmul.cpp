@@ -64,7 +64,9 @@ class MatmulRecognizer {
   // The matmul form of `r`, or null when `r` is not the pattern. `given` is
   // r as the pass was given it (r has its args rewritten).
   NodeRef match(const Node &r, const Node &given) {
-    if (!r.is(Op::Sum) || r.args[0]->kind() != OpKind::Binary) return nullptr;
+    // GEMM kernels are float-only; an integer sum of products stays a reduction.
+    if (!r.is(Op::Sum) || r.args[0]->kind() != OpKind::Binary || !is_floating(r.dtype))
+      return nullptr;
     const Node &x = *r.args[0];
     MatmulDecision d{&given, MatmulMiss::None, x.op, static_cast<int64_t>(r.dims.size())};
     if (!x.is(Op::Mul)) return miss(d, MatmulMiss::ZipNotMul);

@@ -183,14 +183,19 @@ Tensor binary(Op op, const Tensor &a, const Tensor &b) {
   return TensorOps::result(ir::binary(op, x, y), {&a, &b});
 }
 
-Tensor binary(Op op, const Tensor &a, double b) {
-  const NodeRef &n = checked(a, op_name(op), "the left operand");
-  return TensorOps::result(ir::binary(op, n, ir::constant(b, n->dtype)), {&a});
+// A Scalar beside a tensor of dtype t, as a constant of the dtype it takes.
+NodeRef constant_beside(Scalar s, DType t) {
+  return ir::constant(s.to_double(), scalar_dtype(t, s.kind()));
 }
 
-Tensor binary(Op op, double a, const Tensor &b) {
+Tensor binary(Op op, const Tensor &a, Scalar b) {
+  const NodeRef &n = checked(a, op_name(op), "the left operand");
+  return TensorOps::result(ir::binary(op, n, constant_beside(b, n->dtype)), {&a});
+}
+
+Tensor binary(Op op, Scalar a, const Tensor &b) {
   const NodeRef &n = checked(b, op_name(op), "the right operand");
-  return TensorOps::result(ir::binary(op, ir::constant(a, n->dtype), n), {&b});
+  return TensorOps::result(ir::binary(op, constant_beside(a, n->dtype), n), {&b});
 }
 
 // Comparisons have zero gradient everywhere, so (as in PyTorch) their
@@ -206,6 +211,10 @@ Tensor Tensor::from_vector(const std::vector<T> &values, Shape shape) {
 }
 template Tensor Tensor::from_vector<float>(const std::vector<float> &, Shape);
 template Tensor Tensor::from_vector<double>(const std::vector<double> &, Shape);
+template Tensor Tensor::from_vector<int32_t>(const std::vector<int32_t> &, Shape);
+template Tensor Tensor::from_vector<int64_t>(const std::vector<int64_t> &, Shape);
+template Tensor Tensor::from_vector<uint8_t>(const std::vector<uint8_t> &, Shape);
+template Tensor Tensor::from_vector<bool>(const std::vector<bool> &, Shape);
 
 Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype); }
 
@@ -291,7 +300,33 @@ Tensor Tensor::reciprocal() const { return unary(Op::Inv, *this); }
 Tensor Tensor::maximum(const Tensor &o) const { return binary(Op::Maximum, *this, o); }
 Tensor Tensor::minimum(const Tensor &o) const { return binary(Op::Minimum, *this, o); }
 Tensor Tensor::pow(const Tensor &e) const { return binary(Op::Pow, *this, e); }
-Tensor Tensor::pow(double e) const { return binary(Op::Pow, *this, e); }
+Tensor Tensor::pow(Scalar e) const { return binary(Op::Pow, *this, e); }
+Tensor Tensor::floor() const { return unary(Op::Floor, *this); }
+Tensor Tensor::ceil() const { return unary(Op::Ceil, *this); }
+Tensor Tensor::round() const { return unary(Op::Round, *this); }
+Tensor Tensor::logical_not() const { return untracked(unary(Op::LogicalNot, *this)); }
+
+Tensor Tensor::clamp(std::optional<Scalar> lo, std::optional<Scalar> hi) const {
+  checked(*this, "clamp");
+  FUSEJIT_USER_CHECK(lo || hi, ValueError, "clamp: at least one of lo and hi must be given");
+  Tensor out = *this;
+  if (lo) out = binary(Op::Maximum, out, *lo);
+  if (hi) out = binary(Op::Minimum, out, *hi);
+  return out;
+}
+
+Tensor Tensor::masked_fill(const Tensor &mask, Scalar value) const {
+  const NodeRef &n = checked(*this, "masked_fill");
+  const NodeRef &m = checked(mask, "masked_fill", "the mask");
+  FUSEJIT_USER_CHECK(m->dtype == DType::Bool, ShapeError, "masked_fill: the mask is ",
+                     type_str(m->dtype, m->shape), "; it must be bool");
+  FUSEJIT_USER_CHECK(shape_broadcast(m->shape, n->shape, "masked_fill") == n->shape, ShapeError,
+                     "masked_fill: the mask ", type_str(m->dtype, m->shape),
+                     " does not broadcast to ", type_str(n->dtype, n->shape));
+  // The fill takes x's dtype, as torch's masked_fill: the result is x's dtype.
+  NodeRef fill = ir::constant(value.to_double(), n->dtype);
+  return TensorOps::result(ir::where(m, fill, n), {this});
+}
 
 Tensor Tensor::sum(std::vector<int64_t> dims, bool keepdim) const {
   return TensorOps::result(ir::reduce(Op::Sum, checked(*this, "sum"), std::move(dims), keepdim),
@@ -304,6 +339,20 @@ Tensor Tensor::max(std::vector<int64_t> dims, bool keepdim) const {
 Tensor Tensor::mean(std::vector<int64_t> dims, bool keepdim) const {
   return TensorOps::result(ir::reduce(Op::Mean, checked(*this, "mean"), std::move(dims), keepdim),
                            {this});
+}
+Tensor Tensor::min(std::vector<int64_t> dims, bool keepdim) const {
+  return TensorOps::result(ir::reduce(Op::Min, checked(*this, "min"), std::move(dims), keepdim),
+                           {this});
+}
+Tensor Tensor::prod(std::vector<int64_t> dims, bool keepdim) const {
+  return TensorOps::result(ir::reduce(Op::Prod, checked(*this, "prod"), std::move(dims), keepdim),
+                           {this});
+}
+Tensor Tensor::any(std::vector<int64_t> dims, bool keepdim) const {
+  return Tensor(ir::reduce(Op::Any, checked(*this, "any"), std::move(dims), keepdim));
+}
+Tensor Tensor::all(std::vector<int64_t> dims, bool keepdim) const {
+  return Tensor(ir::reduce(Op::All, checked(*this, "all"), std::move(dims), keepdim));
 }
 
 Tensor Tensor::reshape(Shape s) const {
@@ -430,14 +479,9 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(DType to_dtype) const {
   const NodeRef &n = checked(*this, "to");
   if (n->dtype == to_dtype) return *this;
-  FUSEJIT_USER_CHECK(!requires_grad() || !is_grad_enabled(), ValueError, "to(",
-                     dtype_name(to_dtype), "): ", type_str(n->dtype, n->shape),
-                     " requires grad, and a dtype conversion is not differentiable here (it "
-                     "realizes the value); convert under a NoGradGuard or after detach()");
-  Buffer from = TensorOps::realize({this}, default_options())[0];
-  Buffer out(to_dtype, n->shape);
-  for (int64_t i = 0; i < from.numel(); ++i) out.set(i, from.get(i));
-  return leaf(out);
+  Tensor out = TensorOps::result(ir::cast(n, to_dtype), {this});
+  // Only a float result carries a gradient (autodiff's cast rule).
+  return is_floating(to_dtype) ? out : untracked(out);
 }
 
 // ---- reading ----
@@ -609,25 +653,44 @@ void Tensor::backward(const Tensor &seed) const {
 // ---- operators ----
 
 Tensor operator-(const Tensor &a) { return a.neg(); }
-Tensor operator+(const Tensor &a, const Tensor &b) { return binary(Op::Add, a, b); }
-Tensor operator-(const Tensor &a, const Tensor &b) { return binary(Op::Sub, a, b); }
-Tensor operator*(const Tensor &a, const Tensor &b) { return binary(Op::Mul, a, b); }
-Tensor operator/(const Tensor &a, const Tensor &b) { return binary(Op::Div, a, b); }
-Tensor operator<(const Tensor &a, const Tensor &b) { return untracked(binary(Op::Lt, a, b)); }
-Tensor operator>(const Tensor &a, const Tensor &b) { return untracked(binary(Op::Gt, a, b)); }
-Tensor operator==(const Tensor &a, const Tensor &b) { return untracked(binary(Op::Eq, a, b)); }
+#define FUSEJIT_OPERATOR(op, code, wrap)                                                        \
+  Tensor operator op(const Tensor &a, const Tensor &b) { return wrap(binary(Op::code, a, b)); } \
+  Tensor operator op(const Tensor &a, Scalar b) { return wrap(binary(Op::code, a, b)); }        \
+  Tensor operator op(Scalar a, const Tensor &b) { return wrap(binary(Op::code, a, b)); }
+FUSEJIT_OPERATOR(+, Add, )
+FUSEJIT_OPERATOR(-, Sub, )
+FUSEJIT_OPERATOR(*, Mul, )
+FUSEJIT_OPERATOR(/, Div, )
+FUSEJIT_OPERATOR(%, Mod, )
+FUSEJIT_OPERATOR(<, Lt, untracked)
+FUSEJIT_OPERATOR(>, Gt, untracked)
+FUSEJIT_OPERATOR(<=, Le, untracked)
+FUSEJIT_OPERATOR(>=, Ge, untracked)
+FUSEJIT_OPERATOR(==, Eq, untracked)
+FUSEJIT_OPERATOR(!=, Ne, untracked)
+#undef FUSEJIT_OPERATOR
 
-#define FUSEJIT_SCALAR_OPERATOR(op, code, wrap)                                          \
-  Tensor operator op(const Tensor &a, double b) { return wrap(binary(Op::code, a, b)); } \
-  Tensor operator op(double a, const Tensor &b) { return wrap(binary(Op::code, a, b)); }
-FUSEJIT_SCALAR_OPERATOR(+, Add, )
-FUSEJIT_SCALAR_OPERATOR(-, Sub, )
-FUSEJIT_SCALAR_OPERATOR(*, Mul, )
-FUSEJIT_SCALAR_OPERATOR(/, Div, )
-FUSEJIT_SCALAR_OPERATOR(<, Lt, untracked)
-FUSEJIT_SCALAR_OPERATOR(>, Gt, untracked)
-FUSEJIT_SCALAR_OPERATOR(==, Eq, untracked)
-#undef FUSEJIT_SCALAR_OPERATOR
+Tensor floor_divide(const Tensor &a, const Tensor &b) { return binary(Op::FloorDiv, a, b); }
+Tensor floor_divide(const Tensor &a, Scalar b) { return binary(Op::FloorDiv, a, b); }
+Tensor remainder(const Tensor &a, const Tensor &b) { return a % b; }
+Tensor remainder(const Tensor &a, Scalar b) { return a % b; }
+Tensor logical_and(const Tensor &a, const Tensor &b) {
+  return untracked(binary(Op::LogicalAnd, a, b));
+}
+Tensor logical_or(const Tensor &a, const Tensor &b) {
+  return untracked(binary(Op::LogicalOr, a, b));
+}
+Tensor logical_not(const Tensor &a) { return a.logical_not(); }
+Tensor clamp(const Tensor &x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+  return x.clamp(lo, hi);
+}
+
+Tensor full_like(const Tensor &x, Scalar value, std::optional<DType> dtype) {
+  const NodeRef &n = checked(x, "full_like");
+  return Tensor(ir::full(value.to_double(), dtype.value_or(n->dtype), n->shape));
+}
+Tensor zeros_like(const Tensor &x, std::optional<DType> dtype) { return full_like(x, 0, dtype); }
+Tensor ones_like(const Tensor &x, std::optional<DType> dtype) { return full_like(x, 1, dtype); }
 
 Tensor matmul(const Tensor &a, const Tensor &b) { return a.matmul(b); }
 Tensor maximum(const Tensor &a, const Tensor &b) { return a.maximum(b); }
@@ -689,9 +752,12 @@ Tensor where(const Tensor &cond, const Tensor &x, const Tensor &y) {
       ir::where(checked(cond, "where"), checked(x, "where"), checked(y, "where")), {&x, &y});
 }
 
-Tensor where(const Tensor &cond, double x, double y) {
-  DType t = checked(cond, "where")->dtype;
-  return Tensor(ir::where(cond.node(), ir::constant(x, t), ir::constant(y, t)));
+// Two Scalars make a tensor of their kinds' default dtype (f32 if either
+// is a float), as torch.where(cond, 1.0, 0).
+Tensor where(const Tensor &cond, Scalar x, Scalar y) {
+  const NodeRef &c = checked(cond, "where");
+  DType t = ir::promote_types(default_dtype(x.kind()), default_dtype(y.kind()));
+  return Tensor(ir::where(c, ir::constant(x.to_double(), t), ir::constant(y.to_double(), t)));
 }
 
 namespace {

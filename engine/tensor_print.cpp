@@ -135,6 +135,14 @@ const char *torch_type_name(DType t) {
       return "CPUFloatType";
     case DType::F64:
       return "CPUDoubleType";
+    case DType::I32:
+      return "CPUIntType";
+    case DType::I64:
+      return "CPULongType";
+    case DType::U8:
+      return "CPUByteType";
+    case DType::Bool:
+      return "CPUBoolType";
   }
   return "?";
 }

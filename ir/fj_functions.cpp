@@ -14,6 +14,8 @@ std::optional<Fn> call_form(Op op) {
     return std::nullopt;
     FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
     return Fn::Unary;
+    FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+    return Fn::Cast;
     FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
     return Fn::Binary;
     case Op::Where:
@@ -61,6 +63,11 @@ std::optional<Callee> lookup_function(std::string_view name) {
     t->emplace("std", Callee{Fn::Std, Op::Mean});
     t->emplace("layer_norm", Callee{Fn::LayerNorm, Op::Mean});
     t->emplace("rms_norm", Callee{Fn::RmsNorm, Op::Mean});
+    t->emplace("clamp", Callee{Fn::Clamp, Op::Minimum});
+    t->emplace("masked_fill", Callee{Fn::MaskedFill, Op::Where});
+    t->emplace("zeros_like", Callee{Fn::FullLike, Op::Const});
+    t->emplace("ones_like", Callee{Fn::FullLike, Op::Const});
+    t->emplace("full_like", Callee{Fn::FullLike, Op::Const});
     return t;
   }();
   auto it = table->find(name);

@@ -1,8 +1,10 @@
 // The call names of `.fj` (`exp(x)`, `sum(x, 1)`, `reshape(x, [2, 3])`, ...)
 // and its infix operators, and what each builds. Derived from the op list in ir/node.h, plus
 // the calls that compose ops: `transpose` (a permute), `flip` (a slice),
-// `stack` (a cat), `squeeze`, `unsqueeze` and `flatten` (reshapes), and the
-// row ops (`softmax`, `layer_norm`, ...: see ir/row_ops.h).
+// `stack` (a cat), `squeeze`, `unsqueeze` and `flatten` (reshapes), the
+// row ops (`softmax`, `layer_norm`, ...: see ir/row_ops.h), `cast`, `clamp`
+// (maximum, minimum), `masked_fill` (a where) and `zeros_like`,
+// `ones_like`, `full_like` (constants).
 #pragma once
 
 #include <optional>
@@ -39,7 +41,11 @@ enum class Fn {
   Var,
   Std,
   LayerNorm,
-  RmsNorm
+  RmsNorm,
+  Cast,        // cast(x, i32)
+  Clamp,       // clamp(x, lo, hi): maximum then minimum
+  MaskedFill,  // masked_fill(x, mask, v): where(mask, v, x)
+  FullLike     // zeros_like(x), ones_like(x), full_like(x, v): a constant of x's dtype and shape
 };
 
 struct Callee {

@@ -389,8 +389,9 @@ NodeRef input(DType dtype, Shape shape, std::string name) {
 
 NodeRef constant(double value, DType dtype) {
   auto n = blank(Op::Const, dtype, {});
-  // Stored at the precision of its dtype, so f32 constants print and fold as f32.
-  n->value = dtype == DType::F32 ? static_cast<double>(static_cast<float>(value)) : value;
+  // Stored as its dtype holds it, so f32 constants print and fold as f32 and
+  // integer ones are integers.
+  n->value = convert_value(dtype, value);
   return node_table().intern(std::move(n));
 }
 
@@ -399,8 +400,134 @@ NodeRef full(double value, DType dtype, const Shape &shape) {
   return shape.empty() ? c : expand(c, shape);
 }
 
+DType promote_types(DType a, DType b) {
+  // Category first (bool < integer < float), then the wider; u8 and bool
+  // take a signed integer's dtype, as torch.promote_types.
+  auto rank = [](DType t) {
+    switch (t) {
+      case DType::Bool:
+        return 0;
+      case DType::U8:
+        return 1;
+      case DType::I32:
+        return 2;
+      case DType::I64:
+        return 3;
+      case DType::F32:
+        return 4;
+      case DType::F64:
+        return 5;
+    }
+    return 0;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
+bool op_gives_bool(Op op) {
+  switch (op) {
+    case Op::Lt:
+    case Op::Gt:
+    case Op::Eq:
+    case Op::Le:
+    case Op::Ge:
+    case Op::Ne:
+    case Op::LogicalAnd:
+    case Op::LogicalOr:
+    case Op::LogicalNot:
+    case Op::Any:
+    case Op::All:
+      return true;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+    case Op::FloorDiv:
+    case Op::Mod:
+    case Op::Maximum:
+    case Op::Minimum:
+    case Op::Pow:
+    case Op::Sum:
+    case Op::Max:
+    case Op::Mean:
+    case Op::Min:
+    case Op::Prod:
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      return false;
+    case Op::Neg:
+    case Op::Exp:
+    case Op::Log:
+    case Op::Relu:
+    case Op::Sigmoid:
+    case Op::Tanh:
+    case Op::Sqrt:
+    case Op::Abs:
+    case Op::Inv:
+    case Op::Floor:
+    case Op::Ceil:
+    case Op::Round:
+      return false;
+  }
+  return false;
+}
+
+NodeRef cast(NodeRef x, DType dtype) {
+  if (x->dtype == dtype) return x;
+  Shape s = x->shape;
+  return node_table().intern(blank(Op::Cast, dtype, std::move(s), {std::move(x)}));
+}
+
+namespace {
+
+// The dtype errors of torch's ops, named with the operand.
+void reject_dtype(bool bad, Op op, const NodeRef &x, const char *instead) {
+  FUSEJIT_USER_CHECK(!bad, ShapeError, op_name(op), ": not defined for ", describe(x), instead);
+}
+
+}  // namespace
+
 NodeRef unary(Op op, NodeRef x) {
-  FUSEJIT_INTERNAL_CHECK(op_kind(op) == OpKind::Unary, op_name(op), " is not unary");
+  FUSEJIT_INTERNAL_CHECK(op_kind(op) == OpKind::Unary && op != Op::Cast, op_name(op),
+                         " is not unary (cast is built by ir::cast)");
+  const bool boolean = x->dtype == DType::Bool;
+  switch (op) {
+    case Op::Exp:
+    case Op::Log:
+    case Op::Sigmoid:
+    case Op::Tanh:
+    case Op::Sqrt:
+    case Op::Inv:
+      // Integer and bool operands compute in the default float dtype, as torch.exp(int).
+      if (!is_floating(x->dtype)) x = cast(x, DType::F32);
+      break;
+    case Op::Neg:
+      reject_dtype(boolean, op, x, " (logical_not negates a bool)");
+      break;
+    case Op::Abs:
+    case Op::Relu:
+      reject_dtype(boolean, op, x, "");
+      break;
+    case Op::Floor:
+    case Op::Ceil:
+    case Op::Round:
+      reject_dtype(boolean, op, x, "");
+      if (!is_floating(x->dtype)) return x;  // integers are whole already
+      break;
+    case Op::LogicalNot:
+      x = cast(x, DType::Bool);
+      break;
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
+  }
   Shape s = x->shape;
   DType t = x->dtype;  // read before the call: argument evaluation order is unspecified
   return node_table().intern(blank(op, t, std::move(s), {std::move(x)}));
@@ -408,16 +535,57 @@ NodeRef unary(Op op, NodeRef x) {
 
 NodeRef binary(Op op, NodeRef a, NodeRef b) {
   FUSEJIT_INTERNAL_CHECK(op_kind(op) == OpKind::Binary, op_name(op), " is not binary");
-  check_same_dtype(op_name(op), a, b);
   Shape s = shape_broadcast(a->shape, b->shape, std::string(op_name(op)));
-  DType t = a->dtype;
-  return node_table().intern(blank(op, t, std::move(s), {std::move(a), std::move(b)}));
+  DType t = promote_types(a->dtype, b->dtype);
+  switch (op) {
+    case Op::LogicalAnd:
+    case Op::LogicalOr:
+      t = DType::Bool;
+      break;
+    case Op::Div:
+    case Op::Pow:
+      // True division, as torch: integers divide (and raise) in the default float dtype.
+      if (!is_floating(t)) t = DType::F32;
+      break;
+    case Op::Sub:
+      reject_dtype(t == DType::Bool, op, a, " and bool (logical_xor or an integer cast)");
+      break;
+    case Op::FloorDiv:
+    case Op::Mod:
+      reject_dtype(t == DType::Bool, op, a, " and bool");
+      break;
+    case Op::Add:
+    case Op::Mul:
+    case Op::Lt:
+    case Op::Gt:
+    case Op::Eq:
+    case Op::Le:
+    case Op::Ge:
+    case Op::Ne:
+    case Op::Maximum:
+    case Op::Minimum:
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
+  }
+  a = cast(std::move(a), t);
+  b = cast(std::move(b), t);
+  DType result = op_gives_bool(op) ? DType::Bool : t;
+  return node_table().intern(blank(op, result, std::move(s), {std::move(a), std::move(b)}));
 }
 
 NodeRef where(NodeRef c, NodeRef x, NodeRef y) {
-  check_same_dtype("where", x, y);
   Shape s = shape_broadcast(shape_broadcast(c->shape, x->shape, "where"), y->shape, "where");
-  DType t = x->dtype;
+  // A condition of another dtype selects x where it is nonzero (NaN included).
+  c = cast(std::move(c), DType::Bool);
+  DType t = promote_types(x->dtype, y->dtype);
+  x = cast(std::move(x), t);
+  y = cast(std::move(y), t);
   return node_table().intern(
       blank(Op::Where, t, std::move(s), {std::move(c), std::move(x), std::move(y)}));
 }
@@ -427,6 +595,30 @@ NodeRef reduce(Op op, NodeRef x, std::vector<int64_t> dims, bool keepdim) {
   if (dims.empty())
     for (size_t i = 0; i < x->rank(); ++i) dims.push_back(static_cast<int64_t>(i));
   dims = normalize_dims(dims, x->rank(), std::string(op_name(op)) + " of " + describe(x));
+  switch (op) {
+    case Op::Sum:
+    case Op::Prod:
+      // Sums and products of integers or bools are i64, as torch's.
+      if (!is_floating(x->dtype)) x = cast(x, DType::I64);
+      break;
+    case Op::Mean:
+      reject_dtype(!is_floating(x->dtype), op, x, " (cast to a float dtype first)");
+      break;
+    case Op::Any:
+    case Op::All:
+      x = cast(x, DType::Bool);
+      break;
+    case Op::Max:
+    case Op::Min:
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
+  }
   Shape s = reduce_shape(x->shape, dims, keepdim);
   DType t = x->dtype;
   auto n = blank(op, t, std::move(s), {std::move(x)});
@@ -622,7 +814,7 @@ NodeRef pad(NodeRef x, const std::vector<std::pair<int64_t, int64_t>> &widths, d
   auto n = blank(Op::Pad, t, std::move(s), {std::move(cropped)});
   n->dims = std::move(dims);
   // Stored at its dtype's precision, as constants are.
-  n->value = t == DType::F32 ? static_cast<double>(static_cast<float>(value)) : value;
+  n->value = convert_value(t, value);
   return node_table().intern(std::move(n));
 }
 
@@ -693,6 +885,8 @@ NodeRef unfold(NodeRef x, int64_t dim, int64_t size, int64_t step) {
 
 NodeRef matmul(NodeRef a, NodeRef b) {
   check_same_dtype("matmul", a, b);
+  FUSEJIT_USER_CHECK(is_floating(a->dtype), ShapeError, "matmul: not defined for ", describe(a),
+                     " @ ", describe(b), " (cast to a float dtype first)");
   FUSEJIT_USER_CHECK(a->rank() >= 1 && b->rank() >= 1, ShapeError,
                      "matmul: scalar operand: ", describe(a), " @ ", describe(b));
   // numpy's 1-D rules: promote, multiply, then drop the added dim.
@@ -719,6 +913,8 @@ NodeRef with_args(const Node &n, std::vector<NodeRef> args) {
       return constant(n.value, n.dtype);
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       return unary(n.op, args.at(0));
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      return cast(args.at(0), n.dtype);
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       return binary(n.op, args.at(0), args.at(1));
     case Op::Where:
@@ -763,6 +959,7 @@ Shape infer_shape(const Node &n) {
     case Op::Const:
       return Shape{};
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       return a.at(0)->shape;
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       return shape_broadcast(a.at(0)->shape, a.at(1)->shape, op_name(n.op));

@@ -19,13 +19,32 @@ NodeRef constant(double value, DType dtype);
 // A constant of any shape (an expand of a scalar constant).
 NodeRef full(double value, DType dtype, const Shape &shape);
 
+// The dtype two operands of different dtypes compute in, as
+// torch.promote_types: bool < u8 < i32 < i64 < f32 < f64.
+DType promote_types(DType a, DType b);
+// Whether the op's result is bool (comparisons, logical ops, any, all).
+bool op_gives_bool(Op op);
+
+// x converted to `dtype` (x itself if it has it): see cast_value in ir/dtype.h.
+NodeRef cast(NodeRef x, DType dtype);
+
+// An elementwise op other than cast. exp, log, sigmoid, tanh, sqrt and inv
+// of an integer or bool compute in f32; logical_not casts to bool first;
+// floor, ceil and round of an integer return it; neg, abs, relu, floor,
+// ceil and round of a bool are ShapeErrors.
 NodeRef unary(Op op, NodeRef x);
-// Broadcasting elementwise op; both operands must have the same dtype.
+// Broadcasting elementwise op. Operands of different dtypes are cast to
+// promote_types of the two; `/` and pow of integers compute in f32;
+// logical_and/or cast both to bool; comparisons and logical ops give bool.
+// `-`, `//` and `%` of bools are ShapeErrors.
 NodeRef binary(Op op, NodeRef a, NodeRef b);
-// Broadcasting select: c != 0 ? x : y.
+// Broadcasting select: c ? x : y, with c cast to bool (nonzero is true) and
+// x, y promoted to a common dtype.
 NodeRef where(NodeRef c, NodeRef x, NodeRef y);
 
-// Sum, Max or Mean over `dims` (negative allowed); empty dims reduce all.
+// A reduction over `dims` (negative allowed); empty dims reduce all. Sum
+// and prod of integers or bools are i64; any and all cast to bool; mean of
+// a non-float is a ShapeError.
 NodeRef reduce(Op op, NodeRef x, std::vector<int64_t> dims, bool keepdim = false);
 
 // At most one extent may be -1 (inferred). Element counts must match.

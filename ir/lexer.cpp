@@ -54,9 +54,23 @@ std::optional<Tok> single_char_token(char c) {
       return Tok::Lt;
     case '>':
       return Tok::Gt;
+    case '%':
+      return Tok::Percent;
     default:
       return std::nullopt;
   }
+}
+
+// == <= >= != //
+std::optional<Tok> two_char_token(char c, char next) {
+  if (next == '=') {
+    if (c == '=') return Tok::EqEq;
+    if (c == '<') return Tok::Le;
+    if (c == '>') return Tok::Ge;
+    if (c == '!') return Tok::Ne;
+  }
+  if (c == '/' && next == '/') return Tok::SlashSlash;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -78,7 +92,8 @@ void Source::fail(Loc at, const std::string &message) const {
 }
 
 bool is_reserved(std::string_view word) {
-  return word == "input" || word == "out" || word == "inf" || word == "nan";
+  return word == "input" || word == "out" || word == "inf" || word == "nan" || word == "true" ||
+         word == "false";
 }
 
 bool is_identifier(std::string_view s) {
@@ -148,8 +163,9 @@ Token Lexer::lex() {
     return t;
   }
   size_t len = 1;
-  if (c == '=' && pos_ + 1 < s.size() && s[pos_ + 1] == '=') {
-    t.kind = Tok::EqEq;
+  char next = pos_ + 1 < s.size() ? s[pos_ + 1] : '\0';
+  if (std::optional<Tok> two = two_char_token(c, next)) {
+    t.kind = *two;
     len = 2;
   } else if (std::optional<Tok> k = single_char_token(c)) {
     t.kind = *k;

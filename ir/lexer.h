@@ -43,7 +43,12 @@ enum class Tok {
   Lt,
   Gt,
   EqEq,
-  Newline,  // ends a statement; blank and comment-only lines still produce one
+  Le,          // <=
+  Ge,          // >=
+  Ne,          // !=
+  SlashSlash,  // //
+  Percent,     // %
+  Newline,     // ends a statement; blank and comment-only lines still produce one
   Eof,
 };
 
@@ -57,7 +62,8 @@ struct Token {
   bool is_integer = false;
 };
 
-// Words that cannot name a value: `input`, `out`, and the literals `inf`, `nan`.
+// Words that cannot name a value: `input`, `out`, and the literals `inf`,
+// `nan`, `true`, `false`.
 bool is_reserved(std::string_view word);
 // Whether `s` can name a value: [A-Za-z_][A-Za-z0-9_]* and not reserved.
 bool is_identifier(std::string_view s);

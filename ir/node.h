@@ -47,26 +47,44 @@ inline constexpr size_t kVariadic = SIZE_MAX;
   X(Tanh, "tanh", Unary, 1, "")       \
   X(Sqrt, "sqrt", Unary, 1, "")       \
   X(Abs, "abs", Unary, 1, "")         \
-  X(Inv, "inv", Unary, 1, "")
+  X(Inv, "inv", Unary, 1, "")         \
+  X(Floor, "floor", Unary, 1, "")     \
+  X(Ceil, "ceil", Unary, 1, "")       \
+  X(Round, "round", Unary, 1, "")     \
+  X(LogicalNot, "logical_not", Unary, 1, "")
 
-#define FUSEJIT_BINARY_OPS(X)          \
-  X(Add, "+", Binary, 2, "+")          \
-  X(Sub, "-", Binary, 2, "-")          \
-  X(Mul, "*", Binary, 2, "*")          \
-  X(Div, "/", Binary, 2, "/")          \
-  X(Lt, "<", Binary, 2, "<")           \
-  X(Gt, ">", Binary, 2, ">")           \
-  X(Eq, "==", Binary, 2, "==")         \
-  X(Maximum, "maximum", Binary, 2, "") \
-  X(Minimum, "minimum", Binary, 2, "") \
+// Cast: its node's dtype is the target (ir::cast); a unary op otherwise.
+#define FUSEJIT_CAST_OPS(X) X(Cast, "cast", Unary, 1, "")
+
+#define FUSEJIT_BINARY_OPS(X)                 \
+  X(Add, "+", Binary, 2, "+")                 \
+  X(Sub, "-", Binary, 2, "-")                 \
+  X(Mul, "*", Binary, 2, "*")                 \
+  X(Div, "/", Binary, 2, "/")                 \
+  X(Lt, "<", Binary, 2, "<")                  \
+  X(Gt, ">", Binary, 2, ">")                  \
+  X(Eq, "==", Binary, 2, "==")                \
+  X(Le, "<=", Binary, 2, "<=")                \
+  X(Ge, ">=", Binary, 2, ">=")                \
+  X(Ne, "!=", Binary, 2, "!=")                \
+  X(LogicalAnd, "logical_and", Binary, 2, "") \
+  X(LogicalOr, "logical_or", Binary, 2, "")   \
+  X(FloorDiv, "//", Binary, 2, "//")          \
+  X(Mod, "%", Binary, 2, "%")                 \
+  X(Maximum, "maximum", Binary, 2, "")        \
+  X(Minimum, "minimum", Binary, 2, "")        \
   X(Pow, "pow", Binary, 2, "")
 
 #define FUSEJIT_TERNARY_OPS(X) X(Where, "where", Ternary, 3, "")
 
-#define FUSEJIT_REDUCE_OPS(X)  \
-  X(Sum, "sum", Reduce, 1, "") \
-  X(Max, "max", Reduce, 1, "") \
-  X(Mean, "mean", Reduce, 1, "")
+#define FUSEJIT_REDUCE_OPS(X)    \
+  X(Sum, "sum", Reduce, 1, "")   \
+  X(Max, "max", Reduce, 1, "")   \
+  X(Mean, "mean", Reduce, 1, "") \
+  X(Min, "min", Reduce, 1, "")   \
+  X(Prod, "prod", Reduce, 1, "") \
+  X(Any, "any", Reduce, 1, "")   \
+  X(All, "all", Reduce, 1, "")
 
 // Slice: per dim (start, step) pairs in `dims`, the extents in `shape`;
 // Pad: per dim (before, after) >= 0 in `dims`, the fill in `value`; Cat:
@@ -85,6 +103,7 @@ inline constexpr size_t kVariadic = SIZE_MAX;
 #define FUSEJIT_OPS(X)   \
   FUSEJIT_LEAF_OPS(X)    \
   FUSEJIT_UNARY_OPS(X)   \
+  FUSEJIT_CAST_OPS(X)    \
   FUSEJIT_BINARY_OPS(X)  \
   FUSEJIT_TERNARY_OPS(X) \
   FUSEJIT_REDUCE_OPS(X)  \

@@ -5,14 +5,16 @@
 //   statement  := NAME '=' 'input' DTYPE ints
 //               | NAME '=' expr
 //               | 'out' NAME { ',' NAME }
-//   expr       := additive [ ('<' | '>' | '==') additive ]   (comparisons do not chain)
+//   expr       := additive [ ('<' | '>' | '==' | '<=' | '>=' | '!=') additive ]
+//                                                      (comparisons do not chain)
 //   additive   := term { ('+' | '-') term }
-//   term       := unary { ('*' | '/' | '@') unary }
+//   term       := unary { ('*' | '/' | '//' | '%' | '@') unary }
 //   unary      := '-' unary | postfix
 //   postfix    := primary { '[' item { ',' item } ']' }   (numpy basic slicing)
 //   item       := int | [int] ':' [int] [':' [int]]
-//   primary    := NUMBER | 'inf' | 'nan' | NAME | NAME '(' [arg { ',' arg }] ')' | '(' expr ')'
-//   arg        := expr | ints | '[' ints { ',' ints } ']' | '[' expr { ',' expr } ']'
+//   primary    := NUMBER | 'inf' | 'nan' | 'true' | 'false' | NAME | NAME '(' [arg { ',' arg }] ')'
+//   | '(' expr ')' arg        := expr | ints | '[' ints { ',' ints } ']' | '[' expr { ',' expr }
+//   ']'
 //               | 'keepdim' '=' ('true' | 'false') | 'value' '=' expr   (a literal)
 //               | ('eps' | 'correction') '=' expr                         (a literal)
 //   ints       := '[' [int { ',' int }] ']'          int := ['-'] INTEGER
@@ -21,6 +23,8 @@
 // ShapeErrors come back as ParseErrors at the operator or call that failed.
 #include "ir/parser.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +40,8 @@
 #include "ir/lexer.h"
 #include "ir/row_ops.h"
 
+#include <fusejit/scalar.h>
+
 namespace fusejit {
 
 namespace {
@@ -49,25 +55,38 @@ using fj::Token;
 // Deeper nesting than this is an error rather than a stack overflow.
 constexpr int kMaxNesting = 256;
 
-// The value of an expression. Literals have no dtype of their own, so an
-// expression made only of literals is built in both dtypes until an operand
-// with a dtype picks one (the unused twin is dropped; nodes are hash-consed).
-struct Value {
-  NodeRef typed;           // null for a literal-only expression
-  NodeRef as_f32, as_f64;  // the literal-only expression in each dtype
+size_t dtype_slot(DType t) { return static_cast<size_t>(t); }
 
-  static Value of(NodeRef n) { return Value{std::move(n), nullptr, nullptr}; }
-  static Value literal(double v) {
-    return Value{nullptr, ir::constant(v, DType::F32), ir::constant(v, DType::F64)};
+// The value of an expression. Literals have no dtype of their own, so an
+// expression made only of literals is built in every dtype it may take
+// until an operand with a dtype picks one (the unused ones are dropped;
+// nodes are hash-consed).
+struct Value {
+  NodeRef typed;  // null for a literal-only expression
+  ScalarKind scalar = ScalarKind::Float;
+  std::array<NodeRef, std::size(kAllDTypes)> as;  // the literal-only expression per dtype
+
+  static Value of(NodeRef n) { return Value{std::move(n), ScalarKind::Float, {}}; }
+  static Value literal(double v, ScalarKind s) {
+    Value out{nullptr, s, {}};
+    for (DType t : kAllDTypes)
+      if (scalar_dtype(t, s) == t) out.as[dtype_slot(t)] = ir::constant(v, t);
+    return out;
   }
   bool untyped() const { return !typed; }
-  bool is_literal() const { return untyped() && as_f64->is(Op::Const); }
-  NodeRef in(DType t) const { return typed ? typed : t == DType::F32 ? as_f32 : as_f64; }
+  bool is_literal() const { return untyped() && standalone()->is(Op::Const); }
+  // The expression next to a tensor of dtype `t`.
+  NodeRef in(DType t) const {
+    if (typed) return typed;
+    const NodeRef &n = as[dtype_slot(scalar_dtype(t, scalar))];
+    return n ? n : standalone();
+  }
+  NodeRef standalone() const { return typed ? typed : as[dtype_slot(default_dtype(scalar))]; }
 };
 
 // One argument of a call, before the function says what it expects.
 struct Arg {
-  enum Kind { Expr, Ints, Keepdim, IntLists, Exprs, Fill, Keyword } kind = Expr;
+  enum Kind { Expr, Ints, Keepdim, IntLists, Exprs, Fill, Keyword, DTypeName } kind = Expr;
   Loc loc;
   Value value;                              // Expr
   std::optional<int64_t> integer;           // Expr written as a (signed) integer literal: a dim
@@ -75,8 +94,9 @@ struct Arg {
   bool keepdim = false;                     // Keepdim
   std::vector<std::vector<int64_t>> lists;  // IntLists: [[1, 1], [0, 2]]
   std::vector<Value> values;                // Exprs: [a, b]
-  double fill = 0;                          // Fill: value=; Keyword: its number
-  std::string keyword;                      // Keyword: eps=, correction=
+  double fill = 0;                          // Fill, Keyword: its number
+  std::string keyword;                      // Fill, Keyword: value=, eps=, correction=
+  DType dtype = DType::F32;                 // DTypeName: a dtype not shadowed by a name
 };
 
 std::string loc_str(Loc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
@@ -193,8 +213,8 @@ void Parser::binding() {
   const Token &rhs = lex_.peek();
   Value v = rhs.kind == Tok::Ident && rhs.text == "input" ? input_decl(name) : expr();
   names_.emplace(id, Name{v, name.loc});
-  // A literal-only binding is recorded in f32, the default dtype.
-  prog_.bindings.emplace_back(id, v.in(DType::F32));
+  // A literal-only binding is recorded in its kind's default dtype.
+  prog_.bindings.emplace_back(id, v.standalone());
 }
 
 Value Parser::input_decl(const Token &name) {
@@ -230,7 +250,7 @@ void Parser::out_statement() {
     if (it == names_.end()) src_.fail(t.loc, "unknown name '" + id + "'");
     for (const auto &[out_name, node] : prog_.outputs)
       if (out_name == id) src_.fail(t.loc, "'" + id + "' is already an output");
-    prog_.outputs.emplace_back(id, it->second.value.in(DType::F32));
+    prog_.outputs.emplace_back(id, it->second.value.standalone());
     if (lex_.peek().kind != Tok::Comma) break;
     lex_.next();
     after = "','";
@@ -243,7 +263,10 @@ void Parser::out_statement() {
 // one the op list spells with it.
 Value Parser::expr() {
   Value lhs = additive();
-  auto is_compare = [](Tok k) { return k == Tok::Lt || k == Tok::Gt || k == Tok::EqEq; };
+  auto is_compare = [](Tok k) {
+    return k == Tok::Lt || k == Tok::Gt || k == Tok::EqEq || k == Tok::Le || k == Tok::Ge ||
+           k == Tok::Ne;
+  };
   if (!is_compare(lex_.peek().kind)) return lhs;
   Token op = lex_.next();
   Value result = infix(op, lhs, additive());
@@ -266,7 +289,9 @@ Value Parser::term() {
   Value v = unary();
   for (;;) {
     Tok k = lex_.peek().kind;
-    if (k != Tok::Star && k != Tok::Slash && k != Tok::At) return v;
+    if (k != Tok::Star && k != Tok::Slash && k != Tok::At && k != Tok::SlashSlash &&
+        k != Tok::Percent)
+      return v;
     Token op = lex_.next();
     v = infix(op, v, unary());
   }
@@ -278,9 +303,7 @@ Value Parser::unary() {
   Nesting guard(*this, minus.loc);
   Value v = unary();
   // `-1` is the literal -1, not neg(1); `neg(1)` still spells the latter.
-  if (v.is_literal())
-    return Value{nullptr, ir::constant(-v.as_f32->value, DType::F32),
-                 ir::constant(-v.as_f64->value, DType::F64)};
+  if (v.is_literal()) return Value::literal(-v.standalone()->value, v.scalar);
   return apply(minus.loc, {v}, 0, [](const auto &a) { return ir::unary(Op::Neg, a[0]); });
 }
 
@@ -331,7 +354,7 @@ Value Parser::primary() {
   Token t = lex_.next();
   switch (t.kind) {
     case Tok::Number:
-      return Value::literal(t.number);
+      return Value::literal(t.number, t.is_integer ? ScalarKind::Int : ScalarKind::Float);
     case Tok::LParen: {
       Nesting guard(*this, t.loc);
       Value v = expr();
@@ -342,8 +365,12 @@ Value Parser::primary() {
       return v;
     }
     case Tok::Ident: {
-      if (t.text == "inf") return Value::literal(std::numeric_limits<double>::infinity());
-      if (t.text == "nan") return Value::literal(std::numeric_limits<double>::quiet_NaN());
+      if (t.text == "inf")
+        return Value::literal(std::numeric_limits<double>::infinity(), ScalarKind::Float);
+      if (t.text == "nan")
+        return Value::literal(std::numeric_limits<double>::quiet_NaN(), ScalarKind::Float);
+      if (t.text == "true" || t.text == "false")
+        return Value::literal(t.text == "true" ? 1 : 0, ScalarKind::Bool);
       if (lex_.peek().kind == Tok::LParen) return call(t);
       if (fj::is_reserved(t.text)) src_.fail(t.loc, "unexpected " + fj::describe(t));
       auto it = names_.find(std::string(t.text));
@@ -412,25 +439,16 @@ Arg Parser::call_arg() {
     a.ints = int_list();
     return a;
   }
-  if (t0.kind == Tok::Ident && t0.text == "value" && lex_.peek(1).kind == Tok::Assign) {
-    lex_.next();
-    lex_.next();
-    Loc at = lex_.peek().loc;
-    Value v = expr();
-    if (!v.is_literal()) src_.fail(at, "value= takes a number");
-    a.kind = Arg::Fill;
-    a.fill = v.as_f64->value;
-    return a;
-  }
-  if (t0.kind == Tok::Ident && (t0.text == "eps" || t0.text == "correction") &&
+  if (t0.kind == Tok::Ident &&
+      (t0.text == "value" || t0.text == "eps" || t0.text == "correction") &&
       lex_.peek(1).kind == Tok::Assign) {
     a.keyword = std::string(lex_.next().text);
     lex_.next();
     Loc at = lex_.peek().loc;
     Value v = expr();
     if (!v.is_literal()) src_.fail(at, a.keyword + "= takes a number");
-    a.kind = Arg::Keyword;
-    a.fill = v.as_f64->value;
+    a.kind = a.keyword == "value" ? Arg::Fill : Arg::Keyword;
+    a.fill = v.in(DType::F64)->value;  // exact: an f32 literal would round eps=1e-5
     return a;
   }
   if (t0.kind == Tok::Ident && t0.text == "keepdim" && lex_.peek(1).kind == Tok::Assign) {
@@ -445,12 +463,19 @@ Arg Parser::call_arg() {
   }
   // A bare (signed) integer may be a dim; keep it as an integer as well.
   auto ends_arg = [](Tok k) { return k == Tok::Comma || k == Tok::RParen; };
+  if (t0.kind == Tok::Ident && ends_arg(lex_.peek(1).kind) && !names_.count(std::string(t0.text)))
+    if (std::optional<DType> dt = parse_dtype(t0.text)) {
+      lex_.next();
+      a.kind = Arg::DTypeName;
+      a.dtype = *dt;
+      return a;
+    }
   bool neg = t0.kind == Tok::Minus;
   const Token &num = lex_.peek(neg ? 1 : 0);
   if (num.kind == Tok::Number && num.is_integer && ends_arg(lex_.peek(neg ? 2 : 1).kind)) {
     double literal = neg ? -num.number : num.number;  // keeps the sign of -0
     a.integer = integer();
-    a.value = Value::literal(literal);
+    a.value = Value::literal(literal, ScalarKind::Int);
     return a;
   }
   a.value = expr();
@@ -469,10 +494,10 @@ void Parser::check_arity(const Token &name, const std::vector<Arg> &args, size_t
 const Value &Parser::value_arg(const Token &name, const Arg &a) {
   if (a.kind == Arg::Keepdim)
     src_.fail(a.loc, "'" + std::string(name.text) + "' takes no keepdim= argument here");
-  if (a.kind == Arg::Fill)
-    src_.fail(a.loc, "'" + std::string(name.text) + "' takes no value= argument here");
-  if (a.kind == Arg::Keyword)
+  if (a.kind == Arg::Fill || a.kind == Arg::Keyword)
     src_.fail(a.loc, "'" + std::string(name.text) + "' takes no " + a.keyword + "= argument here");
+  if (a.kind == Arg::DTypeName)
+    src_.fail(a.loc, "expected an expression, got the dtype " + std::string(dtype_name(a.dtype)));
   if (a.kind != Arg::Expr) src_.fail(a.loc, "expected an expression, got a list");
   return a.value;
 }
@@ -591,6 +616,34 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
       Value x = value(0);
       int64_t dim = int_arg(name, args[1], "dim");
       return apply(name.loc, {x}, 0, [&](const auto &a) { return ir::unsqueeze(a[0], dim); });
+    }
+    case Fn::Cast: {
+      arity(2);
+      Value x = value(0);
+      if (args[1].kind != Arg::DTypeName)
+        src_.fail(args[1].loc, "cast takes a dtype (f32, f64, i32, i64, u8 or bool)");
+      DType to = args[1].dtype;
+      // A literal casts from its kind's default dtype, and is then typed.
+      return Value::of(
+          apply(name.loc, {x}, 0, [&](const auto &a) { return ir::cast(a[0], to); }).standalone());
+    }
+    case Fn::Clamp:
+      arity(3);
+      return apply(name.loc, {value(0), value(1), value(2)}, 0, [](const auto &a) {
+        return ir::binary(Op::Minimum, ir::binary(Op::Maximum, a[0], a[1]), a[2]);
+      });
+    case Fn::MaskedFill:
+      arity(3);
+      return apply(name.loc, {value(0), value(1), value(2)}, 0,
+                   [](const auto &a) { return ir::where(a[1], a[2], a[0]); });
+    case Fn::FullLike: {
+      bool full = name.text == "full_like";
+      arity(full ? 2 : 1);
+      Value x = value(0);
+      if (full && !value(1).is_literal()) src_.fail(args[1].loc, "full_like takes a number");
+      double v = full ? value(1).standalone()->value : name.text == "ones_like" ? 1 : 0;
+      return apply(name.loc, {x}, 0,
+                   [&](const auto &a) { return ir::full(v, a[0]->dtype, a[0]->shape); });
     }
     case Fn::Flatten: {
       check_arity(name, args, 1, 3);
@@ -741,8 +794,10 @@ Value Parser::binary(const Token &op_tok, Op op, const Value &a, const Value &b)
 }
 
 // Builds a node from `operands`. If any operand has a dtype (the first found
-// from `dtype_from` on), literal-only operands take it; otherwise the result
-// stays literal-only and is built in both dtypes.
+// from `dtype_from` on), literal-only operands take the dtype scalar_dtype
+// gives for it (the graph then promotes); otherwise the result stays
+// literal-only, of the kind its build in the operands' default gives, and
+// is built in every dtype that kind may take.
 Value Parser::apply(Loc at, const std::vector<Value> &operands, size_t dtype_from,
                     const Build &build) {
   auto build_in = [&](DType t) {
@@ -760,7 +815,23 @@ Value Parser::apply(Loc at, const std::vector<Value> &operands, size_t dtype_fro
     const Value &v = operands[(dtype_from + k) % operands.size()];
     if (!v.untyped()) return Value::of(build_in(v.typed->dtype));
   }
-  return Value{nullptr, build_in(DType::F32), build_in(DType::F64)};
+  ScalarKind widest = ScalarKind::Bool;
+  for (const Value &v : operands) widest = std::max(widest, v.scalar);
+  NodeRef probe = build_in(default_dtype(widest));
+  Value out{nullptr, scalar_kind(probe->dtype), {}};
+  out.as[dtype_slot(default_dtype(out.scalar))] = probe;
+  for (DType t : kAllDTypes) {
+    if (scalar_dtype(t, out.scalar) != t || out.as[dtype_slot(t)]) continue;
+    // A dtype the expression cannot take (bool - bool) is left out; `in` falls back to the probe.
+    try {
+      std::vector<NodeRef> args;
+      for (const Value &v : operands) args.push_back(v.in(t));
+      out.as[dtype_slot(t)] = build(args);
+    } catch (const ShapeError &) {
+    } catch (const ValueError &) {
+    }
+  }
+  return out;
 }
 
 std::vector<int64_t> Parser::int_list() {

@@ -18,6 +18,18 @@ namespace {
 // back into one constant; `inf` and `nan` are literals of the grammar.
 std::string literal(double v) { return format_float(v); }
 
+// A constant as the literal that reads back in its kind (ir/parser.cpp's
+// Python scalars): true/false for a bool, an integer for an integer dtype,
+// and for a float, where no typed operand decides (`standalone`), a number
+// written with a '.' so that it reads back as a float.
+std::string const_literal(const Node &c, bool standalone) {
+  if (c.dtype == DType::Bool) return c.value != 0 ? "true" : "false";
+  std::string s = literal(c.value);
+  if (standalone && is_floating(c.dtype) && s.find_first_not_of("-0123456789") == std::string::npos)
+    s += ".0";
+  return s;
+}
+
 class Printer {
  public:
   explicit Printer(const Program &p) : p_(p) {}
@@ -39,6 +51,7 @@ class Printer {
   std::unordered_set<std::string> used_;
   std::vector<std::pair<std::string, const Node *>> aliases_;  // `NAME = OTHER` before `out`
   std::vector<std::string> out_names_;
+  mutable bool literal_only_ = false;  // rhs: the node being printed has only literal args
 };
 
 void Printer::collect_nodes() {
@@ -105,7 +118,7 @@ void Printer::assign_names() {
 // Negative literals get parentheses after an infix operator, for readability.
 std::string Printer::operand(const NodeRef &n, bool infix) const {
   if (has_line(n.get())) return names_.at(n.get());
-  std::string s = literal(n->value);
+  std::string s = const_literal(*n, literal_only_);
   return infix && s[0] == '-' ? "(" + s + ")" : s;
 }
 
@@ -118,6 +131,8 @@ std::string call_attributes(const Node &n) {
     FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
     FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
     return "";
+    FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+    return std::string(", ") + dtype_name(n.dtype);
     FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
     return (n.dims.empty() ? "" : ", " + shape_str(n.dims)) + (n.keepdim ? ", keepdim=true" : "");
     case Op::Reshape:
@@ -151,7 +166,10 @@ std::string call_attributes(const Node &n) {
 
 std::string Printer::rhs(const Node &n) const {
   if (n.is(Op::Input)) return "input " + type_str(n.dtype, n.shape);
-  if (n.is(Op::Const)) return literal(n.value);
+  if (n.is(Op::Const)) return const_literal(n, true);
+  // A node over literals alone reads back in its literals' kind: floats keep a '.'.
+  literal_only_ = !n.args.empty();
+  for (const NodeRef &a : n.args) literal_only_ = literal_only_ && !has_line(a.get());
   if (is_infix(n.op))
     return operand(n.args[0], true) + " " + op_infix(n.op) + " " + operand(n.args[1], true);
   std::string s = std::string(op_name(n.op)) + "(";

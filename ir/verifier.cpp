@@ -53,27 +53,37 @@ void check_leaf(const Node &n) {
   if (!n.shape.empty()) broken(n, "a constant must be a scalar");
 }
 
+// The dtype rules of ir/graph.cpp's constructors, which insert casts so that
+// every op but cast sees operands of one dtype.
 void check_dtypes(const Node &n) {
   const auto &a = n.args;
+  const DType result = a.empty()                 ? n.dtype
+                       : ir::op_gives_bool(n.op) ? DType::Bool
+                                                 : a.back()->dtype;
   switch (n.kind()) {
     case OpKind::Leaf:
       return;
     case OpKind::Unary:
+      if (n.is(Op::Cast)) return;
+      [[fallthrough]];
     case OpKind::Reduce:
     case OpKind::View:
       for (const NodeRef &x : a)
-        if (x->dtype != n.dtype) broken(n, "result dtype differs from its argument's");
-      return;
+        if (x->dtype != a[0]->dtype) broken(n, "arguments' dtypes differ");
+      break;
     case OpKind::Binary:
     case OpKind::Matmul:
-      if (a[0]->dtype != a[1]->dtype || a[0]->dtype != n.dtype)
-        broken(n, "operand and result dtypes must all be equal");
-      return;
+      if (a[0]->dtype != a[1]->dtype) broken(n, "operand dtypes must be equal");
+      break;
     case OpKind::Ternary:
-      if (a[1]->dtype != a[2]->dtype || a[1]->dtype != n.dtype)
-        broken(n, "where's values and result must have equal dtypes");
-      return;
+      if (a[0]->dtype != DType::Bool) broken(n, "where's condition must be bool");
+      if (a[1]->dtype != a[2]->dtype) broken(n, "where's values must have equal dtypes");
+      break;
   }
+  if (n.dtype != result) broken(n, std::string("result dtype must be ") + dtype_name(result));
+  bool logical = n.is(Op::LogicalAnd) || n.is(Op::LogicalOr) || n.is(Op::LogicalNot) ||
+                 n.is(Op::Any) || n.is(Op::All);
+  if (logical && a[0]->dtype != DType::Bool) broken(n, "a logical op's operands must be bool");
 }
 
 // Reduce: dims sorted, unique, in range. Permute: a permutation. Others: none.

@@ -1,5 +1,6 @@
 #include "runtime/buffer.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -62,16 +63,47 @@ void Buffer::check_dtype(DType want) const {
                      " read as ", dtype_name(want));
 }
 
-double Buffer::get(int64_t i) const {
-  return dtype_ == DType::F32 ? static_cast<const float *>(raw())[i]
-                              : static_cast<const double *>(raw())[i];
+double load_element(const void *data, DType dtype, int64_t i) {
+  switch (dtype) {
+    case DType::F32:
+      return static_cast<const float *>(data)[i];
+    case DType::F64:
+      return static_cast<const double *>(data)[i];
+    case DType::I32:
+      return static_cast<const int32_t *>(data)[i];
+    case DType::I64:
+      return static_cast<double>(static_cast<const int64_t *>(data)[i]);
+    case DType::U8:
+      return static_cast<const uint8_t *>(data)[i];
+    case DType::Bool:
+      return static_cast<const uint8_t *>(data)[i] != 0 ? 1.0 : 0.0;
+  }
+  return 0;
 }
 
+double Buffer::get(int64_t i) const { return load_element(raw(), dtype_, i); }
+
 void Buffer::set(int64_t i, double v) {
-  if (dtype_ == DType::F32)
-    static_cast<float *>(raw())[i] = static_cast<float>(v);
-  else
-    static_cast<double *>(raw())[i] = v;
+  switch (dtype_) {
+    case DType::F32:
+      static_cast<float *>(raw())[i] = static_cast<float>(v);
+      return;
+    case DType::F64:
+      static_cast<double *>(raw())[i] = v;
+      return;
+    case DType::I32:
+      static_cast<int32_t *>(raw())[i] = static_cast<int32_t>(wrap_integer(v));
+      return;
+    case DType::I64:
+      static_cast<int64_t *>(raw())[i] = wrap_integer(v);
+      return;
+    case DType::U8:
+      static_cast<uint8_t *>(raw())[i] = static_cast<uint8_t>(wrap_integer(v));
+      return;
+    case DType::Bool:
+      static_cast<uint8_t *>(raw())[i] = v != 0 ? 1 : 0;
+      return;
+  }
 }
 
 Buffer Buffer::clone() const {

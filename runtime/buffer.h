@@ -71,7 +71,8 @@ class Buffer {
   template <typename T>
   const T *data() const;
 
-  // Element `i` (row-major ordinal) converted to double, whatever the dtype.
+  // Element `i` (row-major ordinal) converted to double, whatever the dtype;
+  // set stores `v` as convert_value (ir/dtype.h) holds it in the dtype.
   double get(int64_t i) const;
   void set(int64_t i, double v);
 
@@ -123,6 +124,10 @@ std::vector<T> Buffer::to_vector() const {
   }
   return out;
 }
+
+// Element `i` of `data`, an array of `dtype`, widened to double (exact for
+// every value but int64s beyond 2^53).
+double load_element(const void *data, DType dtype, int64_t i);
 
 }  // namespace fusejit
 

@@ -9,6 +9,7 @@ namespace fusejit {
 double max_tolerance(DType dtype) { return dtype == DType::F32 ? 1e-2 : 1e-8; }
 
 double default_tolerance(DType dtype, double reduction_length) {
+  if (!is_floating(dtype)) return 0;  // integer and bool results are exact
   double base = dtype == DType::F32 ? 1e-5 : 1e-12;
   return std::min(max_tolerance(dtype), base * std::sqrt(std::max(reduction_length, 1.0)));
 }

@@ -105,6 +105,7 @@ class Interpreter {
         return view_of(b);
       }
         FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+        FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
         return view_of(map_op(n.op, arg(n, 0), n.dtype, n.shape));
         FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
         return view_of(zip_op(n.op, arg(n, 0), arg(n, 1), n.dtype, n.shape));

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "runtime/reference_kernels.h"
 
@@ -9,9 +10,11 @@ namespace fusejit {
 
 namespace {
 
-// Each instruction's value is rounded to its dtype, as the interpreter rounds
-// each op's result.
-double round_to(DType t, double v) { return t == DType::F32 ? static_cast<float>(v) : v; }
+std::string index_str(const Index &index) {
+  std::string s = "[";
+  for (size_t i = 0; i < index.size(); ++i) s += (i ? ", " : "") + std::to_string(index[i]);
+  return s + "]";
+}
 
 // The element's position, or -1 where a range of the access excludes the
 // point (a layer's position is unravelled only where it is valid).
@@ -55,17 +58,23 @@ class KernelEvaluator {
         case InstrKind::Const:
           v = in.value;
           break;
-        case InstrKind::Compute:
-          v = in.args.size() == 1   ? apply_unary(in.op, arg(0))
-              : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1))
+        case InstrKind::Compute: {
+          DType operand = k_.body[in.args[0]].dtype;
+          if (in.args.size() == 2 && divides_by_zero(in.op, operand, arg(1)))
+            throw_division_by_zero(in.op, arg(0), operand,
+                                   "in kernel " + k_.name + " at domain index " + index_str(index));
+          v = in.args.size() == 1   ? apply_unary(in.op, arg(0), operand, in.dtype)
+              : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1), operand)
               : arg(0) != 0         ? arg(1)
                                     : arg(2);  // where
           break;
+        }
         case InstrKind::Reduced:
           v = reduced;
           break;
       }
-      values_[i] = round_to(in.dtype, v);
+      // Each value is held as its dtype holds it, as the interpreter stores each op's result.
+      values_[i] = convert_value(in.dtype, v);
     }
   }
 
@@ -93,12 +102,13 @@ void eval_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
     if (k.reduction) {
       const Reduction &red = *k.reduction;
       // Accumulate in double and round once, as the reference interpreter does.
-      double acc = red.op == Op::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+      DType dtype = k.body[red.value].dtype;
+      double acc = reduce_identity(red.op, dtype);
       for (int64_t r = 0; r < red_count; ++r) {
         ordinal_to_index(r, red_shape, index.data() + n_out);
         ev.eval(index, false, 0);
         double v = ev.value(red.value);
-        acc = red.op == Op::Max ? apply_binary(Op::Maximum, acc, v) : acc + v;
+        acc = reduce_combine(red.op, acc, v);
       }
       std::fill(index.begin() + n_out, index.end(), 0);
       reduced = acc * red.scale;

@@ -6,9 +6,11 @@
 
 #include <bit>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "runtime/npy_header.h"
 
@@ -66,17 +68,52 @@ HeaderSpan header_span(std::string_view head, uint64_t total, const std::string 
   return span;
 }
 
-// '<f4' and '<f8'; '=' (native) and '|' (no order) mean little-endian here.
+// numpy's type codes for our dtypes: '<f4', '<f8', '<i4', '<i8', '|u1' and
+// '|b1'; '=' (native) and '|' (no order) mean little-endian here.
+const char *npy_kind(DType t) {
+  switch (t) {
+    case DType::F32:
+      return "f4";
+    case DType::F64:
+      return "f8";
+    case DType::I32:
+      return "i4";
+    case DType::I64:
+      return "i8";
+    case DType::U8:
+      return "u1";
+    case DType::Bool:
+      return "b1";
+  }
+  return "";
+}
+
+std::string npy_descr(DType t) {
+  return (dtype_size(t) == 1 ? "|" : "<") + std::string(npy_kind(t));
+}
+
 DType parse_descr(const std::string &descr, const std::string &what) {
-  const std::string supported = " (supported: f32 '<f4' and f64 '<f8', little-endian)";
+  const std::string supported =
+      " (supported: f32 '<f4', f64 '<f8', i32 '<i4', i64 '<i8', u8 '|u1', bool '|b1', "
+      "little-endian)";
   std::string_view d(descr);
   char order = d.empty() ? '\0' : d[0];
   bool has_order = order == '<' || order == '>' || order == '=' || order == '|';
   std::string_view kind = has_order ? d.substr(1) : d;
-  if (kind != "f4" && kind != "f8") fail(what, "unsupported dtype " + quote_bytes(d) + supported);
-  bool little = order == '<' || (kLittleHost && order != '>');
+  std::optional<DType> found;
+  for (DType t : kAllDTypes)
+    if (kind == npy_kind(t)) found = t;
+  if (!found) fail(what, "unsupported dtype " + quote_bytes(d) + supported);
+  bool little = order == '<' || (kLittleHost && order != '>') || dtype_size(*found) == 1;
   if (!little) fail(what, "big-endian dtype " + quote_bytes(d) + " is not supported" + supported);
-  return kind == "f4" ? DType::F32 : DType::F64;
+  return *found;
+}
+
+// numpy writes bools as bytes 0 and 1; any other byte reads as true.
+void normalize_bools(Buffer &b) {
+  if (b.dtype() != DType::Bool) return;
+  auto *p = static_cast<uint8_t *>(b.raw());
+  for (int64_t i = 0; i < b.numel(); ++i) p[i] = p[i] != 0 ? 1 : 0;
 }
 
 // Extents must be non-negative and the product of the non-zero ones fit in
@@ -191,12 +228,13 @@ Buffer parse_npy(std::string_view bytes, const std::string &what) {
   Buffer b(a.dtype, a.shape);
   copy_from_little_endian(bytes.data() + span.data_at(), b.raw(), static_cast<size_t>(a.numel),
                           dtype_size(a.dtype));
+  normalize_bools(b);
   return b;
 }
 
 std::string encode_npy(const Buffer &b) {
   FUSEJIT_USER_CHECK(b.defined(), ValueError, "encode_npy: the buffer holds no value");
-  std::string header = format_npy_header(b.dtype() == DType::F32 ? "<f4" : "<f8", b.shape());
+  std::string header = format_npy_header(npy_descr(b.dtype()), b.shape());
   // Version 1.0 unless the padded header does not fit its 2-byte length.
   auto padded_size = [&](size_t prefix) {
     return (prefix + header.size() + 1 + kAlign - 1) / kAlign * kAlign - prefix;
@@ -256,6 +294,7 @@ Buffer read_npy(const std::string &path) {
   if (a.bytes > from_head)
     read_exact(fd, static_cast<char *>(b.raw()) + from_head, a.bytes - from_head, path);
   to_native_order(b.raw(), static_cast<size_t>(a.numel), dtype_size(a.dtype));
+  normalize_bools(b);
   return b;
 }
 

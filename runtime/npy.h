@@ -1,4 +1,5 @@
-// Reading and writing numpy's `.npy` files: little-endian f32/f64 arrays in
+// Reading and writing numpy's `.npy` files: little-endian f32, f64, i32, i64,
+// u8 and bool arrays in
 // C order, any shape. Anything else is an IOError naming the file and the
 // offending value; the reader never reads past its input, whatever it holds.
 #pragma once

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <string>
 
 namespace fusejit {
 
@@ -40,36 +41,74 @@ Buffer elementwise(const std::array<const StridedView *, N> &operands, DType dty
 double nan_max(double a, double b) { return std::isnan(a) || a > b ? a : b; }
 double nan_min(double a, double b) { return std::isnan(a) || a < b ? a : b; }
 
-// How a reduction folds its elements: from `init`, by nan_max or by +, and
-// a mean divides the sum by the count at the end.
-struct Fold {
-  double init;
-  bool max;
-  bool mean;
-};
+// Python's modulo: the remainder takes the divisor's sign. Exact for
+// integers held in double.
+double python_mod(double a, double b) {
+  double r = std::fmod(a, b);
+  return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
 
-Fold fold_of(Op op) {
+std::string index_str(const Index &index) {
+  std::string s = "[";
+  for (size_t i = 0; i < index.size(); ++i) s += (i ? ", " : "") + std::to_string(index[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+double reduce_identity(Op op, DType dtype) {
   switch (op) {
     case Op::Sum:
-      return {0.0, false, false};
-    case Op::Max:
-      return {-std::numeric_limits<double>::infinity(), true, false};
     case Op::Mean:
-      return {0.0, false, true};
+    case Op::Any:
+      return 0.0;
+    case Op::Prod:
+    case Op::All:
+      return 1.0;
+    case Op::Max:
+      return lowest_value(dtype);
+    case Op::Min:
+      return highest_value(dtype);
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
       break;
   }
-  throw InternalError(std::string("reduce_op: ") + op_name(op) + " is not a reduction");
+  throw InternalError(std::string("reduce_identity: ") + op_name(op) + " is not a reduction");
 }
 
-}  // namespace
+double reduce_combine(Op op, double acc, double v) {
+  switch (op) {
+    case Op::Sum:
+    case Op::Mean:
+      return acc + v;
+    case Op::Prod:
+      return acc * v;
+    case Op::Max:
+      return nan_max(acc, v);
+    case Op::Min:
+      return nan_min(acc, v);
+    case Op::Any:
+      return acc != 0 || v != 0 ? 1.0 : 0.0;
+    case Op::All:
+      return acc != 0 && v != 0 ? 1.0 : 0.0;
+      FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
+      break;
+  }
+  throw InternalError(std::string("reduce_combine: ") + op_name(op) + " is not a reduction");
+}
 
-double apply_unary(Op op, double x) {
+double apply_unary(Op op, double x, DType from, DType to) {
   switch (op) {
     case Op::Neg:
       return -x;
@@ -89,6 +128,16 @@ double apply_unary(Op op, double x) {
       return std::fabs(x);
     case Op::Inv:
       return 1.0 / x;
+    case Op::Floor:
+      return std::floor(x);
+    case Op::Ceil:
+      return std::ceil(x);
+    case Op::Round:  // half to even, as torch.round
+      return std::nearbyint(x);
+    case Op::LogicalNot:
+      return x == 0 ? 1.0 : 0.0;
+    case Op::Cast:
+      return cast_value(from, to, x);
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
@@ -100,14 +149,19 @@ double apply_unary(Op op, double x) {
   throw InternalError(std::string("apply_unary: ") + op_name(op) + " is not unary");
 }
 
-double apply_binary(Op op, double a, double b) {
+bool divides_by_zero(Op op, DType operand, double b) {
+  return (op == Op::FloorDiv || op == Op::Mod) && !is_floating(operand) && b == 0;
+}
+
+double apply_binary(Op op, double a, double b, DType operand) {
+  const bool boolean = operand == DType::Bool;
   switch (op) {
-    case Op::Add:
-      return a + b;
+    case Op::Add:  // on bool, torch's add is `or` and mul `and`
+      return boolean ? (a != 0 || b != 0 ? 1.0 : 0.0) : a + b;
     case Op::Sub:
       return a - b;
     case Op::Mul:
-      return a * b;
+      return boolean ? (a != 0 && b != 0 ? 1.0 : 0.0) : a * b;
     case Op::Div:
       return a / b;
     case Op::Lt:
@@ -116,6 +170,24 @@ double apply_binary(Op op, double a, double b) {
       return a > b ? 1.0 : 0.0;
     case Op::Eq:
       return a == b ? 1.0 : 0.0;
+    case Op::Le:
+      return a <= b ? 1.0 : 0.0;
+    case Op::Ge:
+      return a >= b ? 1.0 : 0.0;
+    case Op::Ne:
+      return a != b ? 1.0 : 0.0;
+    case Op::LogicalAnd:
+      return a != 0 && b != 0 ? 1.0 : 0.0;
+    case Op::LogicalOr:
+      return a != 0 || b != 0 ? 1.0 : 0.0;
+    case Op::FloorDiv:
+      // An integer division by zero is an error the caller reports
+      // (divides_by_zero); 0 is what JIT code computes there meanwhile.
+      if (divides_by_zero(op, operand, b)) return 0;
+      return std::floor(a / b);
+    case Op::Mod:
+      if (divides_by_zero(op, operand, b)) return 0;
+      return python_mod(a, b);
     case Op::Maximum:
       return nan_max(a, b);
     case Op::Minimum:
@@ -124,6 +196,7 @@ double apply_binary(Op op, double a, double b) {
       return std::pow(a, b);
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
@@ -133,14 +206,32 @@ double apply_binary(Op op, double a, double b) {
   throw InternalError(std::string("apply_binary: ") + op_name(op) + " is not binary");
 }
 
+void throw_division_by_zero(Op op, double a, DType operand, const std::string &where) {
+  throw ValueError(std::string("integer ") + (op == Op::Mod ? "modulo" : "division") +
+                   " by zero: " + std::to_string(wrap_integer(a)) + " " + op_name(op) + " 0 (" +
+                   dtype_name(operand) + ") " + where);
+}
+
 Buffer map_op(Op op, const StridedView &x, DType dtype, const Shape &shape) {
-  return elementwise<1>({&x}, dtype, shape,
-                        [op](const std::array<double, 1> &v) { return apply_unary(op, v[0]); });
+  const DType from = x.dtype;
+  return elementwise<1>({&x}, dtype, shape, [op, from, dtype](const std::array<double, 1> &v) {
+    return apply_unary(op, v[0], from, dtype);
+  });
 }
 
 Buffer zip_op(Op op, const StridedView &a, const StridedView &b, DType dtype, const Shape &shape) {
-  return elementwise<2>({&a, &b}, dtype, shape, [op](const std::array<double, 2> &v) {
-    return apply_binary(op, v[0], v[1]);
+  const DType operand = a.dtype;
+  Index index(shape.size());
+  int64_t at = 0;
+  return elementwise<2>({&a, &b}, dtype, shape, [&](const std::array<double, 2> &v) {
+    // The walk is in row-major order, so the first zero found is the smallest.
+    if (divides_by_zero(op, operand, v[1])) {
+      ordinal_to_index(at, shape, index.data());
+      throw_division_by_zero(op, v[0], operand,
+                             "at index " + index_str(index) + " of " + type_str(dtype, shape));
+    }
+    ++at;
+    return apply_binary(op, v[0], v[1], operand);
   });
 }
 
@@ -160,7 +251,6 @@ Buffer reduce_op(Op op, const StridedView &x, const std::vector<int64_t> &dims, 
     reduced_shape.push_back(x.shape[d]);
   }
   const int64_t count = numel(reduced_shape);
-  const Fold fold = fold_of(op);
 
   Buffer out(dtype, shape);
   Index out_index(shape.size()), in_index(rank), reduced_index(dims.size());
@@ -172,15 +262,15 @@ Buffer reduce_op(Op op, const StridedView &x, const std::vector<int64_t> &dims, 
       if (!reduced[i]) in_index[i] = out_index[p];
       if (!reduced[i] || keepdim) ++p;
     }
-    double acc = fold.init;
+    double acc = reduce_identity(op, dtype);
     for (int64_t r = 0; r < count; ++r) {
       ordinal_to_index(r, reduced_shape, reduced_index.data());
       for (size_t k = 0; k < dims.size(); ++k) in_index[dims[k]] = reduced_index[k];
       double v = x.load(index_to_position(in_index.data(), x.strides, x.offset));
-      acc = fold.max ? nan_max(acc, v) : acc + v;
+      acc = reduce_combine(op, acc, v);
     }
     // 0/0 makes the mean of nothing NaN, as numpy's is.
-    if (fold.mean) acc /= static_cast<double>(count);
+    if (op == Op::Mean) acc /= static_cast<double>(count);
     out.set(o, acc);
   }
   return out;

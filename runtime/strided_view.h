@@ -18,11 +18,7 @@ struct StridedView {
   int64_t offset = 0;
 
   // The element at storage position `pos`, widened to double.
-  double load(int64_t pos) const {
-    const void *p = storage->data();
-    return dtype == DType::F32 ? static_cast<const float *>(p)[pos]
-                               : static_cast<const double *>(p)[pos];
-  }
+  double load(int64_t pos) const { return load_element(storage->data(), dtype, pos); }
 };
 
 // A row-major view of the whole of `b`.

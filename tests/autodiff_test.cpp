@@ -140,13 +140,15 @@ TEST(Autodiff, EveryBinaryOpBroadcastAndPermuted) {
 }
 
 TEST(Autodiff, ComparisonsHaveZeroGradient) {
-  for (Op op : {Op::Lt, Op::Gt, Op::Eq}) {
+  // A comparison gives bool; cast back to f64, it is a function whose
+  // gradient is zero wherever it is defined.
+  for (Op op : {Op::Lt, Op::Gt, Op::Eq, Op::Le, Op::Ge, Op::Ne}) {
     SCOPED_TRACE(op_name(op));
     Buffer a = distinct({2, 3}, 1), b = distinct({3}, 2, 0.05);
-    expect_gradients_match([&](auto &v) { return bin(op, v[0], v[1]); }, {a, b});
-    expect_gradients_match(
-        [&](auto &v) { return bin(Op::Mul, bin(op, v[0], v[1]), bin(Op::Mul, v[0], v[1])); },
-        {a, b});
+    auto cmp = [op](auto &v) { return ir::cast(bin(op, v[0], v[1]), DType::F64); };
+    expect_gradients_match(cmp, {a, b});
+    expect_gradients_match([&](auto &v) { return bin(Op::Mul, cmp(v), bin(Op::Mul, v[0], v[1])); },
+                           {a, b});
   }
 }
 

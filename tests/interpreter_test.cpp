@@ -88,12 +88,12 @@ TEST(Interpreter, BinaryOps) {
   EXPECT_EQ(run(Op::Pow), (std::vector<double>{1, 4, 243, 0.25}));
 }
 
-TEST(Interpreter, ComparisonsGiveOneOrZeroInTheOperandDtype) {
+TEST(Interpreter, ComparisonsGiveBool) {
   NodeRef a = ir::input(DType::F32, {3}, "a");
   NodeRef lt = binary(Op::Lt, a, ir::constant(0.5, DType::F32));
   Buffer out = eval(lt, {{a.get(), Buffer::from_vector<float>({0, 0.5f, 1}, {3})}});
-  EXPECT_EQ(out.dtype(), DType::F32);
-  EXPECT_EQ(out.to_vector<float>(), (std::vector<float>{1, 0, 0}));
+  EXPECT_EQ(out.dtype(), DType::Bool);
+  EXPECT_EQ(out.to_vector<bool>(), (std::vector<bool>{true, false, false}));
 }
 
 TEST(Interpreter, NanPropagatesThroughReluMaximumAndMax) {

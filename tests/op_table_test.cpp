@@ -28,6 +28,8 @@ NodeRef sample(Op op, const NodeRef &x, const NodeRef &y, const NodeRef &m) {
       return ir::constant(2.5, DType::F32);
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       return ir::unary(op, x);
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      return ir::cast(x, DType::F64);
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       return ir::binary(op, x, y);
     case Op::Where:
@@ -88,8 +90,8 @@ TEST(OpTable, InfixIsTheOperatorsNotTheEnumOrder) {
   std::set<Op> infix;
   for (Op op : kAllOps)
     if (is_infix(op)) infix.insert(op);
-  EXPECT_EQ(infix,
-            (std::set<Op>{Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Lt, Op::Gt, Op::Eq, Op::Matmul}));
+  EXPECT_EQ(infix, (std::set<Op>{Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Lt, Op::Gt, Op::Eq, Op::Le,
+                                 Op::Ge, Op::Ne, Op::FloorDiv, Op::Mod, Op::Matmul}));
   EXPECT_STREQ(op_infix(Op::Matmul), "@");
   EXPECT_STREQ(op_infix(Op::Maximum), "");
 }

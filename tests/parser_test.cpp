@@ -146,7 +146,10 @@ TEST(Parser, WhereBroadcasts) {
   NodeRef r = parse_expr("c = input f32[3]\n" + kXY, "where(c, x, y)");
   EXPECT_TRUE(r->is(Op::Where));
   EXPECT_EQ(r->shape, (Shape{2, 3}));
-  EXPECT_EQ(r->args[0]->name, "c");
+  // A condition of another dtype is cast to bool (nonzero is true).
+  EXPECT_TRUE(r->args[0]->is(Op::Cast));
+  EXPECT_EQ(r->args[0]->dtype, DType::Bool);
+  EXPECT_EQ(r->args[0]->args[0]->name, "c");
 }
 
 TEST(Parser, Reductions) {
@@ -212,17 +215,32 @@ TEST(Parser, LiteralsTakeTheOtherOperandsDtype) {
   r = parse_expr(x64 + "k = 2 * 3\n", "x * k");
   EXPECT_EQ(r->args[1]->dtype, DType::F64);
   EXPECT_TRUE(r->args[1]->is(Op::Mul));
-  // where: x and y decide; a literal condition follows them.
+  // where: x and y decide, and integer literals alone are i64, as
+  // torch.where(cond, 1, 0); the condition is bool.
   r = parse_expr(x64, "where(x > 0, 1, 0)");
-  EXPECT_EQ(r->args[1]->dtype, DType::F64);
-  EXPECT_EQ(r->args[2]->dtype, DType::F64);
+  EXPECT_EQ(r->args[1]->dtype, DType::I64);
+  EXPECT_EQ(r->args[2]->dtype, DType::I64);
+  r = parse_expr(x64, "where(x > 0, 1.5, 0)");
+  EXPECT_EQ(r->dtype, DType::F32);
   r = parse_expr(x64, "where(1, x, 0)");
-  EXPECT_EQ(r->args[0]->dtype, DType::F64);
-  // Only literals: f32.
+  EXPECT_EQ(r->args[0]->dtype, DType::Bool);
+  EXPECT_EQ(r->dtype, DType::F64);
+  // Only literals: torch's default for their kind, i64 for integers, f32
+  // for floats.
   Program p = parse("k = 2 * 3\nout k\n");
-  EXPECT_EQ(p.outputs[0].second->dtype, DType::F32);
+  EXPECT_EQ(p.outputs[0].second->dtype, DType::I64);
   EXPECT_TRUE(p.outputs[0].second->is(Op::Mul));
-  EXPECT_EQ(bound(p, "k")->dtype, DType::F32);
+  EXPECT_EQ(bound(p, "k")->dtype, DType::I64);
+  EXPECT_EQ(parse("k = 2 * 3.0\nout k\n").outputs[0].second->dtype, DType::F32);
+  // An integer tensor keeps its dtype beside an integer literal and is f32
+  // beside a float one.
+  std::string i32 = "x = input i32[2]\n";
+  EXPECT_EQ(parse_expr(i32, "x + 1")->dtype, DType::I32);
+  EXPECT_EQ(parse_expr(i32, "x + 1.5")->dtype, DType::F32);
+  EXPECT_EQ(parse_expr(i32, "x / 2")->dtype, DType::F32);
+  EXPECT_EQ(parse_expr(i32, "x // 2")->dtype, DType::I32);
+  EXPECT_EQ(parse_expr(i32, "x < 2")->dtype, DType::Bool);
+  EXPECT_EQ(parse_expr("x = input u8[2]\ny = input f64[2]\n", "x * y")->dtype, DType::F64);
 }
 
 TEST(Parser, UnaryMinusFoldsIntoLiteralsOnly) {
@@ -347,7 +365,7 @@ TEST(ParserErrors, KeepdimMustBeBool) {
 }
 
 TEST(ParserErrors, DtypesAndShapes) {
-  expect_error("a = input i32[2]\nout a\n", 1, 11, "unknown dtype 'i32'");
+  expect_error("a = input i16[2]\nout a\n", 1, 11, "unknown dtype 'i16'");
   expect_error("a = input [2]\nout a\n", 1, 11, "expected a dtype");
   expect_error("a = input f32 2\nout a\n", 1, 15, "expected '['");
   expect_error("a = input f32[2,]\nout a\n", 1, 17, "expected an integer, got ']'");
@@ -395,8 +413,8 @@ TEST(ParserErrors, ShapeErrorsPointAtTheExpression) {
   expect_error(ab + "c = expand(a, [3])\nout c\n", 3, 5, "cannot expand f32[2]");
   expect_error("a = input f32[2, 3]\nb = input f32[4, 5]\nc = a @ b\nout c\n", 3, 7,
                "matmul: inner dims differ: f32[2, 3] @ f32[4, 5]");
-  expect_error("a = input f32[2]\nb = input f64[2]\nc = a + b\nout c\n", 3, 7,
-               "dtypes differ: f32[2] and f64[2]");
+  expect_error("a = input f32[2, 2]\nb = input f64[2, 2]\nc = a @ b\nout c\n", 3, 7, "f32[2, 2]");
+  expect_error("a = input i32[2]\nc = mean(a)\nout c\n", 2, 5, "mean: not defined for i32[2]");
   expect_error("k = sum(2, 0)\nout k\n", 1, 5, "out of range");
 }
 

@@ -84,8 +84,9 @@ TEST(Verifier, ArityAndNulls) {
 TEST(Verifier, Dtypes) {
   NodeRef a = ir::input(DType::F32, {2});
   NodeRef b = ir::input(DType::F64, {2});
-  expect_broken(raw(Op::Add, DType::F32, {2}, {a, b}), "dtypes must all be equal");
-  expect_broken(raw(Op::Exp, DType::F64, {2}, {a}), "result dtype differs");
+  expect_broken(raw(Op::Add, DType::F32, {2}, {a, b}), "operand dtypes must be equal");
+  expect_broken(raw(Op::Exp, DType::F64, {2}, {a}), "result dtype must be f32");
+  expect_broken(raw(Op::Lt, DType::F32, {2}, {a, a}), "result dtype must be bool");
   expect_broken(raw(Op::Where, DType::F32, {2}, {b, a, b}), "where");
   // A where's condition may have another dtype than its values.
   EXPECT_NO_THROW(verify({ir::where(b, a, a)}));

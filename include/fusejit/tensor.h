@@ -60,6 +60,7 @@
 #include <vector>
 
 #include <fusejit/dtype.h>
+#include <fusejit/scalar.h>
 #include <fusejit/settings.h>
 
 namespace fusejit {
@@ -154,15 +155,29 @@ class Tensor {
   Tensor sqrt() const;
   Tensor abs() const;
   Tensor reciprocal() const;  // 1 / x
+  // Rounding (half to even, as torch.round); integers are returned as they are.
+  Tensor floor() const;
+  Tensor ceil() const;
+  Tensor round() const;
+  Tensor logical_not() const;  // bool: x == 0
   Tensor maximum(const Tensor &other) const;
   Tensor minimum(const Tensor &other) const;
   Tensor pow(const Tensor &exponent) const;
-  Tensor pow(double exponent) const;
+  Tensor pow(Scalar exponent) const;
+  // maximum(x, lo) then minimum(., hi); either bound may be left out.
+  Tensor clamp(std::optional<Scalar> lo, std::optional<Scalar> hi = std::nullopt) const;
+  // `value` where mask (bool, broadcast to this shape) is true, else x.
+  Tensor masked_fill(const Tensor &mask, Scalar value) const;
 
   // ---- reductions: empty dims reduce everything ----
   Tensor sum(std::vector<int64_t> dims = {}, bool keepdim = false) const;
   Tensor max(std::vector<int64_t> dims = {}, bool keepdim = false) const;
   Tensor mean(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  Tensor min(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  // Sums and products of integers or bools are i64; any and all are bool.
+  Tensor prod(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  Tensor any(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  Tensor all(std::vector<int64_t> dims = {}, bool keepdim = false) const;
 
   // ---- views (never copy) ----
   Tensor reshape(Shape shape) const;
@@ -205,9 +220,10 @@ class Tensor {
   // Realizes the value now; from_blob memory is copied, so later writes to
   // it do not show in the clone (other values are immutable and shared).
   Tensor clone() const;
-  // The value in `dtype`; *this if it has that dtype already. Realizes now
-  // (the graph has no cast op), so it is not differentiable: converting a
-  // tensor that requires grad is a ValueError outside a NoGradGuard.
+  // The value in `dtype` (lazy, as any op); *this if it has that dtype
+  // already. Float-to-integer conversion truncates toward zero and
+  // saturates, NaN gives 0; to bool is x != 0. Differentiable between
+  // float dtypes; no gradient flows into an integer or bool result.
   Tensor to(DType dtype) const;
 
   Tensor matmul(const Tensor &other) const;
@@ -242,7 +258,8 @@ class Tensor {
   void backward(const Tensor &seed = {}) const;
 
   // ---- reading: realizes the tensor (once) ----
-  // T must be the tensor's element type (float for f32, double for f64).
+  // T must be the tensor's element type: float, double, int32_t, int64_t,
+  // uint8_t or bool for f32, f64, i32, i64, u8 and bool.
   template <typename T>
   std::vector<T> to_vector() const;
   template <typename T>
@@ -281,27 +298,43 @@ class Tensor {
 // then the type line, "[ CPUFloatType{2,3} ]".
 std::ostream &operator<<(std::ostream &os, const Tensor &t);
 
-// Arithmetic and comparisons broadcast like numpy. A double operand takes
-// the tensor's dtype. Comparisons give 1/0 in the operands' dtype.
+// Arithmetic and comparisons broadcast like numpy and promote like PyTorch
+// (README, "Dtypes"): operands of two dtypes compute in the wider one, a
+// Scalar takes the tensor's dtype unless it is of a wider kind (a float
+// beside an integer tensor gives f32), `/` of integers is true division in
+// f32. Comparisons give bool. `%` and floor_divide round toward minus
+// infinity, as Python's; an integer one by zero is a ValueError when the
+// value is computed.
 Tensor operator-(const Tensor &a);
-Tensor operator+(const Tensor &a, const Tensor &b);
-Tensor operator-(const Tensor &a, const Tensor &b);
-Tensor operator*(const Tensor &a, const Tensor &b);
-Tensor operator/(const Tensor &a, const Tensor &b);
-Tensor operator<(const Tensor &a, const Tensor &b);
-Tensor operator>(const Tensor &a, const Tensor &b);
-Tensor operator==(const Tensor &a, const Tensor &b);
-#define FUSEJIT_SCALAR_OPERATOR(op)              \
-  Tensor operator op(const Tensor &a, double b); \
-  Tensor operator op(double a, const Tensor &b);
-FUSEJIT_SCALAR_OPERATOR(+)
-FUSEJIT_SCALAR_OPERATOR(-)
-FUSEJIT_SCALAR_OPERATOR(*)
-FUSEJIT_SCALAR_OPERATOR(/)
-FUSEJIT_SCALAR_OPERATOR(<)
-FUSEJIT_SCALAR_OPERATOR(>)
-FUSEJIT_SCALAR_OPERATOR(==)
-#undef FUSEJIT_SCALAR_OPERATOR
+#define FUSEJIT_OPERATOR(op)                            \
+  Tensor operator op(const Tensor &a, const Tensor &b); \
+  Tensor operator op(const Tensor &a, Scalar b);        \
+  Tensor operator op(Scalar a, const Tensor &b);
+FUSEJIT_OPERATOR(+)
+FUSEJIT_OPERATOR(-)
+FUSEJIT_OPERATOR(*)
+FUSEJIT_OPERATOR(/)
+FUSEJIT_OPERATOR(%)
+FUSEJIT_OPERATOR(<)
+FUSEJIT_OPERATOR(>)
+FUSEJIT_OPERATOR(<=)
+FUSEJIT_OPERATOR(>=)
+FUSEJIT_OPERATOR(==)
+FUSEJIT_OPERATOR(!=)
+#undef FUSEJIT_OPERATOR
+Tensor floor_divide(const Tensor &a, const Tensor &b);
+Tensor floor_divide(const Tensor &a, Scalar b);
+Tensor remainder(const Tensor &a, const Tensor &b);
+Tensor remainder(const Tensor &a, Scalar b);
+// Operands are cast to bool (nonzero is true); the result is bool.
+Tensor logical_and(const Tensor &a, const Tensor &b);
+Tensor logical_or(const Tensor &a, const Tensor &b);
+Tensor logical_not(const Tensor &a);
+Tensor clamp(const Tensor &x, std::optional<Scalar> lo, std::optional<Scalar> hi = std::nullopt);
+// Constants of x's shape, in x's dtype or `dtype`.
+Tensor zeros_like(const Tensor &x, std::optional<DType> dtype = std::nullopt);
+Tensor ones_like(const Tensor &x, std::optional<DType> dtype = std::nullopt);
+Tensor full_like(const Tensor &x, Scalar value, std::optional<DType> dtype = std::nullopt);
 
 Tensor matmul(const Tensor &a, const Tensor &b);
 // Pads with a constant, libtorch's flat list: (before, after) of the last
@@ -315,7 +348,7 @@ Tensor stack(const std::vector<Tensor> &tensors, int64_t dim = 0);
 std::vector<Tensor> split(const Tensor &x, int64_t size, int64_t dim = 0);
 std::vector<Tensor> chunk(const Tensor &x, int64_t chunks, int64_t dim = 0);
 Tensor where(const Tensor &cond, const Tensor &x, const Tensor &y);
-Tensor where(const Tensor &cond, double x, double y);
+Tensor where(const Tensor &cond, Scalar x, Scalar y);
 Tensor maximum(const Tensor &a, const Tensor &b);
 Tensor minimum(const Tensor &a, const Tensor &b);
 

@@ -34,6 +34,9 @@ import tempfile
 import numpy as np
 
 rng = np.random.default_rng(20240601)
+# Integer inputs draw from their own generator, so that adding an integer
+# case leaves every float case's inputs as they were.
+int_rng = np.random.default_rng(20261202)
 
 
 # ---- input generators --------------------------------------------------------
@@ -50,6 +53,12 @@ def pos(*shape, dtype=np.float64):
 
 def f32(*shape, lo=-1.0, hi=1.0):
     return u(*shape, lo=lo, hi=hi, dtype=np.float32)
+
+
+def ints(*shape, lo=-9, hi=9, dtype=np.int32, nonzero=False):
+    """Integers in [lo, hi]; with `nonzero`, 0 is replaced by 1 (divisors)."""
+    x = int_rng.integers(lo, hi, size=shape, endpoint=True).astype(dtype)
+    return np.where(x == 0, dtype(1), x) if nonzero else x
 
 
 def with_nans(x, every=3):
@@ -70,8 +79,8 @@ def sigmoid(x):
 
 
 def cmp(result, like):
-    """A comparison as fusejit gives it: 0/1 in the operand dtype."""
-    return np.asarray(result).astype(like.dtype)
+    """A comparison as fusejit gives it: bool, as numpy's."""
+    return np.asarray(result)
 
 
 def mean(x, axis=None, keepdims=False):
@@ -172,6 +181,42 @@ out lt, gt, eq, w
 """, dict(x=X45, y=np.where(u(4, 5) > 0, X45, Y45)),   # some positions equal
          lambda x, y: dict(lt=cmp(x < y, x), gt=cmp(x > 0.5, x), eq=cmp(x == y, x),
                            w=np.where(x > y, x * y, y - x))),
+    case("integers: promotion, // and %, comparisons, logical ops, casts, reductions", "exact", """
+i = input i32[4, 5]
+j = input i32[4, 5]
+k = input i64[5]
+b = input u8[4, 5]
+x = input f64[4, 5]
+r_add = i + k
+r_mix = b + i
+r_fdiv = i // j
+r_mod = i % j
+r_lit = i * 3 - 2
+r_le = i <= j
+r_ne = i != k
+r_and = logical_and(i > 0, b > 100)
+r_not = logical_not(i)
+r_cast = cast(x, i32)
+r_back = cast(i, f64) * x
+r_sum = sum(i, 1)
+r_count = sum(i > j)
+r_max = max(b, 0)
+r_min = min(i, 1)
+r_prod = prod(j, 0)
+r_any = any(i > 2, 1)
+r_all = all(j != 1, 0)
+r_where = where(i > j, i, k)
+out r_add, r_mix, r_fdiv, r_mod, r_lit, r_le, r_ne, r_and, r_not, r_cast, r_back, r_sum, r_count, r_max, r_min, r_prod, r_any, r_all, r_where
+""", dict(i=ints(4, 5), j=ints(4, 5, nonzero=True), k=ints(5, dtype=np.int64),
+          b=ints(4, 5, lo=0, hi=255, dtype=np.uint8),
+          x=ints(4, 5, lo=-5000, hi=5000, dtype=np.float64) / 100),
+         lambda i, j, k, b, x: dict(
+             r_add=i + k, r_mix=b + i, r_fdiv=i // j, r_mod=i % j, r_lit=i * 3 - 2,
+             r_le=i <= j, r_ne=i != k, r_and=np.logical_and(i > 0, b > 100),
+             r_not=np.logical_not(i), r_cast=x.astype(np.int32), r_back=i.astype(np.float64) * x,
+             r_sum=i.sum(1), r_count=(i > j).sum(), r_max=b.max(0), r_min=i.min(1),
+             r_prod=j.prod(0), r_any=(i > 2).any(1), r_all=(j != 1).all(0),
+             r_where=np.where(i > j, i, k))),
     case("NaN propagation", "exact", """
 x = input f64[3, 4]
 y = input f64[3, 4]
@@ -444,6 +489,9 @@ BAD_CASES = [
          inputs=dict(x=u(1)), patterns=[r"f64\[1\]", r"f64\[\]"]),
     dict(name="unknown --input name", program="x = input f64[2]\nout x\n",
          inputs=dict(nosuch=u(2)), patterns=[r"nosuch"]),
+    dict(name="integer division by zero", program="i = input i32[3]\nj = input i32[3]\nq = i // j\nout q\n",
+         inputs=dict(i=np.array([4, 5, 6], np.int32), j=np.array([1, 0, 2], np.int32)),
+         patterns=[r"integer division by zero: 5 // 0"]),
     dict(name="malformed program", program="x = input f64[2, 3]\ny = x +\nout y\n",
          inputs={}, patterns=[r"{prog}:2:\d+: error:"]),
 ]
@@ -471,7 +519,10 @@ def compare(name, got, want, kind, reduce_len):
         return (f"{name}: got {got.dtype}{list(got.shape)}, "
                 f"numpy gives {want.dtype}{list(want.shape)}")
     with np.errstate(invalid="ignore"):
-        if kind in ("exact", "ulp"):
+        if not np.issubdtype(want.dtype, np.floating):
+            same = got == want  # integers and bools: exactly
+            how = "at all"
+        elif kind in ("exact", "ulp"):
             ulps = 0 if kind == "exact" else 2
             same = (got == want) | (np.isnan(got) & np.isnan(want))
             same |= np.abs(got - want) <= ulps * np.spacing(np.abs(want))

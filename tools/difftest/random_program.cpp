@@ -61,6 +61,7 @@ class ProgramGenerator {
   Value unary(const Value &a);
   Value binary(const Value &a);
   Value compare(const Value &a);
+  Value integer(const Value &a);
   Value where(const Value &a);
   Value reduce(const Value &a);
   Value transcendental(const Value &a);
@@ -78,6 +79,7 @@ class ProgramGenerator {
   DType dtype_;
   std::vector<Value> pool_;
   std::vector<NodeRef> inputs_;
+  std::vector<NodeRef> integer_outputs_;  // integer and bool values, outputs too
 };
 
 // Small and odd extents, and sometimes 0 or past a vector width. Rows of
@@ -183,7 +185,13 @@ Value ProgramGenerator::unary(const Value &a) {
     case Op::Sigmoid:
     case Op::Tanh:
       return {ir::unary(op, a.node), 1, false};
+    // Integer, rounding and logical ops come from integer().
+    case Op::Floor:
+    case Op::Ceil:
+    case Op::Round:
+    case Op::LogicalNot:
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
@@ -221,8 +229,16 @@ Value ProgramGenerator::binary(const Value &a) {
     case Op::Lt:
     case Op::Gt:
     case Op::Eq:
+    case Op::Le:
+    case Op::Ge:
+    case Op::Ne:
+    case Op::LogicalAnd:
+    case Op::LogicalOr:
+    case Op::FloorDiv:
+    case Op::Mod:
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
@@ -240,6 +256,71 @@ Value ProgramGenerator::compare(const Value &a) {
   Value x = a.exact ? a : new_input(broadcast_partner(a.node->shape));
   Value y = partner(x, true);
   return {ir::binary(rng_.pick(ops), x.node, y.node), 1, true};
+}
+
+// Integer and bool tensors: an exact value scaled by 4 (a power of two,
+// exact) and rounded (floor, ceil or round), cast to i32, i64 or u8, then
+// integer arithmetic, Python's // and % by a divisor made nonzero,
+// comparisons, logical ops or an integer reduction. Every step is exact,
+// so the JIT must match the interpreter bit for bit. The result rejoins
+// the program in its float dtype (small integers are exact there) and is
+// sometimes an output itself, in its own dtype.
+Value ProgramGenerator::integer(const Value &a) {
+  static const std::vector<DType> dtypes = {DType::I32, DType::I64, DType::U8};
+  static const std::vector<Op> rounding = {Op::Floor, Op::Ceil, Op::Round};
+  const DType t = rng_.pick(dtypes);
+  Value x = a.exact ? a : new_input(broadcast_partner(a.node->shape));
+  auto to_int = [&](const Value &v, double scale) {
+    NodeRef scaled = ir::binary(Op::Mul, v.node, ir::constant(scale, dtype_));
+    return ir::cast(ir::unary(rng_.pick(rounding), scaled), t);
+  };
+  // |q| <= bound, except that negative values wrap to 129..255 in u8.
+  const double bound = t == DType::U8 ? 255 : 4 * x.bound + 1;
+  NodeRef q = to_int(x, 4);
+  // Not a constant: a cast of a literal-only expression reads back from
+  // text in the literals' default dtype, which would break the round trip.
+  auto other = [&] {
+    Value v = partner(x, true);
+    return to_int(v.node->is(Op::Const) ? new_input(v.node->shape) : v, 4);
+  };
+  NodeRef r;
+  double r_bound = 1;
+  int roll = static_cast<int>(rng_.below(5));
+  if (roll == 0) {
+    static const std::vector<Op> ops = {Op::Add, Op::Sub, Op::Mul, Op::Maximum, Op::Minimum};
+    Op op = rng_.pick(ops);
+    r = ir::binary(op, q, other());
+    r_bound = op == Op::Mul ? bound * bound : op == Op::Add || op == Op::Sub ? 2 * bound : bound;
+  } else if (roll == 1) {
+    NodeRef d = other();
+    NodeRef nonzero = ir::where(ir::binary(Op::Eq, d, ir::constant(0, t)), ir::constant(3, t), d);
+    r = ir::binary(rng_.percent(50) ? Op::FloorDiv : Op::Mod, q, nonzero);
+    r_bound = bound;
+  } else if (roll == 2) {
+    static const std::vector<Op> ops = {Op::Lt, Op::Gt, Op::Eq, Op::Le, Op::Ge, Op::Ne};
+    r = ir::binary(rng_.pick(ops), q, other());
+  } else if (roll == 3) {
+    int logical = static_cast<int>(rng_.below(3));
+    r = logical == 2 ? ir::unary(Op::LogicalNot, q)
+                     : ir::binary(logical == 0 ? Op::LogicalAnd : Op::LogicalOr, q, other());
+  } else {
+    static const std::vector<Op> ops = {Op::Sum, Op::Max, Op::Min, Op::Prod, Op::Any, Op::All};
+    Op op = rng_.pick(ops);
+    std::vector<int64_t> dims;
+    int64_t rank = static_cast<int64_t>(q->rank());
+    for (int64_t d = 0; d < rank; ++d)
+      if (rng_.percent(50)) dims.push_back(d);
+    int64_t terms = dims.empty() ? q->numel() : 1;
+    for (int64_t d : dims) terms *= q->shape[d];
+    // A product of values in {-1, 0, 1} (of i64: u8's would be 255s) cannot overflow.
+    if (op == Op::Prod) q = ir::cast(ir::unary(Op::Round, x.node), DType::I64);
+    r = ir::reduce(op, q, dims, rng_.percent(40));
+    r_bound = op == Op::Sum    ? bound * static_cast<double>(std::max<int64_t>(terms, 1))
+              : op == Op::Prod ? 1
+                               : bound;
+  }
+  if (rng_.percent(30)) integer_outputs_.push_back(r);
+  return squash({ir::cast(r, dtype_), r_bound, true});
 }
 
 Value ProgramGenerator::where(const Value &a) {
@@ -480,10 +561,11 @@ Value ProgramGenerator::matmul(const Value &a) {
 
 Value ProgramGenerator::step(const Value &a) {
   int roll = static_cast<int>(rng_.below(100));
-  if (roll < 22) return unary(a);
-  if (roll < 45) return binary(a);
-  if (roll < 50) return compare(a);
-  if (roll < 55) return where(a);
+  if (roll < 20) return unary(a);
+  if (roll < 42) return binary(a);
+  if (roll < 47) return compare(a);
+  if (roll < 52) return where(a);
+  if (roll < 60) return integer(a);
   if (roll < 68) return reduce(a);
   if (roll < 76) return row_max(a);
   if (roll < 90) return view(a);
@@ -516,6 +598,8 @@ Program ProgramGenerator::run() {
     const NodeRef &v = pool_[rng_.below(pool_.size())].node;
     if (std::find(outs.begin(), outs.end(), v) == outs.end()) outs.push_back(v);
   }
+  for (const NodeRef &v : integer_outputs_)
+    if (std::find(outs.begin(), outs.end(), v) == outs.end()) outs.push_back(v);
   for (size_t i = 0; i < outs.size(); ++i) p.outputs.emplace_back("y" + std::to_string(i), outs[i]);
   return p;
 }
