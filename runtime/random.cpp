@@ -26,7 +26,18 @@ Buffer random_normal(DType dtype, Shape shape, Generator &g) {
 
 Buffer seeded_input(DType dtype, Shape shape, uint64_t seed, size_t index) {
   Generator g(seed * 0x9E3779B97F4A7C15ULL + index);
-  return random_uniform(dtype, std::move(shape), g, -1.0, 1.0);
+  if (is_floating(dtype)) return random_uniform(dtype, std::move(shape), g, -1.0, 1.0);
+  Buffer b(dtype, std::move(shape));
+  for (int64_t i = 0; i < b.numel(); ++i) {
+    // Small integers, never 0, so that a generated divisor of // or % is
+    // valid; u8 is unsigned, and bools take either value.
+    auto k = static_cast<int64_t>(g.uniform() * 18);  // 0..17
+    double v = dtype == DType::Bool ? static_cast<double>(k % 2)
+               : dtype == DType::U8 ? static_cast<double>(1 + k / 2)
+                                    : static_cast<double>(k < 9 ? k - 9 : k - 8);
+    b.set(i, v);
+  }
+  return b;
 }
 
 }  // namespace fusejit

@@ -25,8 +25,9 @@ Buffer random_uniform(DType dtype, Shape shape, Generator &g, double lo = 0.0, d
 Buffer random_normal(DType dtype, Shape shape, Generator &g);
 
 // The value `fusejit run --seed SEED` gives the program's input number
-// `index` (declaration order): uniform in [-1, 1), one stream per input so
-// that adding an input does not change the others.
+// `index` (declaration order): floats uniform in [-1, 1), integers in
+// -9..-1 and 1..9 (u8: 1..9), bools either, one stream per input so that
+// adding an input does not change the others.
 Buffer seeded_input(DType dtype, Shape shape, uint64_t seed, size_t index);
 
 }  // namespace fusejit
