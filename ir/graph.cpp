@@ -456,7 +456,6 @@ bool op_gives_bool(Op op) {
       FUSEJIT_TERNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_VIEW_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_MATMUL_OPS(FUSEJIT_OP_CASE)
-      return false;
     case Op::Neg:
     case Op::Exp:
     case Op::Log:

@@ -32,10 +32,11 @@ Buffer seeded_input(DType dtype, Shape shape, uint64_t seed, size_t index) {
     // Small integers, never 0, so that a generated divisor of // or % is
     // valid; u8 is unsigned, and bools take either value.
     auto k = static_cast<int64_t>(g.uniform() * 18);  // 0..17
-    double v = dtype == DType::Bool ? static_cast<double>(k % 2)
-               : dtype == DType::U8 ? static_cast<double>(1 + k / 2)
-                                    : static_cast<double>(k < 9 ? k - 9 : k - 8);
-    b.set(i, v);
+    int64_t v = dtype == DType::Bool ? k % 2
+                : dtype == DType::U8 ? 1 + k / 2
+                : k < 9              ? k - 9
+                                     : k - 8;
+    b.set(i, static_cast<double>(v));
   }
   return b;
 }

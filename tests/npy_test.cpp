@@ -216,8 +216,9 @@ TEST(Npy, AgreesWithNumpy) {
     std::string path = dir.file(std::string(dtype_name(t)) + ".npy");
     write_npy(path, iota(t, {5}));
     std::string np_name = t == DType::I64 ? "int64" : t == DType::U8 ? "uint8" : "bool_";
-    std::string load = py + " -c \"import numpy as np; a = np.load('" + path +
-                       "'); assert a.dtype == np." + np_name + " and a.shape == (5,), a\"";
+    std::string load = py;
+    load += " -c \"import numpy as np; a = np.load('" + path + "'); assert a.dtype == np.";
+    load += np_name + " and a.shape == (5,), a\"";
     EXPECT_EQ(std::system(load.c_str()), 0) << dtype_name(t);
   }
 }
