@@ -5,7 +5,7 @@
 // of four tensors fused into its consumer, the JIT's compile latency (cold,
 // memory cache, disk cache) and the dispatch overhead of a cached plan.
 //
-//   fusion_bench [--elements N] [--reps R] [--only views]
+//   fusion_bench [--elements N] [--reps R] [--only views|argmax]
 #include <omp.h>
 #include <unistd.h>
 
@@ -307,6 +307,34 @@ void views(int reps) {
   }
 }
 
+// argmax(x, 1) over 4096 x 4096 f32 (a max, then the first index that
+// holds it: two reductions over the rows), against Eigen's row-wise
+// maxCoeff(&index), what a C++ user would write. One thread: Eigen's loop
+// is serial.
+void argmax(int reps) {
+  const int64_t rows = 4096, cols = 4096;
+  Generator g(3);
+  Buffer x = random_uniform(DType::F32, {rows, cols}, g, -1, 1);
+  NodeRef root = Tensor(leaf(x)).argmax(1).node();
+  set_num_threads(1);
+  std::printf("\nargmax(x, 1) over f32[%lld, %lld], 1 thread\n", static_cast<long long>(rows),
+              static_cast<long long>(cols));
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<const RowMajor> m(x.data<float>(), rows, cols);
+  std::vector<int64_t> index(static_cast<size_t>(rows));
+  double eigen = time_min(reps, [&] {
+    for (int64_t r = 0; r < rows; ++r) {
+      Eigen::Index at = 0;
+      m.row(r).maxCoeff(&at);
+      index[static_cast<size_t>(r)] = at;
+    }
+    keep(index.data());
+  });
+  double fused = run_graph_seconds(root, true, reps);
+  double bytes = 4.0 * static_cast<double>(rows * cols);
+  report("argmax(x, 1)", bytes / fused / 1e9, "GB/s", "vs Eigen maxCoeff", bytes / eigen / 1e9);
+}
+
 int main(int argc, char **argv) {
   int64_t n = 16 << 20;
   int reps = 10;
@@ -324,10 +352,13 @@ int main(int argc, char **argv) {
               omp_get_num_procs());
   if (only && !std::strcmp(only, "views")) {
     views(reps);
+  } else if (only && !std::strcmp(only, "argmax")) {
+    argmax(reps);
   } else {
     elementwise(n, reps);
     reductions(4096, 4096, reps);
     views(reps);
+    argmax(reps);
     compile_latency();
     plan_compile_wall(num_threads());
     dispatch_overhead(reps);

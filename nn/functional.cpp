@@ -4,6 +4,7 @@
 #include <fusejit/error.h>
 #include <fusejit/grad_mode.h>
 #include <fusejit/nn.h>
+#include <fusejit/row_ops.h>
 
 namespace fusejit::nn {
 
@@ -24,6 +25,49 @@ Tensor functional::mse_loss(const Tensor &input, const Tensor &target, Reduction
       return sq.sum();
   }
   throw ValueError("mse_loss: unknown reduction");
+}
+
+namespace {
+
+Tensor reduce_rows(const Tensor &per_row, Reduction reduction, const char *what) {
+  switch (reduction) {
+    case Reduction::None:
+      return per_row;
+    case Reduction::Mean:
+      return per_row.mean();
+    case Reduction::Sum:
+      return per_row.sum();
+  }
+  throw ValueError(std::string(what) + ": unknown reduction");
+}
+
+void check_rows(const Tensor &input, const char *what) {
+  if (input.dim() != 2 || !is_floating(input.dtype()))
+    throw ShapeError(std::string(what) + ": the input is " + dtype_name(input.dtype()) + " with " +
+                     std::to_string(input.dim()) + " dims; it must be a float [N, C]");
+}
+
+}  // namespace
+
+Tensor functional::nll_loss(const Tensor &input, const Tensor &target, Reduction reduction) {
+  check_rows(input, "nll_loss");
+  if (target.dim() != 1 || target.size(0) != input.size(0))
+    throw ShapeError("nll_loss: the target has " + std::to_string(target.dim()) + " dims and " +
+                     std::to_string(target.numel()) +
+                     " elements; it must be [N] with N = " + std::to_string(input.size(0)));
+  Tensor picked = (input * one_hot(target, input.size(1), input.dtype())).sum({1});
+  return reduce_rows(-picked, reduction, "nll_loss");
+}
+
+Tensor functional::cross_entropy(const Tensor &input, const Tensor &target, Reduction reduction) {
+  check_rows(input, "cross_entropy");
+  Tensor logp = log_softmax(input, 1);
+  if (is_floating(target.dtype())) {
+    if (target.sizes() != input.sizes())
+      throw ShapeError("cross_entropy: class probabilities must have the input's shape");
+    return reduce_rows(-(target * logp).sum({1}), reduction, "cross_entropy");
+  }
+  return nll_loss(logp, target, reduction);
 }
 
 Tensor clip_grad_norm_(const std::vector<Tensor> &parameters, double max_norm, double norm_type) {

@@ -171,4 +171,31 @@ IdxArray read_idx(const std::string &path) {
   return a;
 }
 
+ImageDataset read_mnist_family(const std::string &dir, bool train, std::optional<int64_t> limit) {
+  const std::string prefix = dir + "/" + (train ? "train" : "t10k");
+  const std::string images_path = prefix + "-images-idx3-ubyte.gz";
+  const std::string labels_path = prefix + "-labels-idx1-ubyte.gz";
+  IdxArray images = read_idx(images_path);
+  IdxArray labels = read_idx(labels_path);
+  if (images.type != IdxType::U8 || images.shape.size() != 3)
+    fail(images_path, std::string("holds ") + idx_type_name(images.type) + " with " +
+                          std::to_string(images.shape.size()) +
+                          " dims, not u8 images [N, rows, cols]");
+  if (labels.type != IdxType::U8 || labels.shape.size() != 1)
+    fail(labels_path, std::string("holds ") + idx_type_name(labels.type) + " with " +
+                          std::to_string(labels.shape.size()) + " dims, not u8 labels [N]");
+  int64_t n = images.shape[0];
+  if (labels.shape[0] != n)
+    fail(labels_path, std::to_string(labels.shape[0]) + " labels for the " + std::to_string(n) +
+                          " images of " + images_path);
+  if (limit) n = std::min(n, std::max<int64_t>(*limit, 0));
+  const int64_t pixels = images.shape[1] * images.shape[2];
+  images.bytes.resize(static_cast<size_t>(n * pixels));
+  ImageDataset out;
+  out.images = Tensor::from_vector<uint8_t>(images.bytes, {n, 1, images.shape[1], images.shape[2]});
+  out.labels = Tensor::from_vector<int64_t>(
+      std::vector<int64_t>(labels.bytes.begin(), labels.bytes.begin() + n), {n});
+  return out;
+}
+
 }  // namespace fusejit::data

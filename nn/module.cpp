@@ -118,6 +118,40 @@ Linear::Linear(const LinearOptions &o) : options(o) {
   }
 }
 
+Conv2d::Conv2d(const Conv2dOptions &o) : options(o) {
+  if (o.in_channels < 1 || o.out_channels < 1 || o.kernel_size < 1 || o.groups_ < 1 ||
+      o.in_channels % o.groups_ != 0 || o.out_channels % o.groups_ != 0)
+    throw ValueError("Conv2d: in_channels " + std::to_string(o.in_channels) + ", out_channels " +
+                     std::to_string(o.out_channels) + ", kernel_size " +
+                     std::to_string(o.kernel_size) + " and groups " + std::to_string(o.groups_) +
+                     " must be positive, with groups dividing both channel counts");
+  int64_t per_group = o.in_channels / o.groups_;
+  double bound = 1.0 / std::sqrt(static_cast<double>(per_group * o.kernel_size * o.kernel_size));
+  weight = register_parameter(
+      "weight",
+      uniform({o.out_channels, per_group, o.kernel_size, o.kernel_size}, bound, o.dtype, o.seed_));
+  if (o.bias_) {
+    std::optional<uint64_t> next;
+    if (o.seed_) next = *o.seed_ + 1;
+    bias = register_parameter("bias", uniform({o.out_channels}, bound, o.dtype, next));
+  }
+}
+
+Tensor Conv2d::forward(const Tensor &x) {
+  return conv2d(x, weight, bias, {options.stride_}, {options.padding_}, {1}, options.groups_);
+}
+
+Dropout::Dropout(double p) : p_(p) {
+  if (!(p >= 0 && p < 1))
+    throw ValueError("Dropout: p " + std::to_string(p) + " must be in [0, 1)");
+}
+
+Tensor Dropout::forward(const Tensor &x) {
+  if (!is_training() || p_ == 0) return x;
+  Tensor keep = Tensor::rand(x.sizes(), x.dtype()) >= p_;
+  return x * keep * (1.0 / (1.0 - p_));
+}
+
 Tensor Linear::forward(const Tensor &x) {
   if (!x.defined() || x.dim() < 1 || x.size(-1) != options.in_features)
     throw ShapeError("Linear(" + std::to_string(options.in_features) + ", " +

@@ -190,6 +190,58 @@ TEST(DTypeApi, ToIsDifferentiableBetweenFloatDtypes) {
   EXPECT_FALSE(x.to(DType::I32).requires_grad()) << "no gradient flows into an integer";
 }
 
+TEST(DTypeApi, ArangeEyeRandintAndOneHot) {
+  EXPECT_EQ(arange(4).to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(arange(2, 9, 3).to_vector<int64_t>(), (std::vector<int64_t>{2, 5, 8}));
+  EXPECT_EQ(arange(3, 0, -1, DType::F32).to_vector<float>(), (std::vector<float>{3, 2, 1}));
+  EXPECT_EQ(arange(0).numel(), 0);
+  EXPECT_THROW(arange(0, 3, 0), ValueError);
+  EXPECT_EQ(eye(3).to_vector<float>(), (std::vector<float>{1, 0, 0, 0, 1, 0, 0, 0, 1}));
+  std::vector<int64_t> r = randint(-2, 3, {1000}, DType::I64, 5).to_vector<int64_t>();
+  std::vector<int> seen(5);
+  for (int64_t v : r) {
+    ASSERT_GE(v, -2);
+    ASSERT_LT(v, 3);
+    ++seen[static_cast<size_t>(v + 2)];
+  }
+  for (int n : seen) EXPECT_GT(n, 150) << "every value drawn";
+  EXPECT_EQ(randint(0, 9, {4}, DType::I32, 7).to_vector<int32_t>(),
+            randint(0, 9, {4}, DType::I32, 7).to_vector<int32_t>())
+      << "seeded";
+  Tensor oh = one_hot(i32({2, 0}), 3);
+  EXPECT_EQ(oh.dtype(), DType::I64);
+  EXPECT_EQ(oh.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 1, 1, 0, 0}));
+  EXPECT_EQ(one_hot(i32({1}), 2, DType::F32).to_vector<float>(), (std::vector<float>{0, 1}));
+  try {
+    one_hot(i64({0, 5, 1}), 3);
+    FAIL() << "no error";
+  } catch (const ValueError &e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("label 5 at position 1"), std::string::npos) << m;
+  }
+  EXPECT_THROW(one_hot(f32({1}), 2), ShapeError);
+}
+
+TEST(DTypeApi, ArgmaxAndArgminAsTorch) {
+  Tensor x = Tensor::from_vector<float>({1, 7, 7, -2, 0, 3}, {2, 3});
+  EXPECT_EQ(x.argmax(1).dtype(), DType::I64);
+  EXPECT_EQ(x.argmax(1).to_vector<int64_t>(), (std::vector<int64_t>{1, 2})) << "first on ties";
+  EXPECT_EQ(x.argmin(1).to_vector<int64_t>(), (std::vector<int64_t>{0, 0}));
+  EXPECT_EQ(x.argmax(0).to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 0}));
+  EXPECT_EQ(x.argmax(-1, true).sizes(), (Shape{2, 1}));
+  EXPECT_EQ(x.argmax().item<int64_t>(), 1) << "the flat index";
+  EXPECT_EQ(x.argmin().item<int64_t>(), 3);
+  EXPECT_EQ(x.argmax(std::nullopt, true).sizes(), (Shape{1, 1}));
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(f32({1, nan, 5, nan}).argmax().item<int64_t>(), 1) << "NaN is the largest, as torch";
+  EXPECT_EQ(f32({1, nan, -5}).argmin().item<int64_t>(), 1);
+  EXPECT_EQ(i32({3, 9, 9}).argmax().item<int64_t>(), 1);
+  Tensor g = Tensor::randn({4, 5}, DType::F32, 1).requires_grad_();
+  EXPECT_FALSE(g.argmax(1).requires_grad()) << "an index has no gradient";
+  EXPECT_THROW(Tensor::zeros({2, 0}).argmax(1), ShapeError);
+  EXPECT_THROW(x.argmax(2), ShapeError);
+}
+
 TEST(DTypeApi, IntegerTensorsPrintAsLibtorch) {
   std::ostringstream os;
   os << i64({1, 2});

@@ -16,6 +16,7 @@
 #include <fusejit/fusejit.h>
 #include <fusejit/nn.h>
 #include <fusejit/optim.h>
+#include <fusejit/row_ops.h>
 #include <fusejit/serialize.h>
 
 #include "engine/pipeline.h"
@@ -77,6 +78,125 @@ TEST(Nn, MseLossAndItsGradientFollowTorch) {
   for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], 2 * (hx[i] - hy[i]) / 51, 1e-12);
   EXPECT_EQ(nn::functional::mse_loss(x, y, nn::Reduction::None).shape(), (Shape{3, 17}));
   EXPECT_THROW(nn::functional::mse_loss(x, Tensor::ones({4, 3, 17}, DType::F64)), ShapeError);
+}
+
+// torch.nn.functional.cross_entropy's formula, computed here in doubles:
+// loss_n = logsumexp(x_n) - x_n[t_n], and its gradient softmax(x_n) - e_t.
+TEST(Nn, CrossEntropyAndNllLossFollowTorch) {
+  for (int64_t classes : {1, 3, 17, 129}) {
+    SCOPED_TRACE(classes);
+    const int64_t rows = 5;
+    Tensor x = Tensor::randn({rows, classes}, DType::F64, 3).requires_grad_();
+    Tensor t = randint(0, classes, {rows}, DType::I64, 4);
+    std::vector<double> hx = x.to_vector<double>();
+    std::vector<int64_t> ht = t.to_vector<int64_t>();
+    double total = 0;
+    std::vector<double> grad(hx.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      double m = -INFINITY, z = 0;
+      for (int64_t c = 0; c < classes; ++c) m = std::max(m, hx[r * classes + c]);
+      for (int64_t c = 0; c < classes; ++c) z += std::exp(hx[r * classes + c] - m);
+      total += m + std::log(z) - hx[r * classes + ht[r]];
+      for (int64_t c = 0; c < classes; ++c)
+        grad[r * classes + c] =
+            (std::exp(hx[r * classes + c] - m) / z - (c == ht[r] ? 1.0 : 0.0)) / rows;
+    }
+    Tensor loss = nn::cross_entropy(x, t);
+    loss.backward();
+    EXPECT_NEAR(loss.item<double>(), total / rows, 1e-12);
+    std::vector<double> g = x.grad().to_vector<double>();
+    for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], grad[i], 1e-12) << i;
+    EXPECT_NEAR(nn::cross_entropy(x, t, nn::Reduction::Sum).item<double>(), total, 1e-11);
+    EXPECT_EQ(nn::cross_entropy(x, t, nn::Reduction::None).sizes(), (Shape{rows}));
+    // nll_loss of log-probabilities is the same; class probabilities too.
+    EXPECT_NEAR(nn::nll_loss(log_softmax(x, 1), t).item<double>(), total / rows, 1e-12);
+    Tensor probs = one_hot(t, classes, DType::F64);
+    EXPECT_NEAR(nn::cross_entropy(x, probs).item<double>(), total / rows, 1e-12);
+  }
+  Tensor x = Tensor::zeros({2, 3});
+  EXPECT_THROW(nn::cross_entropy(x, Tensor::from_vector<int64_t>({0, 3}, {2})), ValueError)
+      << "a label out of range";
+  EXPECT_THROW(nn::cross_entropy(x, Tensor::from_vector<int64_t>({0, 1, 2}, {3})), ShapeError);
+  EXPECT_THROW(nn::nll_loss(Tensor::zeros({3}), Tensor::zeros({3}, DType::I64)), ShapeError);
+}
+
+// Conv2d against a direct loop over the definition; its init bounds and
+// parameter names as torch's.
+TEST(Nn, Conv2dMaxPool2dAndTheirShapes) {
+  nn::Conv2d conv(nn::Conv2dOptions(3, 4, 3).padding(1).seed(5));
+  EXPECT_EQ(conv.weight.sizes(), (Shape{4, 3, 3, 3}));
+  EXPECT_EQ(conv.bias.sizes(), (Shape{4}));
+  double bound = 1 / std::sqrt(27.0);
+  for (float v : conv.weight.to_vector<float>()) ASSERT_LE(std::abs(v), bound);
+  for (float v : conv.bias.to_vector<float>()) ASSERT_LE(std::abs(v), bound);
+  Tensor x = Tensor::randn({2, 3, 5, 7}, DType::F32, 6);
+  Tensor y = conv(x);
+  ASSERT_EQ(y.sizes(), (Shape{2, 4, 5, 7}));
+  std::vector<float> hx = x.to_vector<float>(), hw = conv.weight.to_vector<float>(),
+                     hb = conv.bias.to_vector<float>(), hy = y.to_vector<float>();
+  auto at = [&](int64_t n, int64_t c, int64_t i, int64_t j) -> double {
+    if (i < 0 || i >= 5 || j < 0 || j >= 7) return 0;
+    return hx[((n * 3 + c) * 5 + i) * 7 + j];
+  };
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t o = 0; o < 4; ++o)
+      for (int64_t i = 0; i < 5; ++i)
+        for (int64_t j = 0; j < 7; ++j) {
+          double want = hb[o];
+          for (int64_t c = 0; c < 3; ++c)
+            for (int64_t ki = 0; ki < 3; ++ki)
+              for (int64_t kj = 0; kj < 3; ++kj)
+                want += at(n, c, i + ki - 1, j + kj - 1) * hw[((o * 3 + c) * 3 + ki) * 3 + kj];
+          ASSERT_NEAR(hy[((n * 4 + o) * 5 + i) * 7 + j], want, 1e-5 * (1 + std::abs(want)));
+        }
+  nn::Sequential lenet(nn::Conv2d(1, 6, 5), nn::ReLU(), nn::MaxPool2d(2), nn::Conv2d(6, 16, 5),
+                       nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(), nn::Linear(256, 10));
+  EXPECT_EQ(lenet(Tensor::zeros({3, 1, 28, 28})).sizes(), (Shape{3, 10}));
+  std::vector<std::string> names;
+  for (auto &[name, t] : lenet.named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "3.weight", "3.bias", "7.weight",
+                                             "7.bias"}));
+  EXPECT_THROW(nn::Conv2d(nn::Conv2dOptions(3, 4, 3).groups(2)), ValueError);
+  Tensor p = nn::MaxPool2d(2)(Tensor::from_vector<float>({1, 5, 2, 0, 3, 4, 8, 7}, {1, 1, 2, 4}));
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{5, 8}));
+}
+
+TEST(Nn, DropoutZeroesAndScalesInTrainingOnly) {
+  manual_seed(11);
+  nn::Dropout drop(0.25);
+  Tensor x = Tensor::ones({4000});
+  std::vector<float> y = drop(x).to_vector<float>();
+  int64_t zeros = 0;
+  for (float v : y) {
+    if (v == 0) {
+      ++zeros;
+      continue;
+    }
+    ASSERT_FLOAT_EQ(v, 1 / 0.75f);
+  }
+  EXPECT_NEAR(static_cast<double>(zeros) / 4000, 0.25, 0.03);
+  drop.eval();
+  EXPECT_EQ(drop(x).node(), x.node()) << "the identity in evaluation mode";
+  EXPECT_THROW(nn::Dropout(1.0), ValueError);
+}
+
+// Debian's dataset-fashion-mnist (scripts/deps.sh installs it) as tensors.
+TEST(Data, FashionMnistAsTensorsAndBatchesAsSlices) {
+  if (!std::filesystem::exists(std::string(data::kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/deps.sh installs it)";
+  data::ImageDataset test = data::read_mnist_family(data::kFashionMnistDir, false);
+  EXPECT_EQ(test.images.sizes(), (Shape{10000, 1, 28, 28}));
+  EXPECT_EQ(test.images.dtype(), DType::U8);
+  EXPECT_EQ(test.labels.sizes(), (Shape{10000}));
+  EXPECT_EQ(test.labels.dtype(), DType::I64);
+  // 1000 of each class, counted in the graph.
+  Tensor counts = one_hot(test.labels, 10).sum({0});
+  EXPECT_EQ(counts.to_vector<int64_t>(), std::vector<int64_t>(10, 1000));
+  data::ImageDataset few = data::read_mnist_family(data::kFashionMnistDir, true, 100);
+  EXPECT_EQ(few.size(), 100);
+  Tensor batch = few.images.narrow(0, 96, 64 - 60);
+  EXPECT_EQ(batch.sizes(), (Shape{4, 1, 28, 28}));
+  EXPECT_THROW(data::read_mnist_family("/nonexistent", true), IOError);
 }
 
 TEST(Nn, BackwardIsLazyAndOnePlanWithTheLoss) {

@@ -119,6 +119,77 @@ class Flatten : public Module {
   int64_t start_dim_, end_dim_;
 };
 
+struct Conv2dOptions {
+  Conv2dOptions(int64_t in_channels, int64_t out_channels, int64_t kernel_size)
+      : in_channels(in_channels), out_channels(out_channels), kernel_size(kernel_size) {}
+  Conv2dOptions &stride(int64_t s) {
+    stride_ = s;
+    return *this;
+  }
+  Conv2dOptions &padding(int64_t p) {
+    padding_ = p;
+    return *this;
+  }
+  Conv2dOptions &groups(int64_t g) {
+    groups_ = g;
+    return *this;
+  }
+  Conv2dOptions &bias(bool on) {
+    bias_ = on;
+    return *this;
+  }
+  // As LinearOptions::seed: the weight from generator `s`, the bias from s + 1.
+  Conv2dOptions &seed(uint64_t s) {
+    seed_ = s;
+    return *this;
+  }
+  DType dtype = DType::F32;
+  int64_t in_channels, out_channels, kernel_size;
+  int64_t stride_ = 1, padding_ = 0, groups_ = 1;
+  bool bias_ = true;
+  std::optional<uint64_t> seed_;
+};
+
+// fusejit::conv2d with a square kernel: weight [out, in / groups, k, k] and
+// bias [out], both uniform in +-1/sqrt(fan_in) with fan_in = in / groups *
+// k * k, PyTorch's default.
+class Conv2d : public Module {
+ public:
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size)
+      : Conv2d(Conv2dOptions(in_channels, out_channels, kernel_size)) {}
+  explicit Conv2d(const Conv2dOptions &options);
+  Tensor forward(const Tensor &x) override;
+  Tensor weight, bias;  // bias undefined without one
+  Conv2dOptions options;
+};
+
+// fusejit::max_pool2d with a square window; the stride defaults to it.
+class MaxPool2d : public Module {
+ public:
+  explicit MaxPool2d(int64_t kernel_size, std::optional<int64_t> stride = std::nullopt,
+                     int64_t padding = 0)
+      : kernel_(kernel_size), stride_(stride.value_or(kernel_size)), padding_(padding) {}
+  Tensor forward(const Tensor &x) override {
+    return max_pool2d(x, {kernel_, kernel_}, {stride_, stride_}, {padding_, padding_});
+  }
+
+ private:
+  int64_t kernel_, stride_, padding_;
+};
+
+// In training mode, zeroes each element with probability p and scales the
+// rest by 1 / (1 - p); in evaluation mode, the identity. The mask is drawn
+// on the host from the process-wide generator (manual_seed), a new leaf
+// each step; the plan's structure, and so its compiled code, is the same.
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5);
+  Tensor forward(const Tensor &x) override;
+
+ private:
+  double p_;
+};
+
 // Runs its children in order; they are named "0", "1", ...
 class Sequential : public Module {
  public:
@@ -144,7 +215,19 @@ namespace functional {
 // (input - target)^2, averaged (default), summed or elementwise; target
 // broadcasts to input's shape (a ShapeError where it does not).
 Tensor mse_loss(const Tensor &input, const Tensor &target, Reduction reduction = Reduction::Mean);
+// -input[n, target[n]] per row of log-probabilities input [N, C] and class
+// indices target [N] (an integer tensor; one outside [0, C) is a
+// ValueError), averaged (default), summed or per row.
+Tensor nll_loss(const Tensor &input, const Tensor &target, Reduction reduction = Reduction::Mean);
+// nll_loss(log_softmax(input, 1), target): logits input [N, C] and class
+// indices target [N]; or, for a float target of input's shape, class
+// probabilities: -sum(target * log_softmax(input, 1), 1).
+Tensor cross_entropy(const Tensor &input, const Tensor &target,
+                     Reduction reduction = Reduction::Mean);
 }  // namespace functional
+using functional::cross_entropy;
+using functional::mse_loss;
+using functional::nll_loss;
 
 class MSELoss {
  public:

@@ -178,6 +178,12 @@ class Tensor {
   Tensor prod(std::vector<int64_t> dims = {}, bool keepdim = false) const;
   Tensor any(std::vector<int64_t> dims = {}, bool keepdim = false) const;
   Tensor all(std::vector<int64_t> dims = {}, bool keepdim = false) const;
+  // The index (i64) of the largest / smallest element along dim, the first
+  // on ties, NaN counting as the largest (argmax) or smallest (argmin), as
+  // torch's; without a dim, the index into the flattened tensor. Built
+  // from max, ==, where and min, so it fuses with what computes x.
+  Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
 
   // ---- views (never copy) ----
   Tensor reshape(Shape shape) const;
@@ -374,6 +380,20 @@ Tensor avg_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
 // a new value compiles nothing (Tensor::scalar is a constant compiled into
 // the plan, which specializes on it).
 Tensor scalar_tensor(double value, DType dtype = DType::F32);
+
+// Index tensors, as torch's: start, start + step, ... below end (i64 unless
+// a dtype is given); eye(n), the n x n identity; randint, integers uniform
+// in [low, high). Each is a leaf holding its values.
+Tensor arange(int64_t end, DType dtype = DType::I64);
+Tensor arange(int64_t start, int64_t end, int64_t step = 1, DType dtype = DType::I64);
+Tensor eye(int64_t n, DType dtype = DType::F32);
+Tensor randint(int64_t low, int64_t high, Shape shape, DType dtype = DType::I64,
+               std::optional<uint64_t> seed = std::nullopt);
+// labels [...] (an integer tensor of class indices) as [..., num_classes],
+// 1 at each label and 0 elsewhere, in i64 unless a dtype is given. Reads
+// the labels now to check them: one outside [0, num_classes) is a
+// ValueError naming it and its position.
+Tensor one_hot(const Tensor &labels, int64_t num_classes, DType dtype = DType::I64);
 
 // Seeds the process-wide generator behind rand/randn without a seed.
 void manual_seed(uint64_t seed);
