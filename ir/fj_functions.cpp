@@ -68,6 +68,10 @@ std::optional<Callee> lookup_function(std::string_view name) {
     t->emplace("zeros_like", Callee{Fn::FullLike, Op::Const});
     t->emplace("ones_like", Callee{Fn::FullLike, Op::Const});
     t->emplace("full_like", Callee{Fn::FullLike, Op::Const});
+    t->emplace("conv1d", Callee{Fn::Conv, Op::Sum});
+    t->emplace("conv2d", Callee{Fn::Conv, Op::Sum});
+    t->emplace("max_pool2d", Callee{Fn::Pool, Op::Max});
+    t->emplace("avg_pool2d", Callee{Fn::Pool, Op::Mean});
     return t;
   }();
   auto it = table->find(name);

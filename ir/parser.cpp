@@ -34,6 +34,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ir/conv.h"
 #include "ir/error.h"
 #include "ir/fj_functions.h"
 #include "ir/graph.h"
@@ -86,7 +87,17 @@ struct Value {
 
 // One argument of a call, before the function says what it expects.
 struct Arg {
-  enum Kind { Expr, Ints, Keepdim, IntLists, Exprs, Fill, Keyword, DTypeName } kind = Expr;
+  enum Kind {
+    Expr,
+    Ints,
+    Keepdim,
+    IntLists,
+    Exprs,
+    Fill,
+    Keyword,
+    IntsKeyword,
+    DTypeName
+  } kind = Expr;
   Loc loc;
   Value value;                              // Expr
   std::optional<int64_t> integer;           // Expr written as a (signed) integer literal: a dim
@@ -132,6 +143,7 @@ class Parser {
   Value apply_call(const Token &name, Callee callee, std::vector<Arg> &args);
   Value reduction(const Token &name, Op op, std::vector<Arg> &args);
   Value row_op(const Token &name, Fn fn, std::vector<Arg> &args);
+  Value conv_op(const Token &name, fj::Callee c, std::vector<Arg> &args);
   using ViewBuild = NodeRef (*)(NodeRef, std::vector<int64_t>);
   Value view(const Token &name, std::vector<Arg> &args, ViewBuild build);
   Value join(const Token &name, std::vector<Arg> &args, bool stack);
@@ -451,6 +463,25 @@ Arg Parser::call_arg() {
     a.fill = v.in(DType::F64)->value;  // exact: an f32 literal would round eps=1e-5
     return a;
   }
+  // Convolution's keywords take an integer (every spatial dim) or a list.
+  if (t0.kind == Tok::Ident &&
+      (t0.text == "stride" || t0.text == "padding" || t0.text == "dilation" ||
+       t0.text == "groups") &&
+      lex_.peek(1).kind == Tok::Assign) {
+    a.keyword = std::string(lex_.next().text);
+    lex_.next();
+    if (lex_.peek().kind == Tok::LBracket) {
+      a.ints = int_list();
+    } else {
+      const Token &v = lex_.peek();
+      if (v.kind != Tok::Number || !v.is_integer)
+        src_.fail(v.loc,
+                  a.keyword + "= takes an integer or a list of integers, got " + fj::describe(v));
+      a.ints = {integer()};
+    }
+    a.kind = Arg::IntsKeyword;
+    return a;
+  }
   if (t0.kind == Tok::Ident && t0.text == "keepdim" && lex_.peek(1).kind == Tok::Assign) {
     lex_.next();
     lex_.next();
@@ -494,7 +525,7 @@ void Parser::check_arity(const Token &name, const std::vector<Arg> &args, size_t
 const Value &Parser::value_arg(const Token &name, const Arg &a) {
   if (a.kind == Arg::Keepdim)
     src_.fail(a.loc, "'" + std::string(name.text) + "' takes no keepdim= argument here");
-  if (a.kind == Arg::Fill || a.kind == Arg::Keyword)
+  if (a.kind == Arg::Fill || a.kind == Arg::Keyword || a.kind == Arg::IntsKeyword)
     src_.fail(a.loc, "'" + std::string(name.text) + "' takes no " + a.keyword + "= argument here");
   if (a.kind == Arg::DTypeName)
     src_.fail(a.loc, "expected an expression, got the dtype " + std::string(dtype_name(a.dtype)));
@@ -593,6 +624,9 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
     case Fn::LayerNorm:
     case Fn::RmsNorm:
       return row_op(name, c.fn, args);
+    case Fn::Conv:
+    case Fn::Pool:
+      return conv_op(name, c, args);
     case Fn::Cat:
       return join(name, args, false);
     case Fn::Stack:
@@ -712,7 +746,7 @@ Value Parser::row_op(const Token &name, Fn fn, std::vector<Arg> &args) {
   size_t params = fn == Fn::LayerNorm ? 2 : fn == Fn::RmsNorm ? 1 : 0;
   size_t positional = 0;
   while (positional < args.size() && args[positional].kind != Arg::Keepdim &&
-         args[positional].kind != Arg::Keyword)
+         args[positional].kind != Arg::Keyword && args[positional].kind != Arg::IntsKeyword)
     ++positional;
   size_t lo = fn == Fn::Softmax || fn == Fn::LogSoftmax || norm ? 2 : 1;
   size_t hi = 2 + params;
@@ -747,7 +781,7 @@ Value Parser::row_op(const Token &name, Fn fn, std::vector<Arg> &args) {
     } else if (a.kind == Arg::Keyword && a.keyword == "correction" &&
                (fn == Fn::Var || fn == Fn::Std)) {
       correction = a.fill;
-    } else if (a.kind == Arg::Keepdim || a.kind == Arg::Keyword) {
+    } else if (a.kind == Arg::Keepdim || a.kind == Arg::Keyword || a.kind == Arg::IntsKeyword) {
       src_.fail(a.loc, "'" + fname + "' takes no " +
                            (a.kind == Arg::Keepdim ? std::string("keepdim") : a.keyword) +
                            "= argument");
@@ -766,6 +800,62 @@ Value Parser::row_op(const Token &name, Fn fn, std::vector<Arg> &args) {
     if (fn == Fn::LayerNorm) return ir::layer_norm(a[0], dims, w, b, eps.value_or(1e-5));
     if (fn == Fn::RmsNorm) return ir::rms_norm(a[0], dims, w, eps);
     throw InternalError("parse: " + fname + " is not a row op");
+  });
+}
+
+// conv1d(x, w), conv2d(x, w, bias, stride=[1, 1], padding=1, dilation=1,
+// groups=1), max_pool2d(x, [2, 2], stride=2, padding=0), avg_pool2d(...):
+// positional arguments first, keywords (an integer or a list) after.
+Value Parser::conv_op(const Token &name, fj::Callee c, std::vector<Arg> &args) {
+  std::string fname(name.text);
+  const bool conv = c.fn == Fn::Conv;
+  size_t positional = 0;
+  while (positional < args.size() && args[positional].kind != Arg::IntsKeyword &&
+         args[positional].kind != Arg::Keyword && args[positional].kind != Arg::Keepdim)
+    ++positional;
+  const size_t lo = 2, hi = conv ? 3 : 2;
+  if (positional < lo || positional > hi)
+    src_.fail(name.loc, "'" + fname + "' takes " + std::to_string(lo) +
+                            (hi == lo ? "" : " to " + std::to_string(hi)) +
+                            " positional arguments, got " + std::to_string(positional));
+  ir::ConvParams cp;
+  ir::PoolParams pp;
+  std::vector<Value> operands{value_arg(name, args[0])};
+  if (conv) {
+    for (size_t i = 1; i < positional; ++i) operands.push_back(value_arg(name, args[i]));
+  } else {
+    pp.kernel = ints_arg(args[1]);
+  }
+  for (size_t i = positional; i < args.size(); ++i) {
+    const Arg &a = args[i];
+    if (a.kind != Arg::IntsKeyword) {
+      if (a.kind == Arg::Keyword || a.kind == Arg::Keepdim)
+        src_.fail(a.loc, "'" + fname + "' takes no " +
+                             (a.kind == Arg::Keepdim ? std::string("keepdim") : a.keyword) +
+                             "= argument");
+      src_.fail(a.loc, "positional arguments of '" + fname + "' come before its keywords");
+    }
+    if (a.keyword == "stride")
+      (conv ? cp.stride : pp.stride) = a.ints;
+    else if (a.keyword == "padding")
+      (conv ? cp.padding : pp.padding) = a.ints;
+    else if (a.keyword == "dilation" && conv)
+      cp.dilation = a.ints;
+    else if (a.keyword == "groups" && conv && a.ints.size() == 1)
+      cp.groups = a.ints[0];
+    else if (a.keyword == "groups" && conv)
+      src_.fail(a.loc, "groups= takes one integer, got a list of " + std::to_string(a.ints.size()));
+    else
+      src_.fail(a.loc, "'" + fname + "' takes no " + a.keyword + "= argument");
+  }
+  // conv1d and conv2d name the spatial rank; the operand must have it.
+  const size_t spatial = fname == "conv1d" ? 1 : 2;
+  return apply(name.loc, operands, 0, [&](const auto &a) -> NodeRef {
+    FUSEJIT_USER_CHECK(a[0]->rank() == spatial + 2, ShapeError, fname, ": the input is ",
+                       type_str(a[0]->dtype, a[0]->shape), "; it must have ", spatial + 2,
+                       " dims (N, C, ", spatial == 1 ? "L)" : "H, W)");
+    if (conv) return ir::conv(a[0], a[1], a.size() > 2 ? a[2] : nullptr, cp);
+    return c.op == Op::Max ? ir::max_pool(a[0], pp) : ir::avg_pool(a[0], pp);
   });
 }
 

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "fusejit/fusejit.h"
+#include "ir/conv.h"
+#include "ir/parser.h"
 
 namespace fusejit {
 namespace {
@@ -299,6 +301,43 @@ TEST(Conv, BadShapesAreShapeErrorsNamingTheValues) {
   EXPECT_TRUE(has(m, "padding 2 is more than half the kernel size 2")) << m;
   m = error_of([&] { avg_pool2d(Tensor::zeros({8, 8}), {2, 2}); });
   EXPECT_TRUE(has(m, "[N, C, H, W] or [C, H, W], got f32[8, 8]")) << m;
+}
+
+// The .fj spelling builds the nodes ir/conv.h builds, keyword by keyword;
+// an integer keyword means every spatial dim.
+TEST(Conv, FjSpellingBuildsTheOps) {
+  Program p = parse_program(
+      "x = input f32[2, 4, 9, 9]\n"
+      "w = input f32[6, 2, 3, 3]\n"
+      "b = input f32[6]\n"
+      "v = input f32[2, 4, 11]\n"
+      "k = input f32[5, 4, 3]\n"
+      "c = conv2d(x, w, b, stride=[2, 1], padding=1, dilation=[1, 2], groups=2)\n"
+      "d = conv1d(v, k, padding=2)\n"
+      "m = max_pool2d(x, [3, 2], stride=2, padding=[1, 0])\n"
+      "a = avg_pool2d(x, [2, 2])\n"
+      "out c, d, m, a\n",
+      "conv.fj");
+  const NodeRef &x = p.inputs[0], &w = p.inputs[1], &b = p.inputs[2], &v = p.inputs[3],
+                &k = p.inputs[4];
+  ir::ConvParams cp;
+  cp.stride = {2, 1};
+  cp.padding = {1};
+  cp.dilation = {1, 2};
+  cp.groups = 2;
+  ir::ConvParams c1;
+  c1.padding = {2};
+  ir::PoolParams mp;
+  mp.kernel = {3, 2};
+  mp.stride = {2};
+  mp.padding = {1, 0};
+  ir::PoolParams ap;
+  ap.kernel = {2, 2};
+  std::vector<NodeRef> want{ir::conv(x, w, b, cp), ir::conv(v, k, nullptr, c1), ir::max_pool(x, mp),
+                            ir::avg_pool(x, ap)};
+  ASSERT_EQ(p.outputs.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_EQ(p.outputs[i].second, want[i]) << p.outputs[i].first;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 
+#include "ir/conv.h"
 #include "ir/error.h"
 #include "ir/graph.h"
 
@@ -73,6 +74,7 @@ class ProgramGenerator {
   Value pad(const Value &a);
   Value join(const Value &a);
   Value matmul(const Value &a);
+  Value conv(const Value &a);
 
   Rng rng_;
   RandomProgramOptions options_;
@@ -559,6 +561,44 @@ Value ProgramGenerator::matmul(const Value &a) {
   return squash({ir::matmul(a.node, b), bound, false});
 }
 
+// conv1d or conv2d (stride, padding, dilation and groups drawn small) or a
+// max or average pool, over `a` when it has the rank, else over a new input.
+Value ProgramGenerator::conv(const Value &a) {
+  const size_t spatial = rng_.percent(70) ? 2 : 1;
+  Value x = a;
+  if (a.node->rank() != spatial + 2 || a.node->numel() == 0) {
+    Shape s = {1 + static_cast<int64_t>(rng_.below(2)), 1 + static_cast<int64_t>(rng_.below(4))};
+    for (size_t d = 0; d < spatial; ++d) s.push_back(3 + static_cast<int64_t>(rng_.below(6)));
+    x = new_input(s);
+  }
+  const Shape &xs = x.node->shape;
+  int64_t smallest = *std::min_element(xs.begin() + 2, xs.end());
+  auto draw = [&](int64_t most) { return 1 + static_cast<int64_t>(rng_.below(most)); };
+  const int64_t k = draw(std::min<int64_t>(3, smallest));
+  if (rng_.percent(30)) {
+    ir::PoolParams p;
+    p.kernel.assign(spatial, k);
+    p.stride = {draw(2)};
+    p.padding = {static_cast<int64_t>(rng_.below(static_cast<uint64_t>(k / 2 + 1)))};
+    if (rng_.percent(50)) return {ir::max_pool(x.node, p), x.bound, x.exact};
+    return {ir::avg_pool(x.node, p), x.bound, false};
+  }
+  ir::ConvParams p;
+  const int64_t cin = xs[1];
+  p.groups = cin % 2 == 0 && rng_.percent(30) ? 2 : 1;
+  const int64_t cout = p.groups * draw(3);
+  p.stride = {draw(2)};
+  p.padding = {static_cast<int64_t>(rng_.below(2))};
+  p.dilation = {k > 1 && smallest >= 2 * k ? draw(2) : 1};
+  Shape ws = {cout, cin / p.groups};
+  ws.insert(ws.end(), spatial, k);
+  NodeRef w = new_input(ws).node;
+  NodeRef bias = rng_.percent(50) ? new_input({cout}).node : nullptr;
+  const int64_t terms = ws[1] * numel(Shape(spatial, k));  // the products each output sums
+  double bound = x.bound * static_cast<double>(terms) + (bias ? 1 : 0);
+  return squash({ir::conv(x.node, w, bias, p), bound, false});
+}
+
 Value ProgramGenerator::step(const Value &a) {
   int roll = static_cast<int>(rng_.below(100));
   if (roll < 20) return unary(a);
@@ -568,7 +608,8 @@ Value ProgramGenerator::step(const Value &a) {
   if (roll < 60) return integer(a);
   if (roll < 68) return reduce(a);
   if (roll < 76) return row_max(a);
-  if (roll < 90) return view(a);
+  if (roll < 87) return view(a);
+  if (roll < 93) return conv(a);
   return matmul(a);
 }
 
