@@ -107,13 +107,13 @@ void shape(int64_t rows, int64_t cols, int threads, int reps) {
   double triad = triad_gbs(n, reps, threads);
   std::printf("\n[%lld, %lld] f32, %d thread(s): triad %.2f GB/s\n", static_cast<long long>(rows),
               static_cast<long long>(cols), threads, triad);
-  struct Op {
+  struct RowCase {
     const char *name;
     NodeRef root;
     double bytes;  // read x once, write the result once
     std::function<void(int64_t)> loop;
   };
-  std::vector<Op> ops{
+  std::vector<RowCase> cases{
       {"softmax", ir::softmax(x, 1), 8.0 * n,
        [&](int64_t r) { softmax_loop(px + r * cols, y.data() + r * cols, cols); }},
       {"layer_norm", ir::layer_norm(x, {1}, nullptr, nullptr, 1e-5), 8.0 * n,
@@ -121,7 +121,7 @@ void shape(int64_t rows, int64_t cols, int threads, int reps) {
       {"logsumexp", ir::logsumexp(x, {1}, false), 4.0 * n + 4.0 * rows,
        [&](int64_t r) { y[r] = logsumexp_loop(px + r * cols, cols); }},
   };
-  for (const Op &op : ops) {
+  for (const RowCase &op : cases) {
     Timed fused = run_seconds({op.root}, true, reps), multi = run_seconds({op.root}, false, reps);
     double loop = time_min(reps, [&] { per_row(rows, threads, op.loop); });
     keep(y.data());
