@@ -660,11 +660,17 @@ class Fuser {
     return memo_[key] = value;
   }
 
-  // In a row kernel, every member is computed in place (a later phase may
-  // need it before the store phase writes it).
+  // In a row kernel, every member of its own group is computed in place (a
+  // later phase may need it before the store phase writes it); another
+  // group's members are read from their buffers like any other value.
   bool is_stored(const Node *n) const {
-    if (row_) return is_leaf(*n) || (materialized_.count(n) && !row_group_of_.count(n));
+    if (row_) return is_leaf(*n) || (materialized_.count(n) && !in_row_kernel(n));
     return n != top_ && (is_leaf(*n) || materialized_.count(n));
+  }
+
+  bool in_row_kernel(const Node *n) const {
+    auto it = row_group_of_.find(n);
+    return it != row_group_of_.end() && &row_groups_[it->second] == row_;
   }
 
   // Whether `n` is a stored value seen through views that do not mask: a
