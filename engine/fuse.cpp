@@ -686,8 +686,8 @@ class Fuser {
   // 1 where the value of `shape` read through `path` is valid, else 0.
   int emit_valid(const Shape &shape, const Path &path, DType dtype, bool outer) {
     Access access = access_through(shape, path);
-    std::string key = std::string("valid") + (outer ? "o" : "i") + dtype_name(dtype) +
-                      print_access(access, kernel_->num_reduce);
+    std::string key = std::string("valid") + (outer ? "o" : "i") + std::to_string(phase_) +
+                      dtype_name(dtype) + print_access(access, kernel_->num_reduce);
     auto it = memo_.find(key);
     if (it != memo_.end()) return it->second;
     return memo_[key] = push(Instr::valid(std::move(access), dtype, outer));
