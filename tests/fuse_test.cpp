@@ -112,13 +112,29 @@ NodeRef softmax(const NodeRef &x) {
   return binary(Op::Div, e, reduce(Op::Sum, e, {-1}, true));
 }
 
-TEST(Fuse, SoftmaxTakesThreeKernels) {
+// Rule 9: the max and the sum are phases of one row kernel, and nothing
+// between them reaches memory.
+TEST(Fuse, SoftmaxIsOneRowKernel) {
+  for (DType t : {DType::F32, DType::F64}) {
+    NodeRef x = input(t, {17, 33});
+    NodeRef y = softmax(x);
+    Plan p = fuse({y});
+    ASSERT_EQ(p.kernels.size(), 1u) << kernels_text(p);
+    EXPECT_EQ(p.kernels[0].kind(), KernelKind::Row);
+    EXPECT_EQ(p.kernels[0].rows.size(), 2u);
+    EXPECT_EQ(p.intermediate_bytes, 0);
+    expect_matches_interpreter({y}, p);
+    expect_matches_interpreter({y}, p, 2, Runner::Jit);
+  }
+}
+
+TEST(Fuse, SoftmaxWithoutRowKernelsTakesThreeKernels) {
   for (DType t : {DType::F32, DType::F64}) {
     NodeRef x = input(t, {17, 33});
     NodeRef y = softmax(x);
     FuseTrace trace;
-    Plan p = fuse({y}, {}, &trace);
-    EXPECT_LE(p.kernels.size(), 3u) << kernels_text(p);
+    Plan p = fuse({y}, FuseOptions{.rows = false}, &trace);
+    EXPECT_EQ(p.kernels.size(), 3u) << kernels_text(p);
     ASSERT_FALSE(fusion_notes(trace).empty());
     expect_matches_interpreter({y}, p);
   }
