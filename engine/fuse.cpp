@@ -457,6 +457,12 @@ class Fuser {
     for (const Node *top : tops) {
       top_ = top;
       int value = is_row_value(top) ? emit_row(top) : emit(top, {}, false);
+      // A row's value broadcast over its points (an expand of a phase) is
+      // written at every point: the store pass takes it times one.
+      if (k.body[value].outer && top->numel() != numel(k.output_shape())) {
+        int one = emit(ir::constant(1.0, top->dtype).get(), {}, false);
+        value = push(Instr::compute(Op::Mul, top->dtype, {value, one}, false));
+      }
       k.outputs.push_back({buffer_.at(top), value});
     }
     if (trace_) trace_->kernels.back().phases = row_->phases;
