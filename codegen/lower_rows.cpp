@@ -137,6 +137,9 @@ class RowLowering {
       if (blocked) close();
     }
     for (auto it = loops.rbegin(); it != loops.rend(); ++it) it->close();
+    // The loops' indices do not reach past them: per-row loads after the
+    // pass read the row at its first point.
+    for (size_t d = first; d <= last; ++d) index_[d] = b_.getInt64(0);
   }
 
   static llvm::Value *identity(Op op, llvm::Type *type) {

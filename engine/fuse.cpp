@@ -457,6 +457,12 @@ class Fuser {
     for (const Node *top : tops) {
       top_ = top;
       int value = is_row_value(top) ? emit_row(top) : emit(top, {}, false);
+      // Computed at every point, a value with one element per row would be
+      // stored past its buffer.
+      if (!k.body[value].outer && top->numel() != numel(k.domain))
+        throw RowReject{row_->phases, describe(*top) +
+                                          " has one value per row but is not a "
+                                          "function of the row's values"};
       // A row's value broadcast over its points (an expand of a phase) is
       // written at every point: the store pass takes it times one.
       if (k.body[value].outer && top->numel() != numel(k.output_shape())) {
@@ -469,8 +475,9 @@ class Fuser {
   }
 
   // Whether `n` depends only on the row of a row kernel: one of its phases'
-  // reductions, or an elementwise op or reshape of such values and
-  // constants with one value per row.
+  // reductions, or an elementwise op or reshape of such values, constants
+  // and stored values of its own shape (one element per row, loaded once
+  // per row), with one value per row.
   bool is_row_value(const Node *n) {
     if (!row_) return false;
     auto it = row_values_.find(n);
@@ -483,7 +490,7 @@ class Fuser {
         if (a->is(Op::Const)) continue;
         bool r = is_row_value(a.get());
         any |= r;
-        all &= r;
+        all &= r || is_row_load(a.get(), n);
       }
       row = any && all;
     }
@@ -507,7 +514,9 @@ class Fuser {
       std::vector<int> args;
       int at = 0;
       for (const NodeRef &a : n->args) {
-        args.push_back(a->is(Op::Const) ? emit(a.get(), {}, true) : emit_row(a.get()));
+        args.push_back(a->is(Op::Const)        ? emit(a.get(), {}, true)
+                       : is_row_value(a.get()) ? emit_row(a.get())
+                                               : emit_row_load(a.get()));
         at = std::max(at, kernel_->body[args.back()].phase);
       }
       Instr in = Instr::compute(n->op, n->dtype, std::move(args), true);
@@ -516,6 +525,24 @@ class Fuser {
       record(n);
     }
     return memo_[key] = value;
+  }
+
+  // A stored arg of row value `user` with the user's shape: its elements
+  // are in the rows' order.
+  bool is_row_load(const Node *n, const Node *user) const {
+    return is_stored(n) && n->shape == user->shape;
+  }
+
+  // Such an arg, loaded once per row at the row's element.
+  int emit_row_load(const Node *n) {
+    std::string key = "rowload" + std::to_string(reinterpret_cast<uintptr_t>(n));
+    auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+    Strides strides = contiguous_strides(kernel_->output_shape());
+    strides.resize(kernel_->domain.size(), 0);
+    Access at{{AccessLayer{kernel_->domain, strides, 0, {}}}};
+    return memo_[key] =
+               push(Instr::load(input_index(buffer_.at(n)), std::move(at), n->dtype, true));
   }
 
   // A row value read at the points of the domain must be read at its own
