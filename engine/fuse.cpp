@@ -449,7 +449,7 @@ class Fuser {
       if (r->is(Op::Mean))
         red.scale =
             static_cast<double>(numel(k.output_shape())) / static_cast<double>(r->args[0]->numel());
-      red.value = emit(r->args[0].get(), {}, false);
+      red.value = at_points(emit(r->args[0].get(), {}, false), r->args[0]->dtype);
       k.rows.push_back(red);
       record(r);
     }
@@ -463,15 +463,19 @@ class Fuser {
         throw RowReject{row_->phases, describe(*top) +
                                           " has one value per row but is not a "
                                           "function of the row's values"};
-      // A row's value broadcast over its points (an expand of a phase) is
-      // written at every point: the store pass takes it times one.
-      if (k.body[value].outer && top->numel() != numel(k.output_shape())) {
-        int one = emit(ir::constant(1.0, top->dtype).get(), {}, false);
-        value = push(Instr::compute(Op::Mul, top->dtype, {value, one}, false));
-      }
+      if (top->numel() != numel(k.output_shape())) value = at_points(value, top->dtype);
       k.outputs.push_back({buffer_.at(top), value});
     }
     if (trace_) trace_->kernels.back().phases = row_->phases;
+  }
+
+  // A row's value broadcast over its points (an expand of a phase), which a
+  // later pass folds or the store pass writes at every point: the pass
+  // takes it times one.
+  int at_points(int value, DType dtype) {
+    if (!kernel_->body[value].outer) return value;
+    int one = emit(ir::constant(1.0, dtype).get(), {}, false);
+    return push(Instr::compute(Op::Mul, dtype, {value, one}, false));
   }
 
   // Whether `n` depends only on the row of a row kernel: one of its phases'
