@@ -466,6 +466,11 @@ class Fuser {
       if (top->numel() != numel(k.output_shape())) value = at_points(value, top->dtype);
       k.outputs.push_back({buffer_.at(top), value});
     }
+    // lower_rows and row_eval compute in floating point only.
+    for (const Instr &in : k.body)
+      if (in.dtype != DType::F32 && in.dtype != DType::F64)
+        throw RowReject{row_->phases, std::string("it computes ") + dtype_name(in.dtype) +
+                                          " values, and row kernels are f32 or f64 only"};
     if (trace_) trace_->kernels.back().phases = row_->phases;
   }
 
