@@ -37,6 +37,7 @@ class RowLowering {
     b_.setFastMathFlags(fast_math_flags(numerics));
     KernelBody body = define_kernel_body(module_, k_, false);
     buffers_ = std::move(body.buffers);
+    status_ = body.status;
     b_.SetInsertPoint(&body.fn->getEntryBlock());
     index_.assign(k_.domain.size(), b_.getInt64(0));
     reduced_.assign(k_.rows.size(), nullptr);
@@ -184,7 +185,7 @@ class RowLowering {
     }
     std::vector<llvm::Value *> args;
     for (int a : in.args) args.push_back(values_.at(a));
-    return emit_compute(b_, in, args);
+    return emit_compute(b_, in, args, arg_dtypes(k_, in), status_);
   }
 
   // The per-point outputs (row-major over the domain) or the per-row ones
@@ -208,6 +209,7 @@ class RowLowering {
   llvm::Module &module_;
   llvm::IRBuilder<> b_;
   std::vector<llvm::Value *> buffers_;
+  llvm::Value *status_ = nullptr;       // the kernel's status slot, or null
   std::vector<llvm::Value *> index_;    // the current domain point, one i64 per dim
   std::vector<llvm::Value *> values_;   // per instruction, once emitted
   std::vector<llvm::Value *> reduced_;  // per phase, once reduced

@@ -56,12 +56,14 @@ class RowEvaluator {
           break;
         case InstrKind::Const:
           break;
-        case InstrKind::Compute:
-          v = in.args.size() == 1   ? apply_unary(in.op, arg(0))
-              : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1))
+        case InstrKind::Compute: {
+          DType operand = k_.body[in.args[0]].dtype;
+          v = in.args.size() == 1   ? apply_unary(in.op, arg(0), operand, in.dtype)
+              : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1), operand)
               : arg(0) != 0         ? arg(1)
                                     : arg(2);  // where
           break;
+        }
         case InstrKind::Reduced:
           v = reduced_.at(static_cast<size_t>(in.phase));
           break;
@@ -101,7 +103,8 @@ void eval_row_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
         ordinal_to_index(r, row, index.data() + n_out);
         ev.eval(index, false, p);
         double v = ev.value(red.value);
-        acc = red.op == Op::Max ? apply_binary(Op::Maximum, acc, v) : acc + v;
+        acc = red.op == Op::Max ? apply_binary(Op::Maximum, acc, v, k.body[red.value].dtype)
+                                : acc + v;
       }
       std::fill(index.begin() + static_cast<std::ptrdiff_t>(n_out), index.end(), 0);
       ev.set_reduced(static_cast<size_t>(p), round_to(k.body[red.value].dtype, acc * red.scale));
