@@ -64,6 +64,10 @@ void put_instr(std::string &out, const Instr &in) {
   out += ' ';
   out += dtype_name(in.dtype);
   if (in.outer) out += " outer";
+  if (in.phase) {
+    out += " phase ";
+    put_int(out, in.phase);
+  }
   switch (in.kind) {
     case InstrKind::Load:
       out += " in";
@@ -112,6 +116,14 @@ void put_kernel(std::string &out, const Kernel &k) {
   put_int(out, red.value);
   out += " * ";
   put_bits(out, red.scale);
+  for (const Reduction &r : k.rows) {
+    out += " row ";
+    out += op_name(r.op);
+    out += " %";
+    put_int(out, r.value);
+    out += " * ";
+    put_bits(out, r.scale);
+  }
   out += '\n';
   for (const KernelInput &in : k.inputs) {
     out += "input ";

@@ -22,6 +22,7 @@
 #include "codegen/host_target.h"
 #include "codegen/llvm_error.h"
 #include "codegen/lower_gemm.h"
+#include "codegen/lower_rows.h"
 #include "codegen/lower_scalar.h"
 #include "codegen/optimize.h"
 #include "ir/error.h"
@@ -63,6 +64,8 @@ class KernelLowering {
         break;
       case KernelKind::Matmul:
         throw InternalError("lower: matmul kernel " + k_.name + " belongs to lower_gemm");
+      case KernelKind::Row:
+        throw InternalError("lower: row kernel " + k_.name + " belongs to lower_rows");
     }
     b_.CreateRetVoid();
     define_abi_entry(module_, body, num_buffers());
@@ -453,12 +456,12 @@ KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_
   body.fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, "body", module);
   body.fn->addFnAttr(llvm::Attribute::AlwaysInline);
   body.fn->addFnAttr(llvm::Attribute::NoUnwind);
-  const int64_t output_numel = numel(k.output_shape());
   for (size_t i = 0; i < num_buffers; ++i) {
     bool is_input = i < k.inputs.size();
     size_t j = i - k.inputs.size();
-    int64_t bytes = is_input ? numel(k.inputs[i].shape) * int64_t(dtype_size(k.inputs[i].dtype))
-                             : output_numel * int64_t(dtype_size(k.body[k.outputs[j].instr].dtype));
+    int64_t bytes = is_input
+                        ? numel(k.inputs[i].shape) * int64_t(dtype_size(k.inputs[i].dtype))
+                        : k.output_numel(j) * int64_t(dtype_size(k.body[k.outputs[j].instr].dtype));
     unsigned arg = static_cast<unsigned>(i);
     body.fn->addParamAttr(arg, llvm::Attribute::NoAlias);
     body.fn->addParamAttr(arg, llvm::Attribute::NoCapture);
@@ -498,6 +501,9 @@ LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext
     GemmBlocking blocking = gemm_blocking(k);
     lower_gemm(k, blocking, numerics, module);
     out.parallel_extent = blocking.parallel_extent();
+  } else if (k.kind() == KernelKind::Row) {
+    lower_rows(k, numerics, module);
+    out.parallel_extent = parallel_extent(k);
   } else {
     KernelLowering(coalesce_dims(k), module).run(numerics);
     out.parallel_extent = parallel_extent(k);

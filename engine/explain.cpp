@@ -4,6 +4,7 @@
 
 #include "engine/pass_notes.h"
 #include "ir/error.h"
+#include "ir/kernel_printer.h"
 
 namespace fusejit {
 
@@ -34,8 +35,13 @@ class BoundaryExplainer {
     for (size_t k = 0; k < v_.plan.kernels.size(); ++k) {
       for (size_t o = 0; o < v_.plan.kernels[k].outputs.size(); ++o)
         out.push_back(kernel_line(k, o));
-      if (v_.plan.kernels[k].outputs.size() > 1) out.push_back(shared_kernel_line(k));
+      if (!v_.trace.kernels[k].phases.empty())
+        out.push_back(row_kernel_line(k));
+      else if (v_.plan.kernels[k].outputs.size() > 1)
+        out.push_back(shared_kernel_line(k));
     }
+    for (const FuseTrace::RowMiss &m : v_.trace.row_misses)
+      out.push_back(label(m.reduction) + " [no-row]: not a phase of a row kernel: " + m.why);
     for (std::string &line : recomputed_lines()) out.push_back(std::move(line));
     return out;
   }
@@ -86,6 +92,27 @@ class BoundaryExplainer {
     return kernel.name + " [multi-output]: one loop over domain " + shape_str(kernel.domain) +
            " writes " + std::to_string(kernel.outputs.size()) + " values, " + values +
            ": they have one shape and dtype, and none reads a buffer another writes";
+  }
+
+  // Why kernel k is one loop over rows (fuse.h, rule 9).
+  std::string row_kernel_line(size_t k) const {
+    const Kernel &kernel = v_.plan.kernels[k];
+    std::string phases;
+    for (const Node *p : v_.trace.kernels[k].phases)
+      phases += (phases.empty() ? "" : ", ") + std::string(op_name(p->op)) + " " + label(p);
+    std::string line =
+        kernel.name + " [row]: per row of domain " +
+        shape_str(Shape(kernel.domain.begin(),
+                        kernel.domain.end() - static_cast<std::ptrdiff_t>(kernel.num_reduce))) +
+        " | " +
+        shape_str(Shape(kernel.domain.end() - static_cast<std::ptrdiff_t>(kernel.num_reduce),
+                        kernel.domain.end())) +
+        ", phases " + phases + ", then the store (" + row_phases_str(kernel) +
+        "): each reduction is broadcast back over its own row, so a row's passes "
+        "run in order and re-read it from cache";
+    if (kernel.outputs.size() > 1)
+      line += "; it writes " + std::to_string(kernel.outputs.size()) + " values";
+    return line;
   }
 
   // Values computed inside more than one kernel: the cheap shared ones.

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/fuse_rows.h"
 #include "engine/pass_stats.h"
 #include "ir/access.h"
 #include "ir/error.h"
@@ -112,6 +113,15 @@ double load_fill(const Path &path) {
   return 0.0;
 }
 
+// A row kernel could not be built as row fusion grouped it: fuse() drops
+// the group's phases from row fusion and fuses again.
+struct RowReject {
+  std::vector<const Node *> phases;
+  std::string why;
+};
+
+using Rejected = std::unordered_map<const Node *, std::string>;
+
 Path extend(const Path &p, ViewStep step) {
   Path out = p;
   out.push_back(std::move(step));
@@ -120,8 +130,13 @@ Path extend(const Path &p, ViewStep step) {
 
 class Fuser {
  public:
-  Fuser(const std::vector<NodeRef> &roots, FuseOptions options, FuseTrace *trace)
-      : roots_(roots), order_(topo_order_to_values(roots)), options_(options), trace_(trace) {}
+  Fuser(const std::vector<NodeRef> &roots, FuseOptions options, FuseTrace *trace,
+        const Rejected &rejected)
+      : roots_(roots),
+        order_(topo_order_to_values(roots)),
+        options_(options),
+        trace_(trace),
+        rejected_(rejected) {}
 
   Plan run() {
     for (const Node *n : order_)
@@ -132,9 +147,14 @@ class Fuser {
     if (options_.fusion) {
       claim_epilogues();
       materialize_shared_values();
+      if (options_.rows) form_row_groups();
     } else {
       materialize_every_op();
     }
+    for (const Node *n : materialized_order_)
+      if (materialized_.count(n))
+        buffer_[n] =
+            add_buffer(is_root_.count(n) ? PlanBuffer::Role::Output : PlanBuffer::Role::Temp, *n);
     for (const std::vector<const Node *> &tops : group_kernels()) build_kernel(tops);
     for (const NodeRef &r : roots_) plan_.root_buffers.push_back(buffer_.at(r.get()));
     count_bytes();
@@ -238,12 +258,47 @@ class Fuser {
     return FuseReason::EpilogueTaken;
   }
 
-  // The first reason a value is materialized is the one recorded.
+  // The first reason a value is materialized is the one recorded. Buffers
+  // are numbered once every decision is made (row fusion takes some back).
   void materialize(const Node *n, const FuseTrace::Materialized &why) {
     if (!materialized_.insert(n).second) return;
     if (trace_) trace_->materialized.push_back(why);
-    buffer_[n] =
-        add_buffer(is_root_.count(n) ? PlanBuffer::Role::Output : PlanBuffer::Role::Temp, *n);
+    materialized_order_.push_back(n);
+  }
+
+  // Rule 9 (engine/fuse_rows.h): the row kernels. Members no other kernel
+  // reads are computed inside their row kernel only, not stored.
+  void form_row_groups() {
+    RowCandidates c;
+    for (const Node *n : order_)
+      if (materialized_.count(n)) c.materialized.push_back(n);
+    c.roots = is_root_;
+    c.anchor = [&](const Node *n) -> const Node * {
+      auto it = anchor_of_.find(n);
+      return it == anchor_of_.end() ? nullptr : it->second;
+    };
+    c.reads = [&](const Node *n) { return stored_reads(n); };
+    std::vector<RowMiss> misses;
+    row_groups_ = find_row_groups(c, rejected_, &misses);
+    for (size_t g = 0; g < row_groups_.size(); ++g)
+      for (const Node *m : row_groups_[g].members) {
+        row_group_of_[m] = g;
+        if (!row_groups_[g].written.count(m)) materialized_.erase(m);
+      }
+    if (!trace_) return;
+    std::vector<FuseTrace::Materialized> kept;
+    for (const FuseTrace::Materialized &m : trace_->materialized)
+      if (materialized_.count(m.value)) kept.push_back(m);
+    trace_->materialized = std::move(kept);
+    for (const RowMiss &m : misses) trace_->row_misses.push_back({m.reduction, m.why});
+    for (const auto &[r, why] : rejected_) trace_->row_misses.push_back({r, why});
+    // The other reductions whose result is broadcast: why they are no phase.
+    for (const FuseTrace::Materialized &m : trace_->materialized)
+      if (m.reason == FuseReason::ReduceBroadcast && m.anchor && !row_group_of_.count(m.value) &&
+          !rejected_.count(m.anchor))
+        trace_->row_misses.push_back({m.anchor, row_key(*m.anchor)
+                                                    ? "its consumer is not over the same rows"
+                                                    : "it does not reduce its input's last dims"});
   }
 
   // ---- which values share a kernel ----
@@ -263,6 +318,19 @@ class Fuser {
     std::map<std::pair<Shape, DType>, std::vector<int>> open;
     for (const Node *n : order_) {
       if (!materialized_.count(n)) continue;
+      auto row = row_group_of_.find(n);
+      if (row != row_group_of_.end()) {
+        // A row kernel runs where its last member is (fuse_rows.h): by then
+        // every kernel its members read has run.
+        const RowGroup &g = row_groups_[row->second];
+        std::vector<const Node *> tops;
+        for (const Node *m : g.members)
+          if (g.written.count(m)) tops.push_back(m);
+        if (n != tops.back()) continue;
+        for (const Node *m : tops) group_of[m] = static_cast<int>(groups.size());
+        groups.push_back({tops, 0});
+        continue;
+      }
       int after = -1;  // the last kernel whose buffer n's kernel reads
       for (const Node *read : stored_reads(n)) after = std::max(after, group_of.at(read));
       int chosen = -1;
@@ -335,10 +403,17 @@ class Fuser {
     memo_.clear();
     inputs_.clear();
     traced_.clear();
-    if (trace_) trace_->kernels.push_back({tops, {}});
+    if (trace_) trace_->kernels.push_back({tops, {}, {}});
     auto anchor = anchor_of_.find(tops[0]);
     anchor_ = anchor == anchor_of_.end() ? nullptr : anchor->second;
-    if (!anchor_) {
+    auto row = row_group_of_.find(tops[0]);
+    row_ = row == row_group_of_.end() ? nullptr : &row_groups_[row->second];
+    phase_ = 0;
+    row_values_.clear();
+    if (row_) {
+      anchor_ = nullptr;
+      build_row_kernel(k, tops);
+    } else if (!anchor_) {
       k.domain = tops[0]->shape;
       // The memo carries over from one value to the next: what they share is
       // computed once.
@@ -358,6 +433,137 @@ class Fuser {
       k.outputs.push_back({buffer_.at(top_), emit(top_, outer_path, true)});
     }
     plan_.kernels.push_back(std::move(k));
+  }
+
+  // A row kernel (rule 9): the domain is the rows' full shape, its last dims
+  // the row; phase p folds the input of the group's p-th reduction, and
+  // the last phase stores the values of the full shape. What depends on the
+  // row only (the reductions and their epilogues) is computed once per row.
+  void build_row_kernel(Kernel &k, const std::vector<const Node *> &tops) {
+    k.domain = row_->key.full;
+    k.num_reduce = row_->key.row_dims;
+    for (const Node *r : row_->phases) {
+      phase_ = static_cast<int>(k.rows.size());
+      Reduction red;
+      red.op = r->is(Op::Max) ? Op::Max : Op::Sum;
+      if (r->is(Op::Mean))
+        red.scale =
+            static_cast<double>(numel(k.output_shape())) / static_cast<double>(r->args[0]->numel());
+      red.value = at_points(emit(r->args[0].get(), {}, false), r->args[0]->dtype);
+      k.rows.push_back(red);
+      record(r);
+    }
+    phase_ = static_cast<int>(k.rows.size());
+    for (const Node *top : tops) {
+      top_ = top;
+      int value = is_row_value(top) ? emit_row(top) : emit(top, {}, false);
+      // Computed at every point, a value with one element per row would be
+      // stored past its buffer.
+      if (!k.body[value].outer && top->numel() != numel(k.domain))
+        throw RowReject{row_->phases, describe(*top) +
+                                          " has one value per row but is not a "
+                                          "function of the row's values"};
+      if (top->numel() != numel(k.output_shape())) value = at_points(value, top->dtype);
+      k.outputs.push_back({buffer_.at(top), value});
+    }
+    // lower_rows and row_eval compute in floating point only.
+    for (const Instr &in : k.body)
+      if (in.dtype != DType::F32 && in.dtype != DType::F64)
+        throw RowReject{row_->phases, std::string("it computes ") + dtype_name(in.dtype) +
+                                          " values, and row kernels are f32 or f64 only"};
+    if (trace_) trace_->kernels.back().phases = row_->phases;
+  }
+
+  // A row's value broadcast over its points (an expand of a phase), which a
+  // later pass folds or the store pass writes at every point: the pass
+  // takes it times one.
+  int at_points(int value, DType dtype) {
+    if (!kernel_->body[value].outer) return value;
+    int one = emit(ir::constant(1.0, dtype).get(), {}, false);
+    return push(Instr::compute(Op::Mul, dtype, {value, one}, false));
+  }
+
+  // Whether `n` depends only on the row of a row kernel: one of its phases'
+  // reductions, or an elementwise op or reshape of such values, constants
+  // and stored values of its own shape (one element per row, loaded once
+  // per row), with one value per row.
+  bool is_row_value(const Node *n) {
+    if (!row_) return false;
+    auto it = row_values_.find(n);
+    if (it != row_values_.end()) return it->second;
+    bool row = std::find(row_->phases.begin(), row_->phases.end(), n) != row_->phases.end();
+    if (!row && !is_stored(n) && (is_elementwise(*n) || n->is(Op::Reshape)) &&
+        n->numel() == numel(kernel_->output_shape())) {
+      bool any = false, all = true;
+      for (const NodeRef &a : n->args) {
+        if (a->is(Op::Const)) continue;
+        bool r = is_row_value(a.get());
+        any |= r;
+        all &= r || is_row_load(a.get(), n);
+      }
+      row = any && all;
+    }
+    return row_values_[n] = row;
+  }
+
+  // A row value, once per row: the outer instruction holding it.
+  int emit_row(const Node *n) {
+    std::string key = "row" + std::to_string(reinterpret_cast<uintptr_t>(n));
+    auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+    int value;
+    auto phase = std::find(row_->phases.begin(), row_->phases.end(), n);
+    if (phase != row_->phases.end()) {
+      Instr in = Instr::reduced(n->dtype);
+      in.phase = static_cast<int>(phase - row_->phases.begin());
+      value = push(std::move(in));
+    } else if (n->is(Op::Reshape)) {
+      value = emit_row(n->args[0].get());
+    } else {
+      std::vector<int> args;
+      int at = 0;
+      for (const NodeRef &a : n->args) {
+        args.push_back(a->is(Op::Const)        ? emit(a.get(), {}, true)
+                       : is_row_value(a.get()) ? emit_row(a.get())
+                                               : emit_row_load(a.get()));
+        at = std::max(at, kernel_->body[args.back()].phase);
+      }
+      Instr in = Instr::compute(n->op, n->dtype, std::move(args), true);
+      in.phase = at;
+      value = push(std::move(in));
+      record(n);
+    }
+    return memo_[key] = value;
+  }
+
+  // A stored arg of row value `user` with the user's shape: its elements
+  // are in the rows' order.
+  bool is_row_load(const Node *n, const Node *user) const {
+    return is_stored(n) && n->shape == user->shape;
+  }
+
+  // Such an arg, loaded once per row at the row's element.
+  int emit_row_load(const Node *n) {
+    std::string key = "rowload" + std::to_string(reinterpret_cast<uintptr_t>(n));
+    auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+    Strides strides = contiguous_strides(kernel_->output_shape());
+    strides.resize(kernel_->domain.size(), 0);
+    Access at{{AccessLayer{kernel_->domain, strides, 0, {}}}};
+    return memo_[key] =
+               push(Instr::load(input_index(buffer_.at(n)), std::move(at), n->dtype, true));
+  }
+
+  // A row value read at the points of the domain must be read at its own
+  // row: the access a broadcast back over the row gives, nothing else.
+  void check_row_read(const Node *n, const Path &path) {
+    Access a = access_through(n->shape, path);
+    Strides want = contiguous_strides(kernel_->output_shape());
+    want.resize(kernel_->domain.size(), 0);
+    if (a.is_affine() && !a.masked() && a.layers[0].offset == 0 && a.layers[0].strides == want)
+      return;
+    throw RowReject{row_->phases, describe(*n) + " is read at other points than its own row's (" +
+                                      print_access(a, kernel_->num_reduce) + ")"};
   }
 
   // Sets the domain and the reduced value of a reduce or matmul kernel, and
@@ -422,6 +628,7 @@ class Fuser {
   }
 
   int push(Instr in) {
+    if (row_ && !in.outer && in.kind != InstrKind::Const) in.phase = phase_;
     kernel_->body.push_back(std::move(in));
     return static_cast<int>(kernel_->body.size()) - 1;
   }
@@ -450,10 +657,14 @@ class Fuser {
       if (it != memo_.end()) return it->second;
       return memo_["reduced"] = push(Instr::reduced(n->dtype));
     }
+    if (is_row_value(n)) {
+      check_row_read(n, path);
+      return emit_row(n);
+    }
     bool stored = is_stored(n);
     Access access = access_through(n->shape, path);
     std::string key = std::to_string(reinterpret_cast<uintptr_t>(n)) + (outer ? "o" : "i") +
-                      print_access(access, kernel_->num_reduce);
+                      std::to_string(phase_) + print_access(access, kernel_->num_reduce);
     double fill = load_fill(path);
     if (stored && access.masked()) key += " else " + format_float(fill);
     auto it = memo_.find(key);
@@ -491,8 +702,17 @@ class Fuser {
     return memo_[key] = value;
   }
 
+  // In a row kernel, every member of its own group is computed in place (a
+  // later phase may need it before the store phase writes it); another
+  // group's members are read from their buffers like any other value.
   bool is_stored(const Node *n) const {
+    if (row_) return is_leaf(*n) || (materialized_.count(n) && !in_row_kernel(n));
     return n != top_ && (is_leaf(*n) || materialized_.count(n));
+  }
+
+  bool in_row_kernel(const Node *n) const {
+    auto it = row_group_of_.find(n);
+    return it != row_group_of_.end() && &row_groups_[it->second] == row_;
   }
 
   // Whether `n` is a stored value seen through views that do not mask: a
@@ -508,8 +728,8 @@ class Fuser {
   // 1 where the value of `shape` read through `path` is valid, else 0.
   int emit_valid(const Shape &shape, const Path &path, DType dtype, bool outer) {
     Access access = access_through(shape, path);
-    std::string key = std::string("valid") + (outer ? "o" : "i") + dtype_name(dtype) +
-                      print_access(access, kernel_->num_reduce);
+    std::string key = std::string("valid") + (outer ? "o" : "i") + std::to_string(phase_) +
+                      dtype_name(dtype) + print_access(access, kernel_->num_reduce);
     auto it = memo_.find(key);
     if (it != memo_.end()) return it->second;
     return memo_[key] = push(Instr::valid(std::move(access), dtype, outer));
@@ -562,6 +782,10 @@ class Fuser {
   std::unordered_map<const Node *, const Node *> anchor_of_;  // kernel top -> its reduction
   std::unordered_map<const Node *, int> buffer_;
   std::unordered_map<const Node *, int64_t> inline_ops_;  // own_ops of values computed in place
+  const Rejected &rejected_;                      // reductions row fusion must leave alone, and why
+  std::vector<const Node *> materialized_order_;  // in the order decided
+  std::vector<RowGroup> row_groups_;
+  std::unordered_map<const Node *, size_t> row_group_of_;  // every member
   Plan plan_;
 
   // The kernel being built.
@@ -571,6 +795,9 @@ class Fuser {
   std::unordered_map<std::string, int> memo_;
   std::unordered_map<int, int> inputs_;
   std::unordered_set<const Node *> traced_;
+  const RowGroup *row_ = nullptr;  // the row kernel's group
+  int phase_ = 0;                  // the phase inner instructions go to
+  std::unordered_map<const Node *, bool> row_values_;
 };
 
 }  // namespace
@@ -587,8 +814,15 @@ int64_t unfused_intermediate_bytes(const std::vector<NodeRef> &roots) {
 
 Plan fuse(const std::vector<NodeRef> &roots, FuseOptions options, FuseTrace *trace) {
   count_pass_run(Pass::Fuse);
-  if (trace) *trace = {};
-  return Fuser(roots, options, trace).run();
+  Rejected rejected;
+  for (;;) {
+    if (trace) *trace = {};
+    try {
+      return Fuser(roots, options, trace, rejected).run();
+    } catch (const RowReject &r) {
+      for (const Node *p : r.phases) rejected.emplace(p, r.why);
+    }
+  }
 }
 
 }  // namespace fusejit

@@ -25,9 +25,15 @@
 //    (LLVM's time on a loop grows faster than the buffers it writes).
 //    Subexpressions they share are computed once. Reductions and matmuls
 //    keep a kernel each.
+// 9. Row kernels (engine/fuse_rows.h): a reduction over the last dims of its
+//    input whose result is broadcast back over the same rows (softmax's max
+//    and sum, layer norm's means) is not materialized; it becomes a phase of
+//    one kernel with what reads it, which runs per row every phase in order
+//    and then stores the values of the rows' full shape.
 // Leaves (inputs and values realized earlier) are read from their buffers.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "engine/plan.h"
@@ -44,6 +50,8 @@ struct FuseOptions {
   // which is how an eager framework runs the graph; the baseline fusion is
   // measured against.
   bool fusion = true;
+  // Off: rule 9 is not applied; each reduction keeps its own kernel.
+  bool rows = true;
 };
 
 // Why fusion ended a kernel at a value (the rule above that applied).
@@ -74,7 +82,15 @@ struct FuseTrace {
   struct KernelNodes {
     std::vector<const Node *> tops;   // the values the kernel writes, one per Kernel::outputs entry
     std::vector<const Node *> nodes;  // graph ops it computes, each once, in emission order
+    std::vector<const Node *> phases;  // a row kernel's reductions, in the order each row runs them
   };
+  // A reduction over rows whose result is broadcast that is no row kernel's
+  // phase, and why (rule 9).
+  struct RowMiss {
+    const Node *reduction;
+    std::string why;
+  };
+  std::vector<RowMiss> row_misses;
   std::vector<Materialized> materialized;  // in the order fusion decided
   std::vector<KernelNodes> kernels;        // one per Plan::kernels entry
 };

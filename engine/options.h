@@ -8,7 +8,7 @@
 // Process-wide state besides these two defaults is caches only, each behind
 // its own lock and each keeping only what the same request would rebuild:
 // the plan cache (engine/pipeline.cpp, keyed by the graph's structure, the
-// numerics and the fusion switch), the JIT's compiled kernels in memory and
+// numerics and the fusion switches), the JIT's compiled kernels in memory and
 // on disk (codegen/, keyed by the kernel, the numerics and the host CPU), the
 // storage pool of free blocks (runtime/storage_pool.cpp), the hash-consing
 // node table (ir/graph.cpp), the pass counters (engine/pass_stats.h), and the

@@ -94,9 +94,12 @@ void log_notes(const PipelineArtifacts &artifacts) {
 }
 
 std::shared_ptr<const CompiledPlan> compile_plan(const std::vector<NodeRef> &roots,
-                                                 const GraphKey &key, const Options &options) {
+                                                 const GraphKey &key, const Options &options,
+                                                 bool rows) {
   auto start = std::chrono::steady_clock::now();
-  PipelineArtifacts artifacts = run_pipeline(roots, options);
+  PipelineRequest request;
+  request.rows = rows;
+  PipelineArtifacts artifacts = run_pipeline(roots, options, request);
   log_notes(artifacts);
 
   auto compiled = std::make_shared<CompiledPlan>();
@@ -146,7 +149,9 @@ PipelineArtifacts run_pipeline(const std::vector<NodeRef> &roots, const Options 
   out.matmuls = std::move(g.matmuls);
   if (!request.plan) return out;
   std::vector<NodeRef> optimized_roots(out.optimized.begin(), out.optimized.begin() + roots.size());
-  out.plan = fuse(optimized_roots, fuse_options(options), &out.fusion);
+  FuseOptions fusing = fuse_options(options);
+  fusing.rows = request.rows;
+  out.plan = fuse(optimized_roots, fusing, &out.fusion);
   // Measured on the graph as given: the product a matmul replaced counts.
   out.plan.unfused_intermediate_bytes = unfused_intermediate_bytes(roots);
   plan_memory(out.plan);
@@ -175,17 +180,13 @@ std::vector<std::string> pipeline_notes(const PipelineArtifacts &artifacts) {
   return notes;
 }
 
-PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse) {
-  Options options = default_options();
-  options.numerics = numerics;
-  options.fusion = fuse.fusion;
-  return prepare(roots, options);
-}
+namespace {
 
-PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options) {
+PreparedGraph prepare_plan(const std::vector<NodeRef> &roots, const Options &options, bool rows) {
   GraphKey key = structural_key(roots);
   key.key.push_back(options.numerics == Numerics::Fast ? 'F' : 'S');
   key.key.push_back(options.fusion ? '+' : '-');
+  key.key.push_back(rows ? 'R' : '-');
   PreparedGraph prepared;
   prepared.compiled = plan_cache().find(key.key);
   prepared.cache_hit = prepared.compiled != nullptr;
@@ -196,11 +197,24 @@ PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options)
   } else {
     plan_misses.fetch_add(1);
     logger().debug("plan cache: miss, compiling a graph of {} leaves", key.leaves.size());
-    prepared.compiled = compile_plan(roots, key, options);
+    prepared.compiled = compile_plan(roots, key, options, rows);
     plan_cache().insert(key.key, prepared.compiled);
   }
   for (int s : prepared.compiled->input_slots) prepared.inputs.push_back(key.leaves[s]);
   return prepared;
+}
+
+}  // namespace
+
+PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options) {
+  return prepare_plan(roots, options, true);
+}
+
+PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse) {
+  Options options = default_options();
+  options.numerics = numerics;
+  options.fusion = fuse.fusion;
+  return prepare_plan(roots, options, fuse.rows);
 }
 
 KernelRunner jit_runner(const CompiledPlan &compiled, int threads) {

@@ -47,6 +47,8 @@ struct PipelineRequest {
   std::vector<NodeRef> also;
   // false: stop after the graph passes (no plan).
   bool plan = true;
+  // false: fuse without row kernels (FuseOptions::rows).
+  bool rows = true;
 };
 
 PipelineArtifacts run_pipeline(const std::vector<NodeRef> &roots, const Options &options,
@@ -83,7 +85,7 @@ struct PreparedGraph {
   bool cache_hit = false;
 };
 PreparedGraph prepare(const std::vector<NodeRef> &roots, const Options &options);
-// The same with the default options but these numerics and fusion switch.
+// The same with the default options but these numerics and fusion switches.
 PreparedGraph prepare(const std::vector<NodeRef> &roots, Numerics numerics, FuseOptions fuse = {});
 
 // Runs the compiled kernels on their backend, `threads` host threads per

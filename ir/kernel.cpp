@@ -15,6 +15,8 @@ const char *kernel_kind_name(KernelKind k) {
       return "reduce";
     case KernelKind::Matmul:
       return "matmul";
+    case KernelKind::Row:
+      return "row";
   }
   return "?";
 }
@@ -81,13 +83,14 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
 void verify_kernel(const Kernel &k) {
   count_check(Check::Kernel);
   FUSEJIT_INTERNAL_CHECK(k.num_reduce <= k.domain.size(), k.name, ": more reduced dims than dims");
+  const bool row = k.kind() == KernelKind::Row;  // phases: verify_row_phases
   for (size_t i = 0; i < k.body.size(); ++i) {
     const Instr &in = k.body[i];
     for (int a : in.args) {
       FUSEJIT_INTERNAL_CHECK(a >= 0 && static_cast<size_t>(a) < i, k.name, " %", i, ": uses %", a,
                              " before it is defined");
       // An inner instruction cannot use an epilogue value.
-      FUSEJIT_INTERNAL_CHECK(in.outer || !k.body[a].outer, k.name, " %", i,
+      FUSEJIT_INTERNAL_CHECK(row || in.outer || !k.body[a].outer, k.name, " %", i,
                              ": inner instruction uses epilogue value %", a);
     }
     if (in.kind == InstrKind::Load) {
@@ -105,7 +108,7 @@ void verify_kernel(const Kernel &k) {
     }
     if (in.kind == InstrKind::Valid) verify_access(k, in, i);
     if (in.kind == InstrKind::Reduced)
-      FUSEJIT_INTERNAL_CHECK(in.outer && k.reduction, k.name, " %", i,
+      FUSEJIT_INTERNAL_CHECK(in.outer && (k.reduction || row), k.name, " %", i,
                              ": reduced value outside an epilogue");
   }
   if (k.reduction)
@@ -116,9 +119,10 @@ void verify_kernel(const Kernel &k) {
   for (const KernelOutput &o : k.outputs) {
     FUSEJIT_INTERNAL_CHECK(o.instr >= 0 && static_cast<size_t>(o.instr) < k.body.size(), k.name,
                            ": output of unknown instruction");
-    FUSEJIT_INTERNAL_CHECK(k.num_reduce == 0 || k.body[o.instr].outer, k.name,
+    FUSEJIT_INTERNAL_CHECK(row || k.num_reduce == 0 || k.body[o.instr].outer, k.name,
                            ": a reduce kernel writes an inner value");
   }
+  if (row) verify_row_phases(k);
 }
 
 }  // namespace fusejit

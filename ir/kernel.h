@@ -8,6 +8,16 @@
 // output point, after the reduction (the epilogue). Elementwise kernels have
 // no reduced dims and every instruction is inner.
 //
+// A row kernel (KernelKind::Row) walks rows instead: its domain is
+// [rows... | row...], and per row it runs phases in order. Phase p < rows.size()
+// is one pass over the row's points evaluating the inner instructions of
+// phase p and folding rows[p].value; after it, the outer instructions of
+// phase p run once per row (they may read Reduced values of phases <= p).
+// The last phase, rows.size(), evaluates its inner instructions at every
+// point and writes the inner outputs (row-major over the whole domain); the
+// outer outputs are written once per row. Inner instructions may read outer
+// ones of earlier phases (the row's max inside exp(x - max)).
+//
 // Loads read an input buffer through an Access, which is how views (permute,
 // expand, reshape, slice, flip, pad, cat, unfold) cost no copy: see
 // AccessLayer. Outputs are written contiguously (row-major over the output
@@ -83,6 +93,9 @@ struct Instr {
   Access access;          // Load, Valid
   double value = 0;       // Const; Load: what a masked load yields where invalid
   bool outer = false;     // evaluated once per output point (epilogue)
+  // A row kernel's phase: the pass an inner instruction runs in, the phase
+  // after which an outer one is computed; Reduced: whose result it is.
+  int phase = 0;
 
   static Instr load(int input, Access access, DType dtype, bool outer) {
     Instr i;
@@ -117,8 +130,8 @@ struct Instr {
   }
 };
 
-enum class KernelKind { Elementwise, Reduce, Matmul };
-const char *kernel_kind_name(KernelKind k);  // "elementwise", "reduce", "matmul"
+enum class KernelKind { Elementwise, Reduce, Matmul, Row };
+const char *kernel_kind_name(KernelKind k);  // "elementwise", "reduce", "matmul", "row"
 
 // Buffers are numbered by the plan that owns the kernel.
 struct KernelInput {
@@ -147,6 +160,7 @@ struct Kernel {
   Shape domain;
   size_t num_reduce = 0;
   std::optional<Reduction> reduction;  // none in an elementwise kernel
+  std::vector<Reduction> rows;         // a row kernel's reductions, in phase order
   std::vector<KernelInput> inputs;
   std::vector<Instr> body;
   std::vector<KernelOutput> outputs;
@@ -154,11 +168,18 @@ struct Kernel {
   std::vector<Op> ops;
 
   KernelKind kind() const {
+    if (!rows.empty()) return KernelKind::Row;
     if (!reduction) return KernelKind::Elementwise;
     return reduction->contraction ? KernelKind::Matmul : KernelKind::Reduce;
   }
   size_t num_output_dims() const { return domain.size() - num_reduce; }
   Shape output_shape() const { return Shape(domain.begin(), domain.end() - num_reduce); }
+  // The elements output j writes: the output shape's, or the whole domain's
+  // for a value computed at every point (elementwise kernels, a row
+  // kernel's last phase).
+  int64_t output_numel(size_t j) const {
+    return body.at(outputs.at(j).instr).outer ? numel(output_shape()) : numel(domain);
+  }
 };
 
 // The spellings of the kernel's ops, for dumps ("exp", "sum", "matmul", ...).
@@ -167,5 +188,8 @@ std::vector<std::string> kernel_op_names(const Kernel &k);
 // Checks the kernel's internal consistency (SSA order, access ranks, that
 // every load stays inside its buffer); throws InternalError.
 void verify_kernel(const Kernel &k);
+// The rules of a row kernel's phases (ir/kernel_rows.cpp); verify_kernel
+// calls it for KernelKind::Row.
+void verify_row_phases(const Kernel &k);
 
 }  // namespace fusejit

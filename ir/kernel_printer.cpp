@@ -40,7 +40,8 @@ std::string instr_str(const Instr &in, const Kernel &k) {
       return out;
     }
     case InstrKind::Reduced: {
-      const Reduction &r = k.reduction.value();
+      const Reduction &r =
+          k.kind() == KernelKind::Row ? k.rows.at(size_t(in.phase)) : k.reduction.value();
       return std::string("reduced ") + op_name(r.op) + " " + v(r.value) +
              (r.scale != 1.0 ? " * " + format_float(r.scale) : "");
     }
@@ -60,6 +61,12 @@ std::string ranges_str(const AccessLayer &l) {
 }
 
 }  // namespace
+
+std::string row_phases_str(const Kernel &k) {
+  std::string s;
+  for (const Reduction &r : k.rows) s += std::string(s.empty() ? "" : ", ") + op_name(r.op);
+  return s + (s.empty() ? "" : ", ") + "store";
+}
 
 std::string print_access(const Access &a, size_t num_reduce) {
   std::ostringstream os;
@@ -81,6 +88,7 @@ std::string print_kernel(const Kernel &k) {
   std::ostringstream os;
   os << "kernel " << k.name << " " << kernel_kind_name(k.kind());
   if (k.kind() == KernelKind::Reduce) os << "(" << op_name(k.reduction->op) << ")";
+  if (k.kind() == KernelKind::Row) os << "(" << row_phases_str(k) << ")";
   os << " " << dtype_name(k.dtype) << " domain " << strides_str(k.domain, k.num_output_dims())
      << "\n";
   os << "  ops:";
@@ -90,8 +98,17 @@ std::string print_kernel(const Kernel &k) {
     os << "  in" << i << " = buf" << k.inputs[i].buffer << " "
        << type_str(k.inputs[i].dtype, k.inputs[i].shape) << "\n";
   bool in_epilogue = false;
+  int phase = -1;
   for (size_t i = 0; i < k.body.size(); ++i) {
     const Instr &in = k.body[i];
+    if (k.kind() == KernelKind::Row) {
+      if (in.kind != InstrKind::Const && (in.phase != phase || in.outer != in_epilogue)) {
+        phase = in.phase, in_epilogue = in.outer;
+        os << "  " << (in.outer ? "per row after phase " : "phase ") << phase << ":\n";
+      }
+      os << "    %" << i << " = " << instr_str(in, k) << "\n";
+      continue;
+    }
     if (in.outer && !in_epilogue) {
       os << "  after reduce:\n";
       in_epilogue = true;
@@ -100,8 +117,9 @@ std::string print_kernel(const Kernel &k) {
   }
   for (size_t i = 0; i < k.outputs.size(); ++i)
     os << "  out" << i << " = buf" << k.outputs[i].buffer << " "
-       << type_str(k.body[k.outputs[i].instr].dtype, k.output_shape()) << " <- %"
-       << k.outputs[i].instr << "\n";
+       << type_str(k.body[k.outputs[i].instr].dtype,
+                   k.output_numel(i) == numel(k.output_shape()) ? k.output_shape() : k.domain)
+       << " <- %" << k.outputs[i].instr << "\n";
   return os.str();
 }
 

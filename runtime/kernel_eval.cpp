@@ -5,6 +5,7 @@
 #include <string>
 
 #include "runtime/reference_kernels.h"
+#include "runtime/row_eval.h"
 
 namespace fusejit {
 
@@ -90,6 +91,7 @@ class KernelEvaluator {
 
 void eval_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
                  const std::vector<Buffer *> &outputs) {
+  if (k.kind() == KernelKind::Row) return eval_row_kernel(k, inputs, outputs);
   KernelEvaluator ev(k, inputs);
   Shape out_shape = k.output_shape();
   Shape red_shape(k.domain.end() - k.num_reduce, k.domain.end());

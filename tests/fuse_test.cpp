@@ -112,13 +112,29 @@ NodeRef softmax(const NodeRef &x) {
   return binary(Op::Div, e, reduce(Op::Sum, e, {-1}, true));
 }
 
-TEST(Fuse, SoftmaxTakesThreeKernels) {
+// Rule 9: the max and the sum are phases of one row kernel, and nothing
+// between them reaches memory.
+TEST(Fuse, SoftmaxIsOneRowKernel) {
+  for (DType t : {DType::F32, DType::F64}) {
+    NodeRef x = input(t, {17, 33});
+    NodeRef y = softmax(x);
+    Plan p = fuse({y});
+    ASSERT_EQ(p.kernels.size(), 1u) << kernels_text(p);
+    EXPECT_EQ(p.kernels[0].kind(), KernelKind::Row);
+    EXPECT_EQ(p.kernels[0].rows.size(), 2u);
+    EXPECT_EQ(p.intermediate_bytes, 0);
+    expect_matches_interpreter({y}, p);
+    expect_matches_interpreter({y}, p, 2, Runner::Jit);
+  }
+}
+
+TEST(Fuse, SoftmaxWithoutRowKernelsTakesThreeKernels) {
   for (DType t : {DType::F32, DType::F64}) {
     NodeRef x = input(t, {17, 33});
     NodeRef y = softmax(x);
     FuseTrace trace;
-    Plan p = fuse({y}, {}, &trace);
-    EXPECT_LE(p.kernels.size(), 3u) << kernels_text(p);
+    Plan p = fuse({y}, FuseOptions{.rows = false}, &trace);
+    EXPECT_EQ(p.kernels.size(), 3u) << kernels_text(p);
     ASSERT_FALSE(fusion_notes(trace).empty());
     expect_matches_interpreter({y}, p);
   }
@@ -130,7 +146,8 @@ TEST(Fuse, ExpensiveSharedValueIsMaterializedAndExplained) {
   for (int i = 0; i <= kRecomputeOps; ++i) t = unary(Op::Tanh, t);
   NodeRef y = binary(Op::Add, reduce(Op::Sum, t, {1}, true), t);
   FuseTrace trace;
-  Plan p = fuse({y}, {}, &trace);
+  // Without row kernels, so that the sum keeps a kernel of its own.
+  Plan p = fuse({y}, FuseOptions{.rows = false}, &trace);
   EXPECT_EQ(p.kernels.size(), 3u) << kernels_text(p);
   bool explained = false;
   for (const FuseTrace::Materialized &m : trace.materialized)
@@ -278,7 +295,8 @@ TEST(MultiOutput, OutputReadByAReductionIsWrittenFirst) {
     NodeRef w = binary(Op::Mul, x, ir::constant(3.0, DType::F32));
     NodeRef z = binary(Op::Div, t, s);  // reads the sum: after it
     std::vector<NodeRef> roots{t, s, u, w, z};
-    Plan p = fuse(roots);
+    // Without row kernels: z would join the sum's.
+    Plan p = fuse(roots, FuseOptions{.rows = false});
     // k0: t and w; k1: the sum; k2: u and z.
     ASSERT_EQ(p.kernels.size(), 3u) << kernels_text(p);
     EXPECT_EQ(p.kernels[0].outputs.size(), 2u) << kernels_text(p);
@@ -313,7 +331,8 @@ TEST(MultiOutput, AValueJoinsOnlyAKernelAfterEverythingItReads) {
   NodeRef b = binary(Op::Sub, y, m);          // reads m: after k1
   NodeRef c = unary(Op::Tanh, y);             // reads inputs only: joins k0
   std::vector<NodeRef> roots{a, m, b, c};
-  Plan p = fuse(roots);
+  // Without row kernels: b would join the max's.
+  Plan p = fuse(roots, FuseOptions{.rows = false});
   ASSERT_EQ(p.kernels.size(), 3u) << kernels_text(p);
   EXPECT_EQ(p.kernels[0].outputs.size(), 2u) << kernels_text(p);
   expect_valid_order(p);
@@ -361,7 +380,8 @@ TEST(MultiOutput, MaterializedIntermediateSharesWithAnIndependentOutput) {
   for (int i = 0; i <= kRecomputeOps; ++i) t = unary(Op::Tanh, t);
   NodeRef y = binary(Op::Add, reduce(Op::Sum, t, {1}, true), t);
   NodeRef z = unary(Op::Abs, x);
-  Plan p = fuse({y, z});
+  // Without row kernels: y would join the sum's.
+  Plan p = fuse({y, z}, FuseOptions{.rows = false});
   // t and z; the sum; y.
   ASSERT_EQ(p.kernels.size(), 3u) << kernels_text(p);
   EXPECT_EQ(p.kernels[0].outputs.size(), 2u) << kernels_text(p);
@@ -384,7 +404,8 @@ TEST(PlanMemory, DeadIntermediatesShareStorage) {
   NodeRef x = input(DType::F32, {64, 64});
   NodeRef t = reduce(Op::Sum, x, {1}, true);
   for (int i = 0; i < 4; ++i) t = reduce(Op::Max, binary(Op::Mul, t, x), {1}, true);
-  Plan p = fuse({t});
+  // Without row kernels: the chain would be one row kernel with no temps.
+  Plan p = fuse({t}, FuseOptions{.rows = false});
   plan_memory(p);
   int64_t temp_bytes = 0;
   for (const PlanBuffer &b : p.buffers)

@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ir/kernel_printer.h"
 #include "ir/printer.h"
 #include "tools/dump_formats.h"
 
@@ -15,6 +16,7 @@ namespace {
 std::string kernel_title(const Kernel &k) {
   std::string s = k.name + ": " + kernel_kind_name(k.kind());
   if (k.kind() == KernelKind::Reduce) s += std::string("(") + op_name(k.reduction->op) + ")";
+  if (k.kind() == KernelKind::Row) s += "(" + row_phases_str(k) + ")";
   s += std::string(" ") + dtype_name(k.dtype) + " domain [";
   for (size_t i = 0; i < k.domain.size(); ++i)
     s += (i == k.num_output_dims() ? (i ? " | " : "| ")

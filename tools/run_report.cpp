@@ -67,8 +67,8 @@ double KernelTiming::median() const {
 int64_t kernel_bytes(const Kernel &k) {
   int64_t bytes = 0;
   for (const KernelInput &in : k.inputs) bytes += numel(in.shape) * dtype_size(in.dtype);
-  return bytes +
-         static_cast<int64_t>(k.outputs.size()) * numel(k.output_shape()) * dtype_size(k.dtype);
+  for (size_t j = 0; j < k.outputs.size(); ++j) bytes += k.output_numel(j) * dtype_size(k.dtype);
+  return bytes;
 }
 
 int64_t kernel_flops(const Kernel &k) {
@@ -78,7 +78,8 @@ int64_t kernel_flops(const Kernel &k) {
       continue;
     (in.outer ? outer : inner)++;
   }
-  if (k.reduction) ++inner;  // the accumulation
+  if (k.reduction) ++inner;                      // the accumulation
+  inner += static_cast<int64_t>(k.rows.size());  // a row kernel's, one per phase
   return inner * numel(k.domain) + outer * numel(k.output_shape());
 }
 

@@ -1,0 +1,226 @@
+// A row kernel as loops: for each row (the output dims, the first over the
+// caller's [begin, end)), each phase's reduction is one pass over the row's
+// points, then the outer (per row) instructions it enables, then one pass
+// storing the per-point outputs, then the per-row outputs. The row is read
+// once per pass; a row of up to a few hundred KiB stays in cache between
+// passes, so memory sees it about once.
+#include "codegen/lower_rows.h"
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include "codegen/counted_loop.h"
+#include "codegen/fast_math.h"
+#include "codegen/lower_kernel.h"
+#include "codegen/lower_scalar.h"
+#include "ir/error.h"
+
+namespace fusejit {
+
+namespace {
+
+// As lower_kernel's: no sum accumulator takes more terms than this, so a
+// long f32 row keeps its accuracy (blocks of the innermost row dim).
+constexpr int64_t kRowSumBlock = 4096;
+
+class RowLowering {
+ public:
+  RowLowering(const Kernel &k, llvm::Module &module)
+      : k_(k), module_(module), b_(module.getContext()) {}
+
+  void run(Numerics numerics) {
+    b_.setFastMathFlags(fast_math_flags(numerics));
+    KernelBody body = define_kernel_body(module_, k_, false);
+    buffers_ = std::move(body.buffers);
+    status_ = body.status;
+    b_.SetInsertPoint(&body.fn->getEntryBlock());
+    index_.assign(k_.domain.size(), b_.getInt64(0));
+    reduced_.assign(k_.rows.size(), nullptr);
+    if (numel(k_.domain) > 0) lower(body);
+    b_.CreateRetVoid();
+    define_abi_entry(module_, body.fn, k_.inputs.size() + k_.outputs.size());
+  }
+
+ private:
+  llvm::Type *type_of(DType t) { return llvm_type(module_.getContext(), t); }
+
+  void lower(const KernelBody &body) {
+    llvm::IRBuilder<> entry(&body.fn->getEntryBlock(), body.fn->getEntryBlock().begin());
+    std::vector<llvm::AllocaInst *> total, block;
+    for (size_t p = 0; p < k_.rows.size(); ++p) {
+      llvm::Type *type = type_of(k_.body.at(k_.rows[p].value).dtype);
+      total.push_back(entry.CreateAlloca(type, nullptr, "acc" + std::to_string(p)));
+      block.push_back(entry.CreateAlloca(type, nullptr, "block" + std::to_string(p)));
+    }
+    std::vector<CountedLoop> rows;
+    for (size_t d = 0; d < k_.num_output_dims(); ++d) {
+      llvm::Value *lo = d == 0 ? body.begin : b_.getInt64(0);
+      llvm::Value *hi = d == 0 ? body.end : b_.getInt64(uint64_t(k_.domain[d]));
+      rows.emplace_back(b_, lo, hi, "row" + std::to_string(d));
+      index_[d] = rows.back().index();
+    }
+    for (size_t p = 0; p < k_.rows.size(); ++p) {
+      const Reduction &red = k_.rows[p];
+      llvm::Type *type = type_of(k_.body.at(red.value).dtype);
+      b_.CreateStore(identity(red.op, type), total[p]);
+      int phase = static_cast<int>(p);
+      auto fold = [&](llvm::AllocaInst *into, llvm::Value *v) {
+        b_.CreateStore(combine(red.op, b_.CreateLoad(type, into), v), into);
+      };
+      walk_row(
+          red.op == Op::Sum, [&] { b_.CreateStore(identity(red.op, type), block[p]); },
+          [&] {
+            emit_instrs(false, phase);
+            fold(red.op == Op::Sum ? block[p] : total[p], values_.at(red.value));
+          },
+          [&] { fold(total[p], b_.CreateLoad(type, block[p])); });
+      llvm::Value *r = b_.CreateLoad(type, total[p], "reduced" + std::to_string(p));
+      if (red.scale != 1.0) r = b_.CreateFMul(r, llvm::ConstantFP::get(type, red.scale));
+      reduced_[p] = r;
+      emit_instrs(true, phase);
+    }
+    const int stores = static_cast<int>(k_.rows.size());
+    bool per_point = false;
+    for (const KernelOutput &o : k_.outputs) per_point |= !k_.body.at(o.instr).outer;
+    if (per_point)
+      walk_row(
+          false, [] {},
+          [&] {
+            emit_instrs(false, stores);
+            store(false);
+          },
+          [] {});
+    for (size_t d = k_.num_output_dims(); d < k_.domain.size(); ++d) index_[d] = b_.getInt64(0);
+    store(true);
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) it->close();
+  }
+
+  // Loops over the row's points (the reduced dims, row-major), calling
+  // `point` at each. With `blocked`, the innermost dim runs in blocks of
+  // kRowSumBlock, `open` and `close` around each block.
+  void walk_row(bool blocked, const std::function<void()> &open, const std::function<void()> &point,
+                const std::function<void()> &close) {
+    size_t first = k_.num_output_dims(), last = k_.domain.size() - 1;
+    std::vector<CountedLoop> loops;
+    for (size_t d = first; d < last; ++d) {
+      loops.emplace_back(b_, b_.getInt64(0), b_.getInt64(uint64_t(k_.domain[d])),
+                         "r" + std::to_string(d - first));
+      index_[d] = loops.back().index();
+    }
+    int64_t extent = k_.domain[last];
+    std::string name = "r" + std::to_string(last - first);
+    if (blocked && extent > kRowSumBlock) {
+      int64_t blocks = (extent + kRowSumBlock - 1) / kRowSumBlock;
+      CountedLoop block(b_, b_.getInt64(0), b_.getInt64(uint64_t(blocks)), name + ".block");
+      llvm::Value *start =
+          b_.CreateMul(block.index(), b_.getInt64(uint64_t(kRowSumBlock)), "", true, true);
+      llvm::Value *next = b_.CreateAdd(start, b_.getInt64(uint64_t(kRowSumBlock)), "", true, true);
+      llvm::Value *end = b_.CreateSelect(b_.CreateICmpSLT(next, b_.getInt64(uint64_t(extent))),
+                                         next, b_.getInt64(uint64_t(extent)), name + ".end");
+      open();
+      CountedLoop inner(b_, start, end, name);
+      index_[last] = inner.index();
+      point();
+      inner.close();
+      close();
+      block.close();
+    } else {
+      if (blocked) open();
+      CountedLoop inner(b_, b_.getInt64(0), b_.getInt64(uint64_t(extent)), name);
+      index_[last] = inner.index();
+      point();
+      inner.close();
+      if (blocked) close();
+    }
+    for (auto it = loops.rbegin(); it != loops.rend(); ++it) it->close();
+    // The loops' indices do not reach past them: per-row loads after the
+    // pass read the row at its first point.
+    for (size_t d = first; d <= last; ++d) index_[d] = b_.getInt64(0);
+  }
+
+  static llvm::Value *identity(Op op, llvm::Type *type) {
+    return op == Op::Max ? llvm::ConstantFP::getInfinity(type, true)
+                         : llvm::ConstantFP::get(type, 0.0);
+  }
+  llvm::Value *combine(Op op, llvm::Value *a, llvm::Value *v) {
+    return op == Op::Max ? b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, v)
+                         : b_.CreateFAdd(a, v);
+  }
+
+  // The inner instructions of `phase` at the current point, or its outer
+  // (per row) ones.
+  void emit_instrs(bool outer, int phase) {
+    values_.resize(k_.body.size(), nullptr);
+    for (size_t i = 0; i < k_.body.size(); ++i) {
+      const Instr &in = k_.body[i];
+      if (in.kind == InstrKind::Const) {
+        values_[i] = llvm::ConstantFP::get(type_of(in.dtype), in.value);
+        continue;
+      }
+      if (in.outer != outer || in.phase != phase) continue;
+      values_[i] = emit_instr(in);
+    }
+  }
+
+  llvm::Value *emit_instr(const Instr &in) {
+    switch (in.kind) {
+      case InstrKind::Load:
+        return emit_load(b_, type_of(in.dtype), buffers_.at(in.input),
+                         numel(k_.inputs.at(in.input).shape), in.access, index_, in.value);
+      case InstrKind::Valid: {
+        llvm::Value *valid = emit_masked_position(b_, in.access, index_).valid;
+        llvm::Type *type = type_of(in.dtype);
+        return valid ? b_.CreateUIToFP(valid, type) : llvm::ConstantFP::get(type, 1.0);
+      }
+      case InstrKind::Reduced:
+        return reduced_.at(static_cast<size_t>(in.phase));
+      case InstrKind::Const:
+      case InstrKind::Compute:
+        break;
+    }
+    std::vector<llvm::Value *> args;
+    for (int a : in.args) args.push_back(values_.at(a));
+    return emit_compute(b_, in, args, arg_dtypes(k_, in), status_);
+  }
+
+  // The per-point outputs (row-major over the domain) or the per-row ones
+  // (row-major over the output dims).
+  void store(bool outer) {
+    Shape rows = k_.output_shape();
+    Strides strides = outer ? contiguous_strides(rows) : contiguous_strides(k_.domain);
+    strides.resize(k_.domain.size(), 0);
+    Access at{{AccessLayer{k_.domain, strides, 0, {}}}};
+    llvm::Value *p = nullptr;
+    for (size_t j = 0; j < k_.outputs.size(); ++j) {
+      if (k_.body.at(k_.outputs[j].instr).outer != outer) continue;
+      if (!p) p = emit_position(b_, at, index_);
+      llvm::Value *v = values_.at(k_.outputs[j].instr);
+      llvm::Value *out = buffers_.at(k_.inputs.size() + j);
+      b_.CreateStore(v, b_.CreateInBoundsGEP(v->getType(), out, p));
+    }
+  }
+
+  const Kernel &k_;
+  llvm::Module &module_;
+  llvm::IRBuilder<> b_;
+  std::vector<llvm::Value *> buffers_;
+  llvm::Value *status_ = nullptr;       // the kernel's status slot, or null
+  std::vector<llvm::Value *> index_;    // the current domain point, one i64 per dim
+  std::vector<llvm::Value *> values_;   // per instruction, once emitted
+  std::vector<llvm::Value *> reduced_;  // per phase, once reduced
+};
+
+}  // namespace
+
+void lower_rows(const Kernel &k, Numerics numerics, llvm::Module &module) {
+  FUSEJIT_INTERNAL_CHECK(k.kind() == KernelKind::Row, "lower_rows: ", k.name,
+                         " is not a row kernel");
+  RowLowering(k, module).run(numerics);
+}
+
+}  // namespace fusejit

@@ -1,0 +1,120 @@
+#include "engine/fuse_rows.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace fusejit {
+
+std::optional<RowKey> row_key(const Node &n) {
+  if (!n.is(Op::Sum) && !n.is(Op::Max) && !n.is(Op::Mean)) return std::nullopt;
+  const Node &x = *n.args[0];
+  if (x.numel() == 0 || n.dims.empty()) return std::nullopt;
+  // dims are sorted: trailing iff they end at the last dim without gaps.
+  for (size_t i = 0; i < n.dims.size(); ++i)
+    if (n.dims[i] != static_cast<int64_t>(x.rank() - n.dims.size() + i)) return std::nullopt;
+  return RowKey{x.shape, n.dims.size()};
+}
+
+namespace {
+
+// Union-find over positions in the materialized list.
+class Components {
+ public:
+  explicit Components(size_t n) : parent_(n) { std::iota(parent_.begin(), parent_.end(), 0); }
+  size_t find(size_t i) {
+    while (parent_[i] != i) i = parent_[i] = parent_[parent_[i]];
+    return i;
+  }
+  void join(size_t a, size_t b) {
+    a = find(a), b = find(b);
+    if (a != b) parent_[std::max(a, b)] = std::min(a, b);
+  }
+
+ private:
+  std::vector<size_t> parent_;
+};
+
+}  // namespace
+
+std::vector<RowGroup> find_row_groups(const RowCandidates &c,
+                                      const std::unordered_map<const Node *, std::string> &rejected,
+                                      std::vector<RowMiss> *misses) {
+  const std::vector<const Node *> &values = c.materialized;
+  std::unordered_map<const Node *, size_t> at;
+  for (size_t i = 0; i < values.size(); ++i) at.emplace(values[i], i);
+  // The key of each value that is a reduction's epilogue top (a phase).
+  std::vector<std::optional<RowKey>> key(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const Node *a = c.anchor(values[i]);
+    if (a && !rejected.count(a)) key[i] = row_key(*a);
+  }
+  std::vector<std::vector<const Node *>> reads(values.size());
+  for (size_t i = 0; i < values.size(); ++i) reads[i] = c.reads(values[i]);
+
+  // A phase joins what reads it over the same rows: another phase of its
+  // key, or an elementwise value of the rows' full shape.
+  Components comp(values.size());
+  std::vector<bool> linked(values.size(), false);
+  for (size_t i = 0; i < values.size(); ++i)
+    for (const Node *u : reads[i]) {
+      size_t j = at.at(u);
+      if (!key[j]) continue;
+      bool rowwise =
+          key[i] ? *key[i] == *key[j] : !c.anchor(values[i]) && values[i]->shape == key[j]->full;
+      if (!rowwise) continue;
+      comp.join(i, j);
+      linked[i] = linked[j] = true;
+    }
+
+  std::unordered_map<size_t, RowGroup> groups;
+  std::vector<size_t> order;  // group roots, by first member
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!linked[i]) continue;
+    size_t r = comp.find(i);
+    auto [it, fresh] = groups.try_emplace(r);
+    if (fresh) order.push_back(r);
+    RowGroup &g = it->second;
+    g.members.push_back(values[i]);
+    if (key[i]) {
+      g.key = *key[i];
+      g.phases.push_back(c.anchor(values[i]));
+    }
+  }
+
+  // The kernel runs where its last member is in topological order; a value
+  // of another kernel that reads a member must come after that, or the
+  // order of kernels could not hold (it is what a later phase waits on).
+  std::unordered_map<const Node *, size_t> group_of;
+  for (size_t r : order)
+    for (const Node *m : groups[r].members) group_of.emplace(m, r);
+  std::unordered_set<size_t> broken;
+  std::unordered_map<size_t, std::string> broken_why;
+  for (size_t i = 0; i < values.size(); ++i) {
+    auto mine = group_of.find(values[i]);
+    for (const Node *u : reads[i]) {
+      auto g = group_of.find(u);
+      if (g == group_of.end() || (mine != group_of.end() && mine->second == g->second)) continue;
+      RowGroup &grp = groups[g->second];
+      grp.written.insert(u);
+      if (at.at(grp.members.back()) > i && broken.insert(g->second).second)
+        broken_why[g->second] =
+            std::string("a value between its phases (") + op_name(values[i]->op) + " " +
+            type_str(values[i]->dtype, values[i]->shape) + ") reads it and is not row-wise";
+    }
+  }
+  std::vector<RowGroup> out;
+  for (size_t r : order) {
+    RowGroup &g = groups[r];
+    for (const Node *m : g.members)
+      if (c.roots.count(m)) g.written.insert(m);
+    if (broken.count(r)) {
+      if (misses)
+        for (const Node *p : g.phases) misses->push_back({p, broken_why[r]});
+      continue;
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+}  // namespace fusejit

@@ -1,0 +1,125 @@
+#include "runtime/row_eval.h"
+
+#include <cmath>
+#include <limits>
+
+#include "ir/error.h"
+#include "runtime/reference_kernels.h"
+
+namespace fusejit {
+
+namespace {
+
+double round_to(DType t, double v) { return t == DType::F32 ? static_cast<float>(v) : v; }
+
+// As kernel_eval's: the element's position, or -1 where a range excludes it.
+int64_t position(const Access &a, const Index &domain_index) {
+  Index index = domain_index;
+  int64_t p = 0;
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    const AccessLayer &layer = a.layers[l];
+    if (l > 0) {
+      index.resize(layer.shape.size());
+      ordinal_to_index(p, layer.shape, index.data());
+    }
+    for (size_t d = 0; d < layer.valid.size(); ++d)
+      if (index[d] < layer.valid[d].lo || index[d] >= layer.valid[d].hi) return -1;
+    p = index_to_position(index.data(), layer.strides, layer.offset);
+  }
+  return p;
+}
+
+class RowEvaluator {
+ public:
+  RowEvaluator(const Kernel &k, const std::vector<const Buffer *> &inputs)
+      : k_(k), inputs_(inputs), values_(k.body.size()), reduced_(k.rows.size()) {}
+
+  // The instructions of `phase` that are inner (at `index`) or outer.
+  void eval(const Index &index, bool outer, int phase) {
+    for (size_t i = 0; i < k_.body.size(); ++i) {
+      const Instr &in = k_.body[i];
+      if (in.kind == InstrKind::Const) {
+        values_[i] = round_to(in.dtype, in.value);
+        continue;
+      }
+      if (in.outer != outer || in.phase != phase) continue;
+      auto arg = [&](int j) { return values_[in.args[j]]; };
+      double v = 0;
+      switch (in.kind) {
+        case InstrKind::Load: {
+          int64_t p = position(in.access, index);
+          v = p < 0 ? in.value : inputs_[in.input]->get(p);
+          break;
+        }
+        case InstrKind::Valid:
+          v = position(in.access, index) < 0 ? 0.0 : 1.0;
+          break;
+        case InstrKind::Const:
+          break;
+        case InstrKind::Compute: {
+          DType operand = k_.body[in.args[0]].dtype;
+          v = in.args.size() == 1   ? apply_unary(in.op, arg(0), operand, in.dtype)
+              : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1), operand)
+              : arg(0) != 0         ? arg(1)
+                                    : arg(2);  // where
+          break;
+        }
+        case InstrKind::Reduced:
+          v = reduced_.at(static_cast<size_t>(in.phase));
+          break;
+      }
+      values_[i] = round_to(in.dtype, v);
+    }
+  }
+
+  double value(int i) const { return values_[i]; }
+  void set_reduced(size_t phase, double v) { reduced_[phase] = v; }
+
+ private:
+  const Kernel &k_;
+  const std::vector<const Buffer *> &inputs_;
+  std::vector<double> values_, reduced_;
+};
+
+}  // namespace
+
+void eval_row_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
+                     const std::vector<Buffer *> &outputs) {
+  FUSEJIT_INTERNAL_CHECK(k.kind() == KernelKind::Row, k.name, " is not a row kernel");
+  RowEvaluator ev(k, inputs);
+  Shape rows = k.output_shape();
+  Shape row(k.domain.end() - static_cast<std::ptrdiff_t>(k.num_reduce), k.domain.end());
+  size_t n_out = rows.size();
+  int64_t row_count = numel(rows), row_length = numel(row);
+  const int stores = static_cast<int>(k.rows.size());
+  Index index(k.domain.size(), 0);
+  for (int64_t o = 0; o < row_count; ++o) {
+    ordinal_to_index(o, rows, index.data());
+    for (int p = 0; p < stores; ++p) {
+      const Reduction &red = k.rows[static_cast<size_t>(p)];
+      // Accumulate in double and round once, as the reference interpreter does.
+      double acc = red.op == Op::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+      for (int64_t r = 0; r < row_length; ++r) {
+        ordinal_to_index(r, row, index.data() + n_out);
+        ev.eval(index, false, p);
+        double v = ev.value(red.value);
+        acc = red.op == Op::Max ? apply_binary(Op::Maximum, acc, v, k.body[red.value].dtype)
+                                : acc + v;
+      }
+      std::fill(index.begin() + static_cast<std::ptrdiff_t>(n_out), index.end(), 0);
+      ev.set_reduced(static_cast<size_t>(p), round_to(k.body[red.value].dtype, acc * red.scale));
+      ev.eval(index, true, p);
+    }
+    for (int64_t r = 0; r < row_length; ++r) {
+      ordinal_to_index(r, row, index.data() + n_out);
+      ev.eval(index, false, stores);
+      for (size_t j = 0; j < outputs.size(); ++j)
+        if (!k.body[k.outputs[j].instr].outer)
+          outputs[j]->set(o * row_length + r, ev.value(k.outputs[j].instr));
+    }
+    for (size_t j = 0; j < outputs.size(); ++j)
+      if (k.body[k.outputs[j].instr].outer) outputs[j]->set(o, ev.value(k.outputs[j].instr));
+  }
+}
+
+}  // namespace fusejit
