@@ -17,8 +17,8 @@ std::string index_str(const Index &index) {
   return s + "]";
 }
 
-// The element's position, or -1 where a range of the access excludes the
-// point (a layer's position is unravelled only where it is valid).
+}  // namespace
+
 int64_t load_position(const Access &a, const Index &domain_index) {
   Index index = domain_index;
   int64_t p = 0;
@@ -34,6 +34,8 @@ int64_t load_position(const Access &a, const Index &domain_index) {
   }
   return p;
 }
+
+namespace {
 
 class KernelEvaluator {
  public:

@@ -14,4 +14,9 @@ namespace fusejit {
 void eval_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
                  const std::vector<Buffer *> &outputs);
 
+// The position an access reads at `domain_index`, or -1 where a range of
+// the access excludes the point (a layer's position is unravelled only
+// where it is valid). Row kernels (runtime/row_eval.cpp) read through it too.
+int64_t load_position(const Access &a, const Index &domain_index);
+
 }  // namespace fusejit

@@ -3,31 +3,14 @@
 #include <cmath>
 #include <limits>
 
+#include "ir/dtype.h"
 #include "ir/error.h"
+#include "runtime/kernel_eval.h"
 #include "runtime/reference_kernels.h"
 
 namespace fusejit {
 
 namespace {
-
-double round_to(DType t, double v) { return t == DType::F32 ? static_cast<float>(v) : v; }
-
-// As kernel_eval's: the element's position, or -1 where a range excludes it.
-int64_t position(const Access &a, const Index &domain_index) {
-  Index index = domain_index;
-  int64_t p = 0;
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    const AccessLayer &layer = a.layers[l];
-    if (l > 0) {
-      index.resize(layer.shape.size());
-      ordinal_to_index(p, layer.shape, index.data());
-    }
-    for (size_t d = 0; d < layer.valid.size(); ++d)
-      if (index[d] < layer.valid[d].lo || index[d] >= layer.valid[d].hi) return -1;
-    p = index_to_position(index.data(), layer.strides, layer.offset);
-  }
-  return p;
-}
 
 class RowEvaluator {
  public:
@@ -39,7 +22,7 @@ class RowEvaluator {
     for (size_t i = 0; i < k_.body.size(); ++i) {
       const Instr &in = k_.body[i];
       if (in.kind == InstrKind::Const) {
-        values_[i] = round_to(in.dtype, in.value);
+        values_[i] = convert_value(in.dtype, in.value);
         continue;
       }
       if (in.outer != outer || in.phase != phase) continue;
@@ -47,12 +30,12 @@ class RowEvaluator {
       double v = 0;
       switch (in.kind) {
         case InstrKind::Load: {
-          int64_t p = position(in.access, index);
+          int64_t p = load_position(in.access, index);
           v = p < 0 ? in.value : inputs_[in.input]->get(p);
           break;
         }
         case InstrKind::Valid:
-          v = position(in.access, index) < 0 ? 0.0 : 1.0;
+          v = load_position(in.access, index) < 0 ? 0.0 : 1.0;
           break;
         case InstrKind::Const:
           break;
@@ -68,7 +51,7 @@ class RowEvaluator {
           v = reduced_.at(static_cast<size_t>(in.phase));
           break;
       }
-      values_[i] = round_to(in.dtype, v);
+      values_[i] = convert_value(in.dtype, v);
     }
   }
 
@@ -107,7 +90,8 @@ void eval_row_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
                                 : acc + v;
       }
       std::fill(index.begin() + static_cast<std::ptrdiff_t>(n_out), index.end(), 0);
-      ev.set_reduced(static_cast<size_t>(p), round_to(k.body[red.value].dtype, acc * red.scale));
+      ev.set_reduced(static_cast<size_t>(p),
+                     convert_value(k.body[red.value].dtype, acc * red.scale));
       ev.eval(index, true, p);
     }
     for (int64_t r = 0; r < row_length; ++r) {
