@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "engine/autodiff.h"
@@ -480,6 +481,34 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   return TensorOps::result(ir::slice_dim(n, dim, start, end, step), {this});
 }
 
+namespace {
+
+// Rows [from, from + length) of dim `d` of `t`'s value as a leaf sharing its
+// storage, when that is the same tensor: `t` is realized, untracked, and the
+// rows are one contiguous block (every dim before `d` has extent 1). A batch
+// of a data set is then a new input of the same plan, not a slice whose
+// offset is compiled into a plan of its own.
+std::optional<Tensor> aliased_rows(const Tensor &t, int64_t d, int64_t from, int64_t length) {
+  const NodeRef &n = t.node();
+  if (t.requires_grad()) return std::nullopt;
+  for (int64_t i = 0; i < d; ++i)
+    if (n->shape[i] != 1) return std::nullopt;
+  Buffer value = attached_buffer(*n);
+  if (!value.defined()) return std::nullopt;
+  Shape shape = n->shape;
+  int64_t inner = 1;
+  for (size_t i = static_cast<size_t>(d) + 1; i < shape.size(); ++i) inner *= shape[i];
+  shape[d] = length;
+  size_t size = dtype_size(n->dtype);
+  auto *base = static_cast<char *>(const_cast<void *>(value.raw()));
+  size_t offset = static_cast<size_t>(from * inner) * size;
+  size_t bytes = static_cast<size_t>(length * inner) * size;
+  return leaf(
+      Buffer(n->dtype, std::move(shape), Storage::borrow(base + offset, bytes, value.storage())));
+}
+
+}  // namespace
+
 Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   const NodeRef &n = checked(*this, "narrow");
   int64_t d = normalize_dim(dim, n->rank(), "narrow of " + type_str(n->dtype, n->shape));
@@ -487,6 +516,8 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   FUSEJIT_USER_CHECK(from >= 0 && from <= extent && length >= 0 && length <= extent - from,
                      ShapeError, "narrow: start ", start, " and length ", length,
                      " do not fit dim ", d, " of extent ", extent);
+  if (!impl_->pending_copy)
+    if (std::optional<Tensor> rows = aliased_rows(*this, d, from, length)) return *rows;
   return TensorOps::result(ir::slice_dim(n, d, from, from + length, 1), {this});
 }
 

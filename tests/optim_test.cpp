@@ -5,6 +5,7 @@
 // first (one plan per step).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <numbers>
@@ -196,6 +197,26 @@ TEST(Optim, ParametersWithoutAGradAreLeftAlone) {
 // A training step of an MLP: forward, backward, Adam's update of every
 // parameter and the loss read after the step. The first step compiles; the
 // second and third are one plan each, from the cache, compiling nothing.
+// Batches of a data set: each full batch is a narrow of the same tensors, so
+// every step after the first reuses its plan (the batch's offset is not
+// part of it); the last, partial batch is one more plan.
+TEST(Optim, BatchesOfADataSetShareOnePlan) {
+  nn::Sequential model(nn::Linear(nn::LinearOptions(17, 3).seed(1)));
+  optim::SGD opt(model.parameters(), optim::SGDOptions(0.1));
+  Tensor x = Tensor::randn({23, 17}, DType::F32, 4), y = Tensor::randn({23, 3}, DType::F32, 5);
+  PipelineStats first;
+  for (int64_t at = 0, step = 0; at < 23; at += 5, ++step) {
+    int64_t n = std::min<int64_t>(5, 23 - at);
+    opt.zero_grad();
+    Tensor loss = nn::functional::mse_loss(model.forward(x.narrow(0, at, n)), y.narrow(0, at, n));
+    loss.backward();
+    opt.step();
+    if (step == 0) first = pipeline_stats();
+  }
+  EXPECT_EQ(pipeline_stats().plan_misses, first.plan_misses + 1) << "only the partial batch";
+  EXPECT_EQ(pipeline_stats().plan_hits, first.plan_hits + 3);
+}
+
 TEST(Optim, AStepIsOnePlanAndLaterStepsCompileNothing) {
   nn::Sequential model(nn::Linear(nn::LinearOptions(17, 9).seed(1)), nn::ReLU(),
                        nn::Linear(nn::LinearOptions(9, 3).seed(3)));

@@ -328,6 +328,28 @@ TEST(TensorViews, SliceNarrowSelectAndIndexAsLibtorch) {
   EXPECT_EQ(vals(x.flip({0, 1}))[0], 11);
 }
 
+// A narrow of realized, untracked data along its leading dims is that data:
+// the rows share its storage (a batch of a data set is no copy, and every
+// batch of one size binds to the same plan). Tracked or strided narrows stay
+// graph slices, so gradients still reach the whole tensor.
+TEST(TensorViews, NarrowOfRealizedDataSharesItsStorage) {
+  Tensor x = counting({6, 4});
+  const double *base = x.data_ptr<double>();
+  Tensor rows = x.narrow(0, 2, 3);
+  EXPECT_EQ(rows.data_ptr<double>(), base + 8);
+  EXPECT_EQ(vals(rows), (std::vector<double>{8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}));
+  EXPECT_EQ(vals(rows.narrow(0, 1, 1)), (std::vector<double>{12, 13, 14, 15}));
+  EXPECT_EQ(vals(x.narrow(0, 6, 0)), std::vector<double>{});
+  Tensor one = counting({1, 3, 2});
+  EXPECT_EQ(one.narrow(1, 1, 2).data_ptr<double>(), one.data_ptr<double>() + 2);
+  EXPECT_EQ(vals(x.narrow(1, 1, 2)),
+            (std::vector<double>{1, 2, 5, 6, 9, 10, 13, 14, 17, 18, 21, 22}));
+
+  Tensor p = counting({4, 2}).requires_grad_();
+  (p.narrow(0, 1, 2) * 3.0).sum().backward();
+  EXPECT_EQ(vals(p.grad()), (std::vector<double>{0, 0, 3, 3, 3, 3, 0, 0}));
+}
+
 TEST(TensorViews, PadTakesLibtorchsFlatListLastDimFirst) {
   Tensor x = counting({2, 2});
   Tensor p = pad(x, {1, 0, 0, 1}, -1.0);  // last dim (1, 0), then dim 0 (0, 1)
