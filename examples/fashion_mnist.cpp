@@ -6,6 +6,11 @@
 //
 //   fashion_mnist --model mlp --epochs 2 --batch 64 --lr 1e-3 --optimizer adam
 //   fashion_mnist --model lenet --epochs 5 --limit 2000 --threads 1
+//   fashion_mnist --model mlp --epochs 1 --save-init init.safetensors
+//
+// --save-init writes the initial parameters (safetensors, named as
+// named_parameters(): "1.weight", ...) so that another framework can start
+// from the same weights; bench/train_vs_torch.sh does that with PyTorch.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +30,7 @@ struct Args {
   std::string model = "mlp";
   std::string optimizer = "adam";
   std::string data = fusejit::data::kFashionMnistDir;
+  std::string save_init;  // empty: don't
   int epochs = 2;
   int64_t batch = 64;
   double lr = 1e-3;
@@ -37,7 +43,7 @@ struct Args {
   std::fprintf(stderr,
                "fashion_mnist: %s\nusage: fashion_mnist [--model mlp|lenet] [--epochs N] "
                "[--batch B] [--lr LR] [--optimizer sgd|adam] [--threads N] [--limit N] "
-               "[--seed S] [--data DIR]\n",
+               "[--seed S] [--data DIR] [--save-init PATH]\n",
                why.c_str());
   std::exit(2);
 }
@@ -55,6 +61,8 @@ Args parse(int argc, char **argv) {
         a.optimizer = value;
       else if (flag == "--data")
         a.data = value;
+      else if (flag == "--save-init")
+        a.save_init = value;
       else if (flag == "--epochs")
         a.epochs = std::stoi(value);
       else if (flag == "--batch")
@@ -133,6 +141,7 @@ int main(int argc, char **argv) {
         args.data, true, args.limit >= 0 ? std::optional<int64_t>(args.limit) : std::nullopt);
     fusejit::data::ImageDataset test = fusejit::data::read_mnist_family(args.data, false);
     nn::Sequential model = make_model(args.model, args.seed);
+    if (!args.save_init.empty()) fusejit::save(model.named_parameters(), args.save_init);
     std::unique_ptr<optim::Optimizer> opt;
     if (args.optimizer == "adam")
       opt = std::make_unique<optim::Adam>(model.parameters(), optim::AdamOptions(args.lr));
@@ -142,6 +151,7 @@ int main(int argc, char **argv) {
                 args.model.c_str(), static_cast<long long>(train.size()),
                 static_cast<long long>(test.size()), static_cast<long long>(args.batch),
                 args.optimizer.c_str(), args.lr);
+    auto train_start = std::chrono::steady_clock::now();
     for (int epoch = 1; epoch <= args.epochs; ++epoch) {
       auto start = std::chrono::steady_clock::now();
       double loss_sum = 0;
@@ -162,6 +172,8 @@ int main(int argc, char **argv) {
       }
       std::printf("\n");
     }
+    std::chrono::duration<double> train_time = std::chrono::steady_clock::now() - train_start;
+    std::printf("train time: %.2f s\n", train_time.count());
     std::printf("test accuracy: %.2f%%\n", test_accuracy(model, test));
   } catch (const fusejit::Error &e) {
     std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
