@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fusejit needs, the one list of them.
 # Idempotent and quiet when everything is already present.
+#   scripts/deps.sh [--torch]
+# --torch also installs PyTorch, which only bench/train_vs_torch.sh uses.
 set -euo pipefail
 
 PACKAGES=(
@@ -24,6 +26,17 @@ PACKAGES=(
   # scripts/format.sh and scripts/tidy.sh (run-clang-tidy comes with clang-tidy)
   clang-format clang-tidy
 )
+
+for arg in "$@"; do
+  case "$arg" in
+    # the PyTorch side of bench/train_vs_torch.sh (Debian's, for /usr/bin/python3)
+    --torch) PACKAGES+=(python3-torch) ;;
+    *)
+      echo "usage: $0 [--torch]" >&2
+      exit 2
+      ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
