@@ -173,7 +173,7 @@ int main(int argc, char **argv) {
       std::printf("\n");
     }
     std::chrono::duration<double> train_time = std::chrono::steady_clock::now() - train_start;
-    std::printf("train time: %.2f s\n", train_time.count());
+    std::printf("train time: %.3f s\n", train_time.count());
     std::printf("test accuracy: %.2f%%\n", test_accuracy(model, test));
   } catch (const fusejit::Error &e) {
     std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
