@@ -16,9 +16,9 @@ struct Group {
   size_t first_dim;  // in the kernel's domain
 };
 
-// The instructions with an access: loads and valids.
+// The instructions with an access: loads, valids and iotas.
 bool has_access(const Instr &in) {
-  return in.kind == InstrKind::Load || in.kind == InstrKind::Valid;
+  return in.kind == InstrKind::Load || in.kind == InstrKind::Valid || in.kind == InstrKind::Iota;
 }
 
 std::vector<const Instr *> loads_of(const Kernel &k) {

@@ -63,7 +63,7 @@ void CpuExecutable::run(void *const *buffers, int threads) const {
 }
 
 void CpuExecutable::report_status(const Kernel &k, void *const *buffers) {
-  // Some thread divided by zero. The kernel's plain evaluation walks the
+  // Some thread divided by zero or gathered out of bounds. The kernel's plain evaluation walks the
   // domain in order, so the error it throws names the first such point
   // and its values, whatever the threads did; the outputs are scratch.
   std::vector<Buffer> in, out;
@@ -80,7 +80,9 @@ void CpuExecutable::report_status(const Kernel &k, void *const *buffers) {
   for (const Buffer &b : in) ins.push_back(&b);
   for (Buffer &b : out) outs.push_back(&b);
   eval_kernel(k, ins, outs);
-  throw InternalError("kernel " + k.name + " reported a division by zero its evaluation did not");
+  throw InternalError("kernel " + k.name +
+                      " reported a division by zero or an index out of bounds its evaluation "
+                      "did not");
 }
 
 Backend &cpu_backend() {

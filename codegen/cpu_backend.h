@@ -18,7 +18,7 @@ class CpuExecutable final : public Executable {
   const CompiledKernel &kernel() const { return kernel_; }
   // Runs the kernel on host pointers (kernel inputs, then outputs), on up to
   // `threads` threads (0: num_threads()).
-  // An integer division by zero in the kernel throws the ValueError of
+  // An integer division by zero or a gathered index out of bounds in the kernel throws the error of
   // eval_kernel, naming the first point and its values.
   void run(void *const *buffers, int threads = 0) const;
 

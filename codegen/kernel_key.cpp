@@ -48,6 +48,18 @@ void put_access(std::string &out, const Access &a) {
     put_ints(out, l.strides);
     out += '+';
     put_int(out, l.offset);
+    for (const GatherTerm &g : l.gathers) {
+      out += " gather %";
+      put_int(out, g.instr);
+      out += '*';
+      put_int(out, g.stride);
+      out += " of ";
+      put_int(out, g.extent);
+      out += " if ";
+      put_int(out, g.valid.lo);
+      out += ':';
+      put_int(out, g.valid.hi);
+    }
     if (l.valid.empty()) continue;
     out += " valid";
     for (const ValidRange &r : l.valid) {
@@ -80,6 +92,13 @@ void put_instr(std::string &out, const Instr &in) {
       break;
     case InstrKind::Valid:
       put_access(out, in.access);
+      break;
+    case InstrKind::Iota:
+      put_access(out, in.access);
+      if (in.access.masked()) {
+        out += " else ";
+        put_bits(out, in.value);
+      }
       break;
     case InstrKind::Const:
       out += ' ';

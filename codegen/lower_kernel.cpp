@@ -364,9 +364,12 @@ class KernelLowering {
     switch (in.kind) {
       case InstrKind::Load:
         return emit_load(b_, type_of(in.dtype), buffers_.at(in.input),
-                         numel(k_.inputs.at(in.input).shape), in.access, index_, in.value);
+                         numel(k_.inputs.at(in.input).shape), in.access, index_, in.value,
+                         gathered());
+      case InstrKind::Iota:
+        return emit_iota(b_, type_of(in.dtype), in, index_, gathered());
       case InstrKind::Valid: {
-        llvm::Value *valid = emit_masked_position(b_, in.access, index_).valid;
+        llvm::Value *valid = emit_masked_position(b_, in.access, index_, gathered()).valid;
         llvm::Type *type = type_of(in.dtype);
         return valid ? emit_flag(b_, valid, type) : emit_constant(type, 1.0);
       }
@@ -386,10 +389,15 @@ class KernelLowering {
     return emit_compute(b_, in, args, arg_dtypes(k_, in), status_);
   }
 
+  // The values a gathering access indexes by: the instructions emitted so far.
+  GatherValues gathered() {
+    return {[this](int i) { return values_.at(static_cast<size_t>(i)); }, status_};
+  }
+
   // Outputs are row-major over the output dims.
   void store_outputs() {
     Shape shape = k_.output_shape();
-    Access row_major{{AccessLayer{shape, contiguous_strides(shape), 0, {}}}};
+    Access row_major{{AccessLayer{shape, contiguous_strides(shape), 0, {}, {}}}};
     llvm::Value *p = emit_position(b_, row_major, index_);
     for (size_t j = 0; j < k_.outputs.size(); ++j) {
       llvm::Value *v = values_.at(k_.outputs[j].instr);
@@ -514,11 +522,16 @@ LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext
   return out;
 }
 
+bool instr_has_status(const Kernel &k, const Instr &in) {
+  if (in.kind == InstrKind::Compute)
+    return (in.op == Op::FloorDiv || in.op == Op::Mod) &&
+           !is_floating(k.body.at(static_cast<size_t>(in.args.at(0))).dtype);
+  return in.access.gathers();
+}
+
 bool kernel_has_status(const Kernel &k) {
   for (const Instr &in : k.body)
-    if (in.kind == InstrKind::Compute && (in.op == Op::FloorDiv || in.op == Op::Mod) &&
-        !is_floating(k.body.at(static_cast<size_t>(in.args.at(0))).dtype))
-      return true;
+    if (instr_has_status(k, in)) return true;
   return false;
 }
 

@@ -51,7 +51,8 @@ struct LoweredKernel {
 //
 // A kernel_has_status kernel's body takes one more pointer after `end`: its
 // status slot, a byte the caller zeroes and the kernel sets to 1 where an
-// integer // or % divides by zero (the caller then reports the error). It
+// integer // or % divides by zero or a gathered index is out of bounds
+// (the caller then reports the error). It
 // is also the last of `buffers`, where emit_lanes finds it.
 struct KernelBody {
   llvm::Function *fn = nullptr;
@@ -66,9 +67,11 @@ KernelBody define_kernel_body(llvm::Module &module, const Kernel &k, bool reads_
 // InternalError if `k` is inconsistent or the module does not verify.
 LoweredKernel lower_kernel(const Kernel &k, Numerics numerics, llvm::LLVMContext &context);
 
-// Whether the kernel computes an integer // or %, and so takes a status
-// slot: `buffers` then holds one pointer more than its buffers.
+// Whether the kernel computes an integer // or % or gathers (an index can
+// be out of bounds), and so takes a status slot: `buffers` then holds one
+// pointer more than its buffers. instr_has_status: whether `in` does.
 bool kernel_has_status(const Kernel &k);
+bool instr_has_status(const Kernel &k, const Instr &in);
 
 // The extent of the range [begin, end) the compiled kernel splits on: the
 // first output dim's, or a Matmul kernel's units (gemm_blocking.h).

@@ -21,9 +21,12 @@ class LaneEmitter {
       case InstrKind::Reduced:
         return at_.reduced;
       case InstrKind::Load:
-        return in.access.masked() ? per_lane_masked(in) : load(in);
+        return in.access.masked() || in.access.gathers() ? per_lane_masked(in, values) : load(in);
       case InstrKind::Valid:
-        return per_lane_masked(in);
+        return per_lane_masked(in, values);
+      case InstrKind::Iota:
+        return in.access.is_affine() && !in.access.masked() ? iota(in)
+                                                            : per_lane_masked(in, values);
       case InstrKind::Compute:
         break;
     }
@@ -31,7 +34,7 @@ class LaneEmitter {
     for (int a : in.args) args.push_back(values.at(a));
     // tanh is a libm call with a scalar signature; an integer // or %
     // branches on each divisor.
-    if (at_.lanes > 1 && (in.op == Op::Tanh || kernel_has_status(k_))) return per_lane(in, args);
+    if (at_.lanes > 1 && (in.op == Op::Tanh || instr_has_status(k_, in))) return per_lane(in, args);
     return emit_compute(b_, in, args, arg_dtypes(k_, in), status());
   }
 
@@ -84,17 +87,50 @@ class LaneEmitter {
     return index;
   }
 
-  // A masked load (or a Valid) lane by lane, without branches: an invalid
-  // lane reads element 0 and keeps its fill value instead.
-  llvm::Value *per_lane_masked(const Instr &in) {
+  // An unmasked affine iota: lane 0's position plus the lane times its stride.
+  llvm::Value *iota(const Instr &in) {
+    llvm::Type *t = scalar_type(in.dtype);
+    llvm::Value *p = emit_position(b_, in.access, at_.index);
+    auto convert = [&](llvm::Value *x) {
+      return t->isFloatingPointTy() ? b_.CreateSIToFP(x, type_of(in.dtype))
+                                    : b_.CreateSExtOrTrunc(x, type_of(in.dtype));
+    };
+    if (at_.lanes == 1) return convert(p);
+    const AccessLayer &first = in.access.layers[0];
+    int64_t stride = first.shape[at_.dim] == 1 ? 0 : first.strides[at_.dim];
+    std::vector<llvm::Constant *> steps;
+    for (int l = 0; l < at_.lanes; ++l) steps.push_back(b_.getInt64(uint64_t(l * stride)));
+    llvm::Value *lanes = b_.CreateAdd(b_.CreateVectorSplat(at_.lanes, p),
+                                      llvm::ConstantVector::get(steps), "", true, true);
+    return convert(lanes);
+  }
+
+  // Lane l's values of the instructions a gather indexes by.
+  GatherValues lane_gathered(const std::vector<llvm::Value *> &values, int l) {
+    return {[this, &values, l](int i) {
+              llvm::Value *v = values.at(static_cast<size_t>(i));
+              return at_.lanes == 1 ? v : b_.CreateExtractElement(v, uint64_t(l));
+            },
+            status()};
+  }
+
+  // A masked or gathering load (or a Valid, or an iota) lane by lane, without
+  // branches: an invalid lane reads element 0 and keeps its fill value
+  // instead.
+  llvm::Value *per_lane_masked(const Instr &in, const std::vector<llvm::Value *> &values) {
     llvm::Type *t = scalar_type(in.dtype);
     llvm::Value *v = at_.lanes == 1 ? nullptr : llvm::PoisonValue::get(type_of(in.dtype));
     for (int l = 0; l < at_.lanes; ++l) {
-      MaskedPosition at = emit_masked_position(b_, in.access, lane_index(l));
+      MaskedPosition at =
+          emit_masked_position(b_, in.access, lane_index(l), lane_gathered(values, l));
       llvm::Value *valid = at.valid ? at.valid : b_.getTrue();
       llvm::Value *x;
       if (in.kind == InstrKind::Valid) {
         x = emit_flag(b_, valid, t);
+      } else if (in.kind == InstrKind::Iota) {
+        llvm::Value *p = t->isFloatingPointTy() ? b_.CreateSIToFP(at.position, t)
+                                                : b_.CreateSExtOrTrunc(at.position, t);
+        x = b_.CreateSelect(valid, p, emit_constant(t, in.value));
       } else if (numel(in_shape(in)) == 0) {
         x = emit_constant(t, in.value);
       } else {

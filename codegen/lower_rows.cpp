@@ -171,9 +171,12 @@ class RowLowering {
     switch (in.kind) {
       case InstrKind::Load:
         return emit_load(b_, type_of(in.dtype), buffers_.at(in.input),
-                         numel(k_.inputs.at(in.input).shape), in.access, index_, in.value);
+                         numel(k_.inputs.at(in.input).shape), in.access, index_, in.value,
+                         gathered());
+      case InstrKind::Iota:
+        return emit_iota(b_, type_of(in.dtype), in, index_, gathered());
       case InstrKind::Valid: {
-        llvm::Value *valid = emit_masked_position(b_, in.access, index_).valid;
+        llvm::Value *valid = emit_masked_position(b_, in.access, index_, gathered()).valid;
         llvm::Type *type = type_of(in.dtype);
         return valid ? b_.CreateUIToFP(valid, type) : llvm::ConstantFP::get(type, 1.0);
       }
@@ -188,13 +191,18 @@ class RowLowering {
     return emit_compute(b_, in, args, arg_dtypes(k_, in), status_);
   }
 
+  // The values a gathering access indexes by: the instructions emitted so far.
+  GatherValues gathered() {
+    return {[this](int i) { return values_.at(static_cast<size_t>(i)); }, status_};
+  }
+
   // The per-point outputs (row-major over the domain) or the per-row ones
   // (row-major over the output dims).
   void store(bool outer) {
     Shape rows = k_.output_shape();
     Strides strides = outer ? contiguous_strides(rows) : contiguous_strides(k_.domain);
     strides.resize(k_.domain.size(), 0);
-    Access at{{AccessLayer{k_.domain, strides, 0, {}}}};
+    Access at{{AccessLayer{k_.domain, strides, 0, {}, {}}}};
     llvm::Value *p = nullptr;
     for (size_t j = 0; j < k_.outputs.size(); ++j) {
       if (k_.body.at(k_.outputs[j].instr).outer != outer) continue;

@@ -97,16 +97,64 @@ std::vector<llvm::Value *> unravel(llvm::IRBuilder<> &b, llvm::Value *p, const S
 
 }  // namespace
 
+void emit_report_if(llvm::IRBuilder<> &b, llvm::Value *bad, llvm::Value *status, const char *name) {
+  FUSEJIT_INTERNAL_CHECK(status != nullptr, "lower: ", name, " without a status slot");
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  auto *report = llvm::BasicBlock::Create(b.getContext(), std::string(name) + ".report", fn);
+  auto *join = llvm::BasicBlock::Create(b.getContext(), std::string(name) + ".join", fn);
+  b.CreateCondBr(bad, report, join);
+  b.SetInsertPoint(report);
+  llvm::StoreInst *store = b.CreateStore(b.getInt8(1), status);
+  store->setAtomic(llvm::AtomicOrdering::Monotonic);
+  store->setAlignment(llvm::Align(1));
+  b.CreateBr(join);
+  b.SetInsertPoint(join);
+}
+
+namespace {
+
+// p + index * stride for each gathered index of `layer`: an index outside
+// [0, extent) reports and reads 0; one outside its range leaves the point
+// invalid.
+llvm::Value *add_gathers(llvm::IRBuilder<> &b, llvm::Value *p, llvm::Value *&valid,
+                         const AccessLayer &layer, const GatherValues &gathered) {
+  for (const GatherTerm &g : layer.gathers) {
+    FUSEJIT_INTERNAL_CHECK(gathered.value != nullptr, "lower: a gather without its index values");
+    llvm::Value *v = gathered.value(g.instr);
+    v = v->getType()->getIntegerBitWidth() == 64 ? v
+        : v->getType()->getIntegerBitWidth() == 8
+            ? b.CreateZExt(v, b.getInt64Ty())  // u8 (bool is no index)
+            : b.CreateSExt(v, b.getInt64Ty());
+    llvm::Value *in_bounds = b.CreateICmpULT(v, i64(b, g.extent));
+    emit_report_if(b, b.CreateNot(in_bounds), gathered.status, "gather");
+    llvm::Value *i = b.CreateSelect(in_bounds, v, i64(b, 0));
+    if (g.masks()) {
+      llvm::Value *in = g.valid.lo >= g.valid.hi
+                            ? b.getFalse()
+                            : b.CreateICmpULT(b.CreateSub(i, i64(b, g.valid.lo)),
+                                              i64(b, g.valid.hi - g.valid.lo));
+      valid = valid ? b.CreateLogicalAnd(valid, in) : in;
+    }
+    p = b.CreateAdd(p, g.stride == 1 ? i : b.CreateMul(i, i64(b, g.stride)));
+  }
+  return p;
+}
+
+}  // namespace
+
 MaskedPosition emit_masked_position(llvm::IRBuilder<> &b, const Access &access,
-                                    const std::vector<llvm::Value *> &index) {
+                                    const std::vector<llvm::Value *> &index,
+                                    const GatherValues &gathered) {
   bool wraps = access.masked();
   llvm::Value *valid = and_ranges(b, nullptr, access.layers[0], index);
   llvm::Value *p = dot_strides(b, access.layers[0], index, wraps);
+  p = add_gathers(b, p, valid, access.layers[0], gathered);
   for (size_t l = 1; l < access.layers.size(); ++l) {
     const AccessLayer &layer = access.layers[l];
     std::vector<llvm::Value *> inner = unravel(b, p, layer.shape);
     valid = and_ranges(b, valid, layer, inner);
     p = dot_strides(b, layer, inner, wraps);
+    p = add_gathers(b, p, valid, layer, gathered);
   }
   return {p, valid};
 }
@@ -116,10 +164,19 @@ llvm::Value *emit_position(llvm::IRBuilder<> &b, const Access &access,
   return emit_masked_position(b, access, index).position;
 }
 
+llvm::Value *emit_iota(llvm::IRBuilder<> &b, llvm::Type *type, const Instr &in,
+                       const std::vector<llvm::Value *> &index, const GatherValues &gathered) {
+  MaskedPosition at = emit_masked_position(b, in.access, index, gathered);
+  llvm::Value *v = type->isFloatingPointTy() ? b.CreateSIToFP(at.position, type)
+                                             : b.CreateSExtOrTrunc(at.position, type);
+  return at.valid ? b.CreateSelect(at.valid, v, emit_constant(type, in.value)) : v;
+}
+
 llvm::Value *emit_load(llvm::IRBuilder<> &b, llvm::Type *type, llvm::Value *buffer,
                        int64_t buffer_numel, const Access &access,
-                       const std::vector<llvm::Value *> &index, double fill) {
-  MaskedPosition at = emit_masked_position(b, access, index);
+                       const std::vector<llvm::Value *> &index, double fill,
+                       const GatherValues &gathered) {
+  MaskedPosition at = emit_masked_position(b, access, index, gathered);
   if (!at.valid) return b.CreateLoad(type, b.CreateInBoundsGEP(type, buffer, at.position));
   llvm::Value *other = emit_constant(type, fill);
   if (buffer_numel == 0) return other;
@@ -297,18 +354,7 @@ llvm::Value *emit_integer_division(llvm::IRBuilder<> &b, Op op, llvm::Value *x, 
   llvm::Type *type = x->getType();
   llvm::Value *zero = emit_constant(type, 0), *one = emit_constant(type, 1);
   llvm::Value *is_zero = b.CreateICmpEQ(y, zero);
-  llvm::BasicBlock *from = b.GetInsertBlock();
-  llvm::Function *fn = from->getParent();
-  auto *report = llvm::BasicBlock::Create(b.getContext(), "div.zero", fn);
-  auto *join = llvm::BasicBlock::Create(b.getContext(), "div.join", fn);
-  b.CreateCondBr(is_zero, report, join);
-  b.SetInsertPoint(report);
-  // Any thread may store it; only its becoming nonzero matters.
-  llvm::StoreInst *store = b.CreateStore(b.getInt8(1), status);
-  store->setAtomic(llvm::AtomicOrdering::Monotonic);
-  store->setAlignment(llvm::Align(1));
-  b.CreateBr(join);
-  b.SetInsertPoint(join);
+  emit_report_if(b, is_zero, status, "div.zero");
   if (is_unsigned(t)) {
     llvm::Value *d = b.CreateSelect(is_zero, one, y);
     return op == Op::FloorDiv ? b.CreateUDiv(x, d) : b.CreateURem(x, d);

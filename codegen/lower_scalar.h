@@ -3,6 +3,7 @@
 // The loop nest around it is lower_kernel.cpp's business.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include <llvm/IR/IRBuilder.h>
@@ -25,6 +26,14 @@ llvm::Value *emit_flag(llvm::IRBuilder<> &b, llvm::Value *flag, llvm::Type *type
 llvm::Value *emit_position(llvm::IRBuilder<> &b, const Access &access,
                            const std::vector<llvm::Value *> &index);
 
+// What a gathering access needs at the point: the lowered (scalar) value
+// of each gathered instruction, and the status slot (see define_kernel_body)
+// an index out of its bounds sets; the position then reads index 0.
+struct GatherValues {
+  std::function<llvm::Value *(int instr)> value;  // null: the access gathers nothing
+  llvm::Value *status = nullptr;
+};
+
 // The same with the access's ranges: `valid` (an i1) holds where every
 // layer's index is in its ranges, or is null for an unmasked access. At an
 // invalid point the position is meaningless and must not be read.
@@ -33,14 +42,25 @@ struct MaskedPosition {
   llvm::Value *valid;
 };
 MaskedPosition emit_masked_position(llvm::IRBuilder<> &b, const Access &access,
-                                    const std::vector<llvm::Value *> &index);
+                                    const std::vector<llvm::Value *> &index,
+                                    const GatherValues &gathered = {});
+
+// Stores 1 into the i8 `status` where `bad` (an i1) holds, behind a branch:
+// any thread may store it, and only its becoming nonzero matters.
+void emit_report_if(llvm::IRBuilder<> &b, llvm::Value *bad, llvm::Value *status, const char *name);
 
 // A load of `type` from `buffer` through `access`; a masked access reads
 // memory only where it is valid (a branch the loop vectorizer turns into a
 // masked load) and yields `fill` elsewhere. `buffer_numel` 0: nothing to read.
 llvm::Value *emit_load(llvm::IRBuilder<> &b, llvm::Type *type, llvm::Value *buffer,
                        int64_t buffer_numel, const Access &access,
-                       const std::vector<llvm::Value *> &index, double fill);
+                       const std::vector<llvm::Value *> &index, double fill,
+                       const GatherValues &gathered = {});
+
+// An Iota instruction's value: the position its access reaches as `type`,
+// or its fill where the access is invalid.
+llvm::Value *emit_iota(llvm::IRBuilder<> &b, llvm::Type *type, const Instr &in,
+                       const std::vector<llvm::Value *> &index, const GatherValues &gathered);
 
 // A Unary, Binary or Where instruction on already lowered `args` of
 // `arg_dtypes`, with the builder's fast-math flags. Semantics are

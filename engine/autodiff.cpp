@@ -241,6 +241,27 @@ Contributions matmul_rule(const Step &s) {
           sum_to_shape(ir::matmul(ir::transpose(a), s.g), b->shape)};
 }
 
+// d gather(x, dim, index) / dx: each gradient element goes back to the x
+// element its index read, summed where indices repeat (a scatter-add). As
+// a reduction: dx[.., r, ..] = sum over j of (index[.., j, ..] == r) *
+// g[.., j, ..], r and j side by side at dim and dim + 1, then zeros past the
+// index's extents in the other dims. It reads every (r, j) pair, so it
+// costs numel(index) * x.size(dim).
+Contributions gather_rule(const Step &s) {
+  const NodeRef &x = s.arg(0), &index = s.arg(1);
+  auto d = static_cast<size_t>(s.out->dims[0]);
+  int64_t rows = x->shape[d];
+  Shape along(index->rank() + 1, 1);
+  along[d] = rows;
+  NodeRef hit = ir::binary(Op::Eq, ir::unsqueeze(index, static_cast<int64_t>(d)),
+                           ir::reshape(ir::iota(rows), along));
+  NodeRef spread = ir::where(hit, ir::unsqueeze(s.g, static_cast<int64_t>(d)), num(0, s.g));
+  NodeRef dx = ir::reduce(Op::Sum, spread, {static_cast<int64_t>(d) + 1});
+  std::vector<std::pair<int64_t, int64_t>> widths;
+  for (size_t j = 0; j < x->rank(); ++j) widths.emplace_back(0, x->shape[j] - dx->shape[j]);
+  return {ir::pad(dx, widths), nullptr};
+}
+
 // The rule table: one entry per op of FUSEJIT_OPS (the compiler flags a
 // missing case). `g` is d root / d out; `out` is the node itself.
 Contributions rule(const Step &s) {
@@ -250,6 +271,7 @@ Contributions rule(const Step &s) {
   switch (out->op) {
     case Op::Input:
     case Op::Const:
+    case Op::Iota:
       return {};
     case Op::Neg:
       return {ir::unary(Op::Neg, g)};
@@ -330,6 +352,8 @@ Contributions rule(const Step &s) {
       return cat_rule(s);
     case Op::Unfold:
       return unfold_rule(s);
+    case Op::Gather:
+      return gather_rule(s);
     case Op::Matmul:
       return matmul_rule(s);
   }

@@ -66,6 +66,7 @@ bool keeps_shape_is_identity(Op view) {
     case Op::Permute:
     case Op::Slice:  // a flip keeps the shape
     case Op::Unfold:
+    case Op::Gather:
       return false;
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)

@@ -30,11 +30,12 @@ std::string describe(const Node &n) {
 
 // One step of the way from a node's own index space up to the kernel domain.
 struct ViewStep {
-  enum Kind { Permute, Expand, Reshape, ToDomain, Slice, Pad, Unfold } kind;
-  Shape shape;                // Expand, Reshape, Slice: the target; ToDomain: the domain
-  std::vector<int64_t> perm;  // Permute; Slice, Pad, Unfold: the node's dims
+  enum Kind { Permute, Expand, Reshape, ToDomain, Slice, Pad, Unfold, Gather } kind;
+  Shape shape;                // Expand, Reshape, Slice, Gather: the target; ToDomain: the domain
+  std::vector<int64_t> perm;  // Permute; Slice, Pad, Unfold, Gather: the node's dims
   std::vector<int> src;       // ToDomain
   double fill = 0;            // Pad: what an invalid point reads
+  int index = -1;             // Gather: the instruction holding the index
 };
 // path[0] is nearest the domain; the last step is nearest the node.
 using Path = std::vector<ViewStep>;
@@ -54,7 +55,8 @@ ViewStep view_step(const Node &n) {
       return ViewStep{ViewStep::Pad, n.shape, n.dims, {}, n.value};
     case Op::Unfold:
       return ViewStep{ViewStep::Unfold, n.shape, n.dims, {}};
-    case Op::Cat:  // one step per source: see Fuser::emit_cat
+    case Op::Cat:     // one step per source: see Fuser::emit_cat
+    case Op::Gather:  // its step needs the index's instruction: see Fuser::emit
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
@@ -100,9 +102,21 @@ Access access_through(const Shape &shape, const Path &path) {
       case ViewStep::Unfold:
         access_unfold(a, static_cast<size_t>(it->perm[0]), it->perm[1], it->perm[2]);
         break;
+      case ViewStep::Gather:
+        access_gather(a, static_cast<size_t>(it->perm[0]), it->index, it->shape);
+        break;
     }
   }
   return a;
+}
+
+// The instructions a gathering access indexes by: its instruction's args.
+std::vector<int> gathered_by(const Access &a) {
+  std::vector<int> args;
+  for (const AccessLayer &l : a.layers)
+    for (const GatherTerm &g : l.gathers)
+      if (std::find(args.begin(), args.end(), g.instr) == args.end()) args.push_back(g.instr);
+  return args;
 }
 
 // What a masked load through `path` yields where invalid: the fill of the
@@ -179,7 +193,7 @@ class Fuser {
   void materialize_every_op() {
     for (const Node *n : order_) {
       if (is_leaf(*n) || (n->kind() == OpKind::View && !is_root_.count(n)) ||
-          (n->is(Op::Const) && !is_root_.count(n)))
+          ((n->is(Op::Const) || n->is(Op::Iota)) && !is_root_.count(n)))
         continue;
       if (is_anchor(*n)) anchor_of_.emplace(n, n);
       materialize(n, {n, is_root_.count(n) ? FuseReason::Root : FuseReason::FusionOff});
@@ -233,7 +247,7 @@ class Fuser {
     for (const Node *n : order_) {
       // Epilogue ops belong to their reduction's kernel.
       if (is_leaf(*n) || is_anchor(*n) || materialized_.count(n) || claimed_.count(n) ||
-          n->is(Op::Const))
+          n->is(Op::Const) || n->is(Op::Iota))
         continue;
       int c = is_elementwise(*n) ? 1 : 0;
       for (const NodeRef &a : n->args)
@@ -549,7 +563,7 @@ class Fuser {
     if (it != memo_.end()) return it->second;
     Strides strides = contiguous_strides(kernel_->output_shape());
     strides.resize(kernel_->domain.size(), 0);
-    Access at{{AccessLayer{kernel_->domain, strides, 0, {}}}};
+    Access at{{AccessLayer{kernel_->domain, strides, 0, {}, {}}}};
     return memo_[key] =
                push(Instr::load(input_index(buffer_.at(n)), std::move(at), n->dtype, true));
   }
@@ -657,6 +671,7 @@ class Fuser {
       if (it != memo_.end()) return it->second;
       return memo_["reduced"] = push(Instr::reduced(n->dtype));
     }
+    if (n->is(Op::Iota) && !is_stored(n)) return emit_iota(n, path, outer);
     if (is_row_value(n)) {
       check_row_read(n, path);
       return emit_row(n);
@@ -672,11 +687,23 @@ class Fuser {
 
     int value;
     if (stored) {
+      std::vector<int> by = gathered_by(access);
       Instr load = Instr::load(input_index(buffer_.at(n)), std::move(access), n->dtype, outer);
       load.value = fill;
+      load.args = std::move(by);
       value = push(std::move(load));
     } else if (n->is(Op::Cat)) {
       value = emit_cat(n, path, outer);
+    } else if (n->is(Op::Gather)) {
+      // The index at this point, then the gathered tensor read at it.
+      int index = emit(n->args[1].get(), path, outer);
+      ViewStep step{ViewStep::Gather, n->shape, {n->dims[0]}, {}, 0.0, index};
+      Path inner = extend(path, step);
+      value = emit(n->args[0].get(), inner, outer);
+      // A gathered constant reads no memory, but its indices are checked all
+      // the same: by a Valid through the gather, whose value goes unused.
+      if (!gathers_by(index)) emit_valid(n->args[0]->shape, inner, n->args[1]->dtype, outer);
+      record(n);
     } else if (n->is(Op::Pad) && !reaches_buffer(n->args[0].get())) {
       // A computed value (or another pad) under the pad: compute it where
       // valid, with in-bounds loads, and select the fill elsewhere.
@@ -732,7 +759,35 @@ class Fuser {
                       dtype_name(dtype) + print_access(access, kernel_->num_reduce);
     auto it = memo_.find(key);
     if (it != memo_.end()) return it->second;
-    return memo_[key] = push(Instr::valid(std::move(access), dtype, outer));
+    std::vector<int> by = gathered_by(access);
+    Instr in = Instr::valid(std::move(access), dtype, outer);
+    in.args = std::move(by);
+    return memo_[key] = push(std::move(in));
+  }
+
+  // Whether some instruction of the kernel reads through a gather by `index`.
+  bool gathers_by(int index) const {
+    for (const Instr &in : kernel_->body)
+      for (int a : in.args)
+        if (a == index && in.kind != InstrKind::Compute) return true;
+    return false;
+  }
+
+  // An arange read through `path`: the position it reaches is its value.
+  int emit_iota(const Node *n, const Path &path, bool outer) {
+    Access access = access_through(n->shape, path);
+    double fill = load_fill(path);
+    std::string key = std::string("iota") + (outer ? "o" : "i") + std::to_string(phase_) +
+                      print_access(access, kernel_->num_reduce) +
+                      (access.masked() ? " else " + format_float(fill) : "");
+    auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+    std::vector<int> by = gathered_by(access);
+    Instr in = Instr::iota(std::move(access), n->dtype, outer);
+    in.value = fill;
+    in.args = std::move(by);
+    record(n);
+    return memo_[key] = push(std::move(in));
   }
 
   // Each source read where its range along the dim holds (a pad of it to
@@ -807,7 +862,8 @@ int64_t unfused_intermediate_bytes(const std::vector<NodeRef> &roots) {
   for (const NodeRef &r : roots) root_set.insert(r.get());
   int64_t bytes = 0;
   for (const Node *n : topo_order_to_values(roots))
-    if (!is_leaf(*n) && !root_set.count(n) && n->kind() != OpKind::View && !n->is(Op::Const))
+    if (!is_leaf(*n) && !root_set.count(n) && n->kind() != OpKind::View && !n->is(Op::Const) &&
+        !n->is(Op::Iota))
       bytes += n->numel() * static_cast<int64_t>(dtype_size(n->dtype));
   return bytes;
 }

@@ -243,12 +243,7 @@ Tensor Tensor::randn(Shape shape, DType dtype, std::optional<uint64_t> seed) {
 Tensor arange(int64_t end, DType dtype) { return arange(0, end, 1, dtype); }
 
 Tensor arange(int64_t start, int64_t end, int64_t step, DType dtype) {
-  FUSEJIT_USER_CHECK(step != 0, ValueError, "arange: step must be nonzero");
-  int64_t n = step > 0 ? (end - start + step - 1) / step : (start - end - step - 1) / -step;
-  n = std::max<int64_t>(n, 0);
-  Buffer b(dtype, {n});
-  for (int64_t i = 0; i < n; ++i) b.set(i, static_cast<double>(start + i * step));
-  return leaf(b);
+  return Tensor(ir::cast(ir::arange(start, end, step), dtype));
 }
 
 Tensor eye(int64_t n, DType dtype) {
@@ -384,60 +379,34 @@ Tensor Tensor::all(std::vector<int64_t> dims, bool keepdim) const {
   return Tensor(ir::reduce(Op::All, checked(*this, "all"), std::move(dims), keepdim));
 }
 
-namespace {
-
-// argmax / argmin: the smallest index along dim where x equals its max
-// (min), or is NaN. A where over the indices then a min reduction, so it is
-// a reduction of what computes x and needs no op of its own.
-Tensor arg_extreme(const Tensor &x, std::optional<int64_t> dim, bool keepdim, bool largest) {
-  const char *what = largest ? "argmax" : "argmin";
-  const NodeRef &n = checked(x, what);
-  NoGradGuard no_grad;  // an index has no gradient
-  if (!dim) {
-    Tensor flat = x.reshape({-1});
-    Tensor r = arg_extreme(flat, 0, false, largest);
-    return keepdim ? r.reshape(Shape(n->rank(), 1)) : r;
-  }
-  int64_t d =
-      normalize_dim(*dim, n->rank(), std::string(what) + " of " + type_str(n->dtype, n->shape));
-  int64_t extent = n->shape[static_cast<size_t>(d)];
-  FUSEJIT_USER_CHECK(extent > 0, ShapeError, what, ": dim ", d, " of ",
-                     type_str(n->dtype, n->shape), " is empty; there is no index to give");
-  Tensor best = largest ? x.max({d}, true) : x.min({d}, true);
-  Tensor hit = logical_or(x == best, x != x);
-  Shape along(n->rank(), 1);
-  along[static_cast<size_t>(d)] = extent;
-  Tensor index = arange(extent).reshape(along);
-  Tensor at = where(hit, index, Tensor::scalar(static_cast<double>(extent), DType::I64));
-  return at.min({d}, keepdim);
-}
-
-}  // namespace
-
 Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
-  return arg_extreme(*this, dim, keepdim, true);
+  // An index has no gradient.
+  return Tensor(ir::arg_extreme(checked(*this, "argmax"), dim, keepdim, true));
 }
 Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const {
-  return arg_extreme(*this, dim, keepdim, false);
+  return Tensor(ir::arg_extreme(checked(*this, "argmin"), dim, keepdim, false));
 }
 
 Tensor one_hot(const Tensor &labels, int64_t num_classes, DType dtype) {
-  const NodeRef &n = checked(labels, "one_hot", "the labels");
-  FUSEJIT_USER_CHECK(is_integer(n->dtype), ShapeError, "one_hot: the labels are ",
-                     type_str(n->dtype, n->shape), "; they must be an integer tensor");
-  FUSEJIT_USER_CHECK(num_classes > 0, ValueError, "one_hot: num_classes ", num_classes,
-                     " must be positive");
-  // torch reads the labels to check them; so do we, once, as i64.
-  std::vector<int64_t> v;
-  {
-    NoGradGuard no_grad;
-    v = labels.to(DType::I64).to_vector<int64_t>();
-  }
-  for (size_t i = 0; i < v.size(); ++i)
-    FUSEJIT_USER_CHECK(v[i] >= 0 && v[i] < num_classes, ValueError, "one_hot: label ", v[i],
-                       " at position ", i, " of ", type_str(n->dtype, n->shape), " is outside [0, ",
-                       num_classes, ")");
-  return (labels.unsqueeze(-1) == arange(num_classes)).to(dtype);
+  return Tensor(ir::one_hot(checked(labels, "one_hot", "the labels"), num_classes, dtype));
+}
+
+Tensor gather(const Tensor &x, int64_t dim, const Tensor &index) { return x.gather(dim, index); }
+Tensor index_select(const Tensor &x, int64_t dim, const Tensor &index) {
+  return x.index_select(dim, index);
+}
+
+Tensor Tensor::gather(int64_t dim, const Tensor &index) const {
+  const NodeRef &x = checked(*this, "gather");
+  Tensor out = TensorOps::result(ir::gather(x, dim, checked(index, "gather", "the index")), {this});
+  return is_floating(x->dtype) ? out : untracked(out);
+}
+
+Tensor Tensor::index_select(int64_t dim, const Tensor &index) const {
+  const NodeRef &x = checked(*this, "index_select");
+  Tensor out = TensorOps::result(
+      ir::index_select(x, dim, checked(index, "index_select", "the index")), {this});
+  return is_floating(x->dtype) ? out : untracked(out);
 }
 
 Tensor Tensor::reshape(Shape s) const {

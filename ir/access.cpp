@@ -56,7 +56,7 @@ bool reshape_unit_dims(AccessLayer &top, const Shape &target) {
 }  // namespace
 
 Access contiguous_access(const Shape &shape) {
-  return Access{{AccessLayer{shape, contiguous_strides(shape), 0, {}}}};
+  return Access{{AccessLayer{shape, contiguous_strides(shape), 0, {}, {}}}};
 }
 
 void access_permute(Access &a, const std::vector<int64_t> &perm) {
@@ -149,7 +149,7 @@ void access_reshape(Access &a, const Shape &target) {
     top.valid.clear();
     return;
   }
-  a.layers.insert(a.layers.begin(), AccessLayer{target, contiguous_strides(target), 0, {}});
+  a.layers.insert(a.layers.begin(), AccessLayer{target, contiguous_strides(target), 0, {}, {}});
 }
 
 void access_slice(Access &a, const std::vector<int64_t> &start, const std::vector<int64_t> &step,
@@ -202,7 +202,7 @@ void access_unfold(Access &a, size_t dim, int64_t size, int64_t step) {
     Strides strides = contiguous_strides(top.shape);
     strides.push_back(strides[dim]);
     strides[dim] *= step;
-    a.layers.insert(a.layers.begin(), AccessLayer{shape, std::move(strides), 0, {}});
+    a.layers.insert(a.layers.begin(), AccessLayer{shape, std::move(strides), 0, {}, {}});
     return;
   }
   top.strides.push_back(top.strides[dim]);
@@ -241,6 +241,25 @@ void access_to_domain(Access &a, const Shape &domain, const std::vector<int> &sr
   top.shape = domain;
   top.strides = std::move(strides);
   top.valid = std::move(valid);
+}
+
+void access_gather(Access &a, size_t dim, int instr, const Shape &target) {
+  AccessLayer &top = a.layers.front();
+  FUSEJIT_INTERNAL_CHECK(target.size() == top.shape.size() && dim < target.size(), "gather to ",
+                         shape_str(target), " along dim ", dim, " of ", shape_str(top.shape));
+  GatherTerm g{instr, top.strides[dim], top.shape[dim], {0, top.shape[dim]}};
+  if (top.masks(dim)) g.valid = top.valid[dim];
+  top.gathers.push_back(g);
+  top.strides[dim] = 0;
+  for (size_t d = 0; d < target.size(); ++d) {
+    FUSEJIT_INTERNAL_CHECK(d == dim || target[d] <= top.shape[d], "gather to ", shape_str(target),
+                           " reads past ", shape_str(top.shape));
+    if (top.valid.empty()) continue;
+    ValidRange &r = top.valid[d];
+    r = d == dim ? ValidRange{0, target[d]} : ValidRange{r.lo, std::min(r.hi, target[d])};
+    if (r.lo >= r.hi) r = {0, 0};
+  }
+  top.shape = target;
 }
 
 }  // namespace fusejit

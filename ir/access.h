@@ -7,7 +7,8 @@
 //
 // Slices and flips move the offset and scale (or negate) strides; a pad or
 // a cat source adds validity ranges (ir/kernel.h), which later views carry
-// along; unfold gives two dims strides that overlap.
+// along; unfold gives two dims strides that overlap; a gather reads one dim
+// at a computed index.
 //
 // Each function transforms the access's first layer, the one the next view
 // sees, and keeps the others.
@@ -38,6 +39,10 @@ void access_pad(Access &a, const std::vector<int64_t> &before, const std::vector
 // the offset inside the window.
 void access_unfold(Access &a, size_t dim, int64_t size, int64_t step);
 void access_to_domain(Access &a, const Shape &domain, const std::vector<int> &src);
+// torch.gather along `dim`: the index along dim is the value of instruction
+// `instr` (a GatherTerm); the shape becomes the index's, `target`, whose
+// other extents are at most the current ones (index j reads index j).
+void access_gather(Access &a, size_t dim, int instr, const Shape &target);
 
 // Strides that express `to` as a reshape of a (shape, strides) view without
 // copying, if there are any (torch's view rule).

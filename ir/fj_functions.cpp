@@ -10,14 +10,17 @@ namespace {
 std::optional<Fn> call_form(Op op) {
   if (!has_call_form(op)) return std::nullopt;
   switch (op) {
-    FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
-    return std::nullopt;
-    FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
-    return Fn::Unary;
-    FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
-    return Fn::Cast;
-    FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
-    return Fn::Binary;
+    case Op::Iota:
+      return Fn::Arange;
+    case Op::Input:
+    case Op::Const:
+      return std::nullopt;
+      FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
+      return Fn::Unary;
+      FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
+      return Fn::Cast;
+      FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)
+      return Fn::Binary;
     case Op::Where:
       return Fn::Where;
       FUSEJIT_REDUCE_OPS(FUSEJIT_OP_CASE)
@@ -36,6 +39,8 @@ std::optional<Fn> call_form(Op op) {
       return Fn::Cat;
     case Op::Unfold:
       return Fn::Unfold;
+    case Op::Gather:
+      return Fn::Gather;
     case Op::Matmul:
       return Fn::Matmul;
   }
@@ -68,6 +73,10 @@ std::optional<Callee> lookup_function(std::string_view name) {
     t->emplace("zeros_like", Callee{Fn::FullLike, Op::Const});
     t->emplace("ones_like", Callee{Fn::FullLike, Op::Const});
     t->emplace("full_like", Callee{Fn::FullLike, Op::Const});
+    t->emplace("index_select", Callee{Fn::Gather, Op::Gather});
+    t->emplace("one_hot", Callee{Fn::OneHot, Op::Eq});
+    t->emplace("argmax", Callee{Fn::Argmax, Op::Max});
+    t->emplace("argmin", Callee{Fn::Argmax, Op::Min});
     t->emplace("conv1d", Callee{Fn::Conv, Op::Sum});
     t->emplace("conv2d", Callee{Fn::Conv, Op::Sum});
     t->emplace("max_pool2d", Callee{Fn::Pool, Op::Max});

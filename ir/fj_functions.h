@@ -4,7 +4,9 @@
 // `stack` (a cat), `squeeze`, `unsqueeze` and `flatten` (reshapes), the
 // row ops (`softmax`, `layer_norm`, ...: see ir/row_ops.h), `cast`, `clamp`
 // (maximum, minimum), `masked_fill` (a where) and `zeros_like`,
-// `ones_like`, `full_like` (constants), and convolution and pooling
+// `ones_like`, `full_like` (constants), `arange` (an iota), `index_select` (a
+// gather), `one_hot` and `argmax`/`argmin` (comparisons with an arange), and convolution and
+// pooling
 // (`conv1d`, `conv2d`, `max_pool2d`, `avg_pool2d`: see ir/conv.h).
 #pragma once
 
@@ -47,6 +49,10 @@ enum class Fn {
   Clamp,       // clamp(x, lo, hi): maximum then minimum
   MaskedFill,  // masked_fill(x, mask, v): where(mask, v, x)
   FullLike,    // zeros_like(x), ones_like(x), full_like(x, v): a constant of x's dtype and shape
+  Arange,      // arange(end), arange(start, end), arange(start, end, step): i64, an iota
+  Gather,      // gather(x, dim, index), index_select(x, dim, index)
+  OneHot,      // one_hot(labels, n[, dtype]): labels == arange(n)
+  Argmax,      // argmax(x[, dim], keepdim=), argmin likewise: i64
   // Convolution and pooling (ir/conv.h): compositions of pad, unfold, * and a reduction.
   Conv,  // conv1d(x, w, bias, stride=1, padding=0, dilation=1, groups=1), conv2d likewise
   Pool   // max_pool2d(x, [2, 2], stride=[2, 2], padding=[0, 0]), avg_pool2d likewise

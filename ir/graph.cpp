@@ -330,6 +330,24 @@ Shape unfold_shape(const NodeRef &x, const std::vector<int64_t> &dims) {
   return out;
 }
 
+Shape gather_shape(const NodeRef &x, const std::vector<int64_t> &dims, const NodeRef &index) {
+  FUSEJIT_INTERNAL_CHECK(dims.size() == 1, "gather: attributes ", ints_str(dims));
+  FUSEJIT_USER_CHECK(index->dtype == DType::I64 || index->dtype == DType::I32, ShapeError,
+                     "gather: the index must be i64 or i32, not ", describe(index));
+  FUSEJIT_USER_CHECK(index->rank() == x->rank(), ShapeError, "gather: the index (", describe(index),
+                     ") and the tensor (", describe(x), ") must have the same number of dims");
+  FUSEJIT_USER_CHECK(x->rank() > 0, ShapeError, "gather: a zero-dim tensor (", describe(x),
+                     ") has no dim to gather along");
+  int64_t d = normalize_dim(dims[0], x->rank(), "gather of " + describe(x));
+  for (size_t j = 0; j < x->rank(); ++j)
+    FUSEJIT_USER_CHECK(static_cast<int64_t>(j) == d || index->shape[j] <= x->shape[j], ShapeError,
+                       "gather: the index (", describe(index), ") is larger than ", describe(x),
+                       " in dim ", j, ", which is not the gathered dim ", d);
+  FUSEJIT_USER_CHECK(x->shape[d] > 0 || index->numel() == 0, IndexError, "gather: dim ", d, " of ",
+                     describe(x), " is empty, so no index is in bounds");
+  return index->shape;
+}
+
 }  // namespace
 
 const char *op_name(Op op) { return kOpInfo[static_cast<int>(op)].name; }
@@ -337,7 +355,9 @@ OpKind op_kind(Op op) { return kOpInfo[static_cast<int>(op)].kind; }
 size_t op_arity(Op op) { return kOpInfo[static_cast<int>(op)].arity; }
 const char *op_infix(Op op) { return kOpInfo[static_cast<int>(op)].infix; }
 bool has_call_form(Op op) {
-  return op_kind(op) != OpKind::Leaf && std::strcmp(op_name(op), op_infix(op)) != 0;
+  // An arange is the one leaf written as a call.
+  return (op_kind(op) != OpKind::Leaf || op == Op::Iota) &&
+         std::strcmp(op_name(op), op_infix(op)) != 0;
 }
 
 namespace {
@@ -393,6 +413,21 @@ NodeRef constant(double value, DType dtype) {
   // integer ones are integers.
   n->value = convert_value(dtype, value);
   return node_table().intern(std::move(n));
+}
+
+NodeRef iota(int64_t n) {
+  FUSEJIT_USER_CHECK(n >= 0, ValueError, "arange: ", n,
+                     " elements (the count must not be negative)");
+  return node_table().intern(blank(Op::Iota, DType::I64, {n}));
+}
+
+NodeRef arange(int64_t start, int64_t end, int64_t step) {
+  FUSEJIT_USER_CHECK(step != 0, ValueError, "arange: step must be nonzero");
+  int64_t n = step > 0 ? (end - start + step - 1) / step : (start - end - step - 1) / -step;
+  NodeRef i = iota(std::max<int64_t>(n, 0));
+  if (step != 1) i = binary(Op::Mul, i, constant(static_cast<double>(step), DType::I64));
+  if (start != 0) i = binary(Op::Add, i, constant(static_cast<double>(start), DType::I64));
+  return i;
 }
 
 NodeRef full(double value, DType dtype, const Shape &shape) {
@@ -882,6 +917,62 @@ NodeRef unfold(NodeRef x, int64_t dim, int64_t size, int64_t step) {
   return node_table().intern(std::move(n));
 }
 
+NodeRef gather(NodeRef x, int64_t dim, NodeRef index) {
+  Shape s = gather_shape(x, {dim}, index);
+  int64_t d = normalize_dim(dim, x->rank(), "gather");
+  DType t = x->dtype;
+  auto n = blank(Op::Gather, t, std::move(s), {std::move(x), std::move(index)});
+  n->dims = {d};
+  return node_table().intern(std::move(n));
+}
+
+NodeRef index_select(const NodeRef &x, int64_t dim, const NodeRef &index) {
+  FUSEJIT_USER_CHECK(index->rank() <= 1, ShapeError, "index_select: the index (", describe(index),
+                     ") must have one dim or none");
+  FUSEJIT_USER_CHECK(x->rank() > 0 || index->rank() == 0 || index->numel() == 1, ShapeError,
+                     "index_select: a zero-dim tensor (", describe(x), ") takes one index");
+  if (x->rank() == 0) return gather(reshape(x, {1}), 0, reshape(index, {1}));
+  int64_t d = normalize_dim(dim, x->rank(), "index_select of " + describe(x));
+  // The index along dim, the same for every other index: an expand of it.
+  Shape along(x->rank(), 1), out = x->shape;
+  along[d] = out[d] = index->numel();
+  return gather(x, d, expand(reshape(index, along), out));
+}
+
+NodeRef one_hot(const NodeRef &labels, int64_t num_classes, DType dtype) {
+  FUSEJIT_USER_CHECK(is_integer(labels->dtype), ShapeError, "one_hot: the labels are ",
+                     describe(labels), "; they must be an integer tensor");
+  FUSEJIT_USER_CHECK(num_classes > 0, ValueError, "one_hot: num_classes ", num_classes,
+                     " must be positive");
+  // Each label read through a gather of arange(n) is itself where it is in
+  // [0, n) and an IndexError naming it elsewhere: the check is in the graph.
+  NodeRef classes = iota(num_classes);
+  NodeRef flat = reshape(cast(labels, DType::I64), {labels->numel()});
+  NodeRef checked = reshape(gather(classes, 0, flat), labels->shape);
+  return cast(binary(Op::Eq, unsqueeze(checked, -1), classes), dtype);
+}
+
+NodeRef arg_extreme(const NodeRef &x, std::optional<int64_t> dim, bool keepdim, bool largest) {
+  const char *what = largest ? "argmax" : "argmin";
+  if (!dim) {
+    NodeRef r = arg_extreme(reshape(x, {x->numel()}), 0, false, largest);
+    return keepdim ? reshape(r, Shape(x->rank(), 1)) : r;
+  }
+  int64_t d = normalize_dim(*dim, x->rank(), std::string(what) + " of " + describe(x));
+  int64_t extent = x->shape[static_cast<size_t>(d)];
+  FUSEJIT_USER_CHECK(extent > 0, ShapeError, what, ": dim ", d, " of ", describe(x),
+                     " is empty; there is no index to give");
+  // The smallest index along dim where x equals its max (min), or is NaN: a
+  // where over the indices then a min reduction.
+  NodeRef best = reduce(largest ? Op::Max : Op::Min, x, {d}, true);
+  NodeRef hit = binary(Op::LogicalOr, binary(Op::Eq, x, best), binary(Op::Ne, x, x));
+  Shape along(x->rank(), 1);
+  along[static_cast<size_t>(d)] = extent;
+  NodeRef at =
+      where(hit, reshape(iota(extent), along), constant(static_cast<double>(extent), DType::I64));
+  return reduce(Op::Min, at, {d}, keepdim);
+}
+
 NodeRef matmul(NodeRef a, NodeRef b) {
   check_same_dtype("matmul", a, b);
   FUSEJIT_USER_CHECK(is_floating(a->dtype), ShapeError, "matmul: not defined for ", describe(a),
@@ -910,6 +1001,9 @@ NodeRef with_args(const Node &n, std::vector<NodeRef> args) {
     case Op::Const:
       FUSEJIT_INTERNAL_CHECK(args.empty(), "leaf with args");
       return constant(n.value, n.dtype);
+    case Op::Iota:
+      FUSEJIT_INTERNAL_CHECK(args.empty(), "leaf with args");
+      return iota(n.shape.at(0));
       FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
       return unary(n.op, args.at(0));
       FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
@@ -944,6 +1038,8 @@ NodeRef with_args(const Node &n, std::vector<NodeRef> args) {
       return cat(args, n.dims.at(0));
     case Op::Unfold:
       return unfold(args.at(0), n.dims.at(0), n.dims.at(1), n.dims.at(2));
+    case Op::Gather:
+      return gather(args.at(0), n.dims.at(0), args.at(1));
     case Op::Matmul:
       return matmul(args.at(0), args.at(1));
   }
@@ -954,6 +1050,7 @@ Shape infer_shape(const Node &n) {
   const auto &a = n.args;
   switch (n.op) {
     case Op::Input:
+    case Op::Iota:
       return n.shape;
     case Op::Const:
       return Shape{};
@@ -982,6 +1079,8 @@ Shape infer_shape(const Node &n) {
       return cat_shape(a, n.dims);
     case Op::Unfold:
       return unfold_shape(a.at(0), n.dims);
+    case Op::Gather:
+      return gather_shape(a.at(0), n.dims, a.at(1));
     case Op::Matmul:
       return matmul_shape(a.at(0), a.at(1));
   }

@@ -16,6 +16,10 @@ namespace fusejit::ir {
 NodeRef input(DType dtype, Shape shape, std::string name = "");
 // A scalar constant.
 NodeRef constant(double value, DType dtype);
+// 0, 1, ..., n - 1 as i64[n] (torch.arange(n)), computed where it is read.
+NodeRef iota(int64_t n);
+// torch.arange(start, end, step) of integers, as i64: an iota times step plus start.
+NodeRef arange(int64_t start, int64_t end, int64_t step = 1);
 // A constant of any shape (an expand of a scalar constant).
 NodeRef full(double value, DType dtype, const Shape &shape);
 
@@ -91,6 +95,22 @@ NodeRef flatten(NodeRef x, int64_t start = 0, int64_t end = -1);
 // torch.Tensor.unfold: windows of `size` every `step` along dim, as a new
 // last dim; dim's extent becomes the number of windows.
 NodeRef unfold(NodeRef x, int64_t dim, int64_t size, int64_t step);
+
+// torch.gather: out[..., j, ...] = x[..., index[..., j, ...], ...] along
+// dim; the index (i64 or i32) has x's rank and, but along dim, extents at
+// most x's; the result has its shape. An index outside [0, x.size(dim)) is
+// an IndexError when the value is computed.
+NodeRef gather(NodeRef x, int64_t dim, NodeRef index);
+// torch.index_select: the entries of dim listed by a 1-D (or 0-D) index, a
+// gather by the index expanded over the other dims.
+NodeRef index_select(const NodeRef &x, int64_t dim, const NodeRef &index);
+
+// torch.nn.functional.one_hot as `dtype`: labels == arange(n) along a new
+// last dim; a label outside [0, n) is an IndexError when computed.
+NodeRef one_hot(const NodeRef &labels, int64_t num_classes, DType dtype = DType::I64);
+// argmax (largest) or argmin as i64: the first index along dim on ties, NaN
+// counting as the extreme, as torch; without a dim, the flat index.
+NodeRef arg_extreme(const NodeRef &x, std::optional<int64_t> dim, bool keepdim, bool largest);
 
 // a @ b: 2-D or batched with broadcast batch dims; 1-D operands follow numpy
 // (a vector is a row on the left, a column on the right, and its dim is dropped).

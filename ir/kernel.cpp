@@ -1,6 +1,7 @@
 #include "ir/kernel.h"
 
 #include <algorithm>
+#include <limits>
 #include "ir/check_stats.h"
 
 #include "ir/error.h"
@@ -44,6 +45,14 @@ bool position_range(const AccessLayer &layer, int64_t &lo, int64_t &hi) {
     lo += std::min(a, b);
     hi += std::max(a, b);
   }
+  // A gathered index is checked against its extent before it is used.
+  for (const GatherTerm &g : layer.gathers) {
+    int64_t first = std::max<int64_t>(0, g.valid.lo), last = std::min(g.extent, g.valid.hi);
+    if (first >= last) return false;
+    int64_t a = first * g.stride, b = (last - 1) * g.stride;
+    lo += std::min(a, b);
+    hi += std::max(a, b);
+  }
   return true;
 }
 
@@ -58,6 +67,14 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
     FUSEJIT_INTERNAL_CHECK(l.valid.empty() || l.valid.size() == l.shape.size(), k.name, " %", at,
                            ": ranges and shape differ in rank");
   }
+  for (const AccessLayer &l : a.layers)
+    for (const GatherTerm &g : l.gathers) {
+      bool listed = std::find(in.args.begin(), in.args.end(), g.instr) != in.args.end();
+      FUSEJIT_INTERNAL_CHECK(listed && is_integer(k.body.at(g.instr).dtype), k.name, " %", at,
+                             ": gathers by %", g.instr, ", not an integer arg");
+      FUSEJIT_INTERNAL_CHECK(g.extent > 0 || numel(k.domain) == 0, k.name, " %", at,
+                             ": gathers from an empty dim");
+    }
   // Outer loads run once per output point and must not depend on reduced dims.
   if (in.outer)
     for (size_t d = k.num_output_dims(); d < k.domain.size(); ++d)
@@ -69,8 +86,11 @@ void verify_access(const Kernel &k, const Instr &in, size_t at) {
   // Invalid points read nothing, whatever their position.
   for (size_t l = 0; l < a.layers.size(); ++l) {
     bool last = l + 1 == a.layers.size();
-    if (last && in.kind != InstrKind::Load) break;
-    int64_t limit = last ? numel(k.inputs.at(in.input).shape) : numel(a.layers[l + 1].shape);
+    if (last && in.kind != InstrKind::Load && in.kind != InstrKind::Iota) break;
+    // An iota reads no buffer; its positions stay inside its own shape.
+    int64_t limit = !last                        ? numel(a.layers[l + 1].shape)
+                    : in.kind == InstrKind::Iota ? std::numeric_limits<int64_t>::max()
+                                                 : numel(k.inputs.at(in.input).shape);
     int64_t lo, hi;
     if (!position_range(a.layers[l], lo, hi)) break;
     FUSEJIT_INTERNAL_CHECK(lo >= 0 && hi < limit, k.name, " %", at, ": access layer ", l,
@@ -106,7 +126,7 @@ void verify_kernel(const Kernel &k) {
       FUSEJIT_INTERNAL_CHECK(in.args.size() == op_arity(in.op), k.name, " %", i, ": ",
                              op_name(in.op), " given ", in.args.size(), " args");
     }
-    if (in.kind == InstrKind::Valid) verify_access(k, in, i);
+    if (in.kind == InstrKind::Valid || in.kind == InstrKind::Iota) verify_access(k, in, i);
     if (in.kind == InstrKind::Reduced)
       FUSEJIT_INTERNAL_CHECK(in.outer && (k.reduction || row), k.name, " %", i,
                              ": reduced value outside an epilogue");

@@ -19,7 +19,7 @@
 // ones of earlier phases (the row's max inside exp(x - max)).
 //
 // Loads read an input buffer through an Access, which is how views (permute,
-// expand, reshape, slice, flip, pad, cat, unfold) cost no copy: see
+// expand, reshape, slice, flip, pad, cat, unfold, gather) cost no copy: see
 // AccessLayer. Outputs are written contiguously (row-major over the output
 // dims).
 #pragma once
@@ -49,13 +49,30 @@ struct ValidRange {
 // A layer may restrict each index to a range (`valid`, empty for none; a
 // pad or a cat source): the point is valid iff every layer's index is in
 // its ranges, and a load at an invalid point reads no memory and yields its
-// fill value. An address term that reads another buffer (a gather) would be
-// one more field of the layer, summed into p.
+// fill value.
+//
+// A gather adds a term to p whose index is a value, not a domain index: the
+// integer instruction `instr`, computed at the same domain point, indexes a
+// dim of `extent` elements `stride` apart. A value outside [0, extent) is an
+// IndexError (the kernel reads nothing there and reports it); one outside
+// `valid` (the gathered dim was padded) makes the point invalid.
+struct GatherTerm {
+  int instr = -1;
+  int64_t stride = 0;
+  int64_t extent = 0;
+  ValidRange valid;
+  bool operator==(const GatherTerm &o) const {
+    return instr == o.instr && stride == o.stride && extent == o.extent && valid == o.valid;
+  }
+  bool masks() const { return valid.lo > 0 || valid.hi < extent; }
+};
+
 struct AccessLayer {
   Shape shape;  // layers[0].shape is the kernel's domain
   Strides strides;
   int64_t offset = 0;
   std::vector<ValidRange> valid;  // per dim, or empty: every index valid
+  std::vector<GatherTerm> gathers;
 
   // Whether dim d restricts its index (more than [0, extent)).
   bool masks(size_t d) const {
@@ -70,10 +87,19 @@ struct AccessLayer {
 
 struct Access {
   std::vector<AccessLayer> layers;
-  bool is_affine() const { return layers.size() == 1; }
+  // One strided layer, no gathers: the position is affine in the domain index.
+  bool is_affine() const { return layers.size() == 1 && layers[0].gathers.empty(); }
   bool masked() const {
-    for (const AccessLayer &l : layers)
+    for (const AccessLayer &l : layers) {
       if (l.masked()) return true;
+      for (const GatherTerm &g : l.gathers)
+        if (g.masks()) return true;
+    }
+    return false;
+  }
+  bool gathers() const {
+    for (const AccessLayer &l : layers)
+      if (!l.gathers.empty()) return true;
     return false;
   }
 };
@@ -81,8 +107,11 @@ struct Access {
 // A Compute applies a graph op (unary, binary or where: op_kind tells which)
 // to its args. Valid: 1 where its access's ranges hold and 0 elsewhere, in
 // its dtype (the condition of the select that joins the sources of a cat or
-// pads a computed value); it reads no buffer.
-enum class InstrKind { Load, Const, Compute, Reduced, Valid };
+// pads a computed value); it reads no buffer. Iota: the position its access
+// reaches, in its dtype, or `value` where the access is invalid (the element
+// of an arange there); it reads no buffer either. A Load or Iota whose
+// access gathers lists the gathered instructions in `args`.
+enum class InstrKind { Load, Const, Compute, Reduced, Valid, Iota };
 
 struct Instr {
   InstrKind kind = InstrKind::Const;
@@ -106,6 +135,12 @@ struct Instr {
   static Instr valid(Access access, DType dtype, bool outer) {
     Instr i;
     i.kind = InstrKind::Valid;
+    i.access = std::move(access), i.dtype = dtype, i.outer = outer;
+    return i;
+  }
+  static Instr iota(Access access, DType dtype, bool outer) {
+    Instr i;
+    i.kind = InstrKind::Iota;
     i.access = std::move(access), i.dtype = dtype, i.outer = outer;
     return i;
   }

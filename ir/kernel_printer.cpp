@@ -31,6 +31,9 @@ std::string instr_str(const Instr &in, const Kernel &k) {
              (in.access.masked() ? " else " + format_float(in.value) : "");
     case InstrKind::Valid:
       return "valid " + print_access(in.access, k.num_reduce);
+    case InstrKind::Iota:
+      return "iota " + print_access(in.access, k.num_reduce) +
+             (in.access.masked() ? " else " + format_float(in.value) : "");
     case InstrKind::Const:
       return "const " + format_float(in.value);
     case InstrKind::Compute: {
@@ -47,6 +50,18 @@ std::string instr_str(const Instr &in, const Kernel &k) {
     }
   }
   return "?";
+}
+
+// " + %3 * 784 of 10": each gathered index, its stride and the extent it
+// indexes, and " if 1:4" where that is padded.
+std::string gathers_str(const AccessLayer &l) {
+  std::string out;
+  for (const GatherTerm &g : l.gathers) {
+    out += " + %" + std::to_string(g.instr) + " * " + std::to_string(g.stride) + " of " +
+           std::to_string(g.extent);
+    if (g.masks()) out += " if " + std::to_string(g.valid.lo) + ":" + std::to_string(g.valid.hi);
+  }
+  return out;
 }
 
 // " if [1:4, :]": the ranges of the dims that restrict their index.
@@ -73,13 +88,13 @@ std::string print_access(const Access &a, size_t num_reduce) {
   const AccessLayer &first = a.layers[0];
   os << strides_str(first.strides, first.strides.size() - num_reduce);
   if (first.offset) os << " + " << first.offset;
-  os << ranges_str(first);
+  os << gathers_str(first) << ranges_str(first);
   for (size_t l = 1; l < a.layers.size(); ++l) {
     const AccessLayer &layer = a.layers[l];
     os << " -> " << shape_str(layer.shape) << " "
        << strides_str(layer.strides, layer.strides.size());
     if (layer.offset) os << " + " << layer.offset;
-    os << ranges_str(layer);
+    os << gathers_str(layer) << ranges_str(layer);
   }
   return os.str();
 }

@@ -34,9 +34,12 @@ inline constexpr size_t kVariadic = SIZE_MAX;
 // (codegen/lower_scalar.cpp), the derivative (engine/autodiff.cpp), and for
 // a view its printing, parsing, interpretation and access (ir/printer.cpp,
 // ir/parser.cpp, runtime/interpreter.cpp, engine/fuse.cpp).
+// Iota: 0, 1, ..., n - 1 as i64[n] (.fj and C++ spell it arange): a value
+// computed from its index, stored nowhere.
 #define FUSEJIT_LEAF_OPS(X)      \
   X(Input, "input", Leaf, 0, "") \
-  X(Const, "const", Leaf, 0, "")
+  X(Const, "const", Leaf, 0, "") \
+  X(Iota, "arange", Leaf, 0, "")
 
 #define FUSEJIT_UNARY_OPS(X)          \
   X(Neg, "neg", Unary, 1, "")         \
@@ -88,7 +91,9 @@ inline constexpr size_t kVariadic = SIZE_MAX;
 
 // Slice: per dim (start, step) pairs in `dims`, the extents in `shape`;
 // Pad: per dim (before, after) >= 0 in `dims`, the fill in `value`; Cat:
-// any number of args joined along dims[0]; Unfold: dims = (dim, size, step).
+// any number of args joined along dims[0]; Unfold: dims = (dim, size, step);
+// Gather: torch.gather(args[0], dims[0], args[1]), the index (an integer
+// tensor) giving the shape: a view of args[0] whose addresses are data.
 #define FUSEJIT_VIEW_OPS(X)          \
   X(Reshape, "reshape", View, 1, "") \
   X(Permute, "permute", View, 1, "") \
@@ -96,7 +101,8 @@ inline constexpr size_t kVariadic = SIZE_MAX;
   X(Slice, "slice", View, 1, "")     \
   X(Pad, "pad", View, 1, "")         \
   X(Cat, "cat", View, kVariadic, "") \
-  X(Unfold, "unfold", View, 1, "")
+  X(Unfold, "unfold", View, 1, "")   \
+  X(Gather, "gather", View, 2, "")
 
 #define FUSEJIT_MATMUL_OPS(X) X(Matmul, "matmul", Matmul, 2, "@")
 
@@ -143,7 +149,7 @@ struct Node {
   Shape shape;
   std::vector<NodeRef> args;
   // Reduce: the reduced dims, sorted. Permute: the permutation. Slice, Pad,
-  // Cat, Unfold: see FUSEJIT_VIEW_OPS.
+  // Cat, Unfold, Gather: see FUSEJIT_VIEW_OPS.
   std::vector<int64_t> dims;
   bool keepdim = false;  // Reduce
   double value = 0;      // Const (a scalar; `full` is an expand of one); Pad: the fill

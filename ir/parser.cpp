@@ -679,6 +679,63 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
       return apply(name.loc, {x}, 0,
                    [&](const auto &a) { return ir::full(v, a[0]->dtype, a[0]->shape); });
     }
+    case Fn::Arange: {
+      check_arity(name, args, 1, 3);
+      int64_t first = int_arg(name, args[0], "bound");
+      int64_t start = args.size() == 1 ? 0 : first;
+      int64_t end = args.size() == 1 ? first : int_arg(name, args[1], "bound");
+      int64_t step = int_value(name, args, 2, "step").value_or(1);
+      try {
+        return Value::of(ir::arange(start, end, step));
+      } catch (const ValueError &e) {
+        src_.fail(name.loc, e.what());
+      }
+    }
+    case Fn::Gather: {
+      // gather(x, dim, index) and index_select(x, dim, index), torch's order.
+      arity(3);
+      Value x = value(0), index = value(2);
+      int64_t dim = int_arg(name, args[1], "dim");
+      if (index.untyped()) src_.fail(args[2].loc, "the index must be a tensor, not a literal");
+      bool select = name.text == "index_select";
+      return apply(name.loc, {x, index}, 0, [&](const auto &a) {
+        return select ? ir::index_select(a[0], dim, a[1]) : ir::gather(a[0], dim, a[1]);
+      });
+    }
+    case Fn::OneHot: {
+      // one_hot(labels, n) is i64; one_hot(labels, n, f32) another dtype.
+      check_arity(name, args, 2, 3);
+      Value labels = value(0);
+      int64_t n = int_arg(name, args[1], "number of classes");
+      DType to = DType::I64;
+      if (args.size() == 3) {
+        if (args[2].kind != Arg::DTypeName)
+          src_.fail(args[2].loc, "one_hot takes a dtype (f32, f64, i32, i64, u8 or bool)");
+        to = args[2].dtype;
+      }
+      if (labels.untyped()) src_.fail(args[0].loc, "the labels must be a tensor, not a literal");
+      return apply(name.loc, {labels}, 0, [&](const auto &a) { return ir::one_hot(a[0], n, to); });
+    }
+    case Fn::Argmax: {
+      // argmax(x), argmax(x, 1), each with an optional keepdim=.
+      check_arity(name, args, 1, 3);
+      Value x = value(0);
+      std::optional<int64_t> dim;
+      size_t i = 1;
+      if (i < args.size() && args[i].kind != Arg::Keepdim) dim = int_arg(name, args[i++], "dim");
+      bool keepdim = false;
+      if (i < args.size()) {
+        if (args[i].kind != Arg::Keepdim)
+          src_.fail(args[i].loc, "expected keepdim=true or keepdim=false");
+        keepdim = args[i++].keepdim;
+      }
+      if (i < args.size())
+        src_.fail(args[i].loc,
+                  "keepdim= must be the last argument of '" + std::string(name.text) + "'");
+      bool largest = name.text == "argmax";
+      return apply(name.loc, {x}, 0,
+                   [&](const auto &a) { return ir::arg_extreme(a[0], dim, keepdim, largest); });
+    }
     case Fn::Flatten: {
       check_arity(name, args, 1, 3);
       Value x = value(0);

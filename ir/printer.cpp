@@ -160,6 +160,8 @@ std::string call_attributes(const Node &n) {
     case Op::Unfold:
       return ", " + std::to_string(n.dims[0]) + ", " + std::to_string(n.dims[1]) + ", " +
              std::to_string(n.dims[2]);
+    case Op::Gather:  // printed by rhs: its dim comes between its args
+      return "";
   }
   return "";
 }
@@ -167,6 +169,10 @@ std::string call_attributes(const Node &n) {
 std::string Printer::rhs(const Node &n) const {
   if (n.is(Op::Input)) return "input " + type_str(n.dtype, n.shape);
   if (n.is(Op::Const)) return const_literal(n, true);
+  if (n.is(Op::Iota)) return "arange(" + std::to_string(n.shape[0]) + ")";
+  if (n.is(Op::Gather))  // torch's order: gather(x, dim, index)
+    return "gather(" + operand(n.args[0], false) + ", " + std::to_string(n.dims[0]) + ", " +
+           operand(n.args[1], false) + ")";
   // A node over literals alone reads back in its literals' kind: floats keep a '.'.
   literal_only_ = !n.args.empty();
   for (const NodeRef &a : n.args) literal_only_ = literal_only_ && !has_line(a.get());

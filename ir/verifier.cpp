@@ -50,6 +50,10 @@ void check_leaf(const Node &n) {
     if (n.id == 0) broken(n, "input without an id");
     return;
   }
+  if (n.is(Op::Iota)) {
+    if (n.rank() != 1 || n.dtype != DType::I64) broken(n, "arange must be i64 of one dim");
+    return;
+  }
   if (!n.shape.empty()) broken(n, "a constant must be a scalar");
 }
 
@@ -68,6 +72,10 @@ void check_dtypes(const Node &n) {
       [[fallthrough]];
     case OpKind::Reduce:
     case OpKind::View:
+      if (n.is(Op::Gather)) {  // the index is an integer tensor
+        if (n.dtype != a[0]->dtype) broken(n, "result dtype must be the gathered tensor's");
+        return;
+      }
       for (const NodeRef &x : a)
         if (x->dtype != a[0]->dtype) broken(n, "arguments' dtypes differ");
       break;
@@ -107,7 +115,8 @@ void check_attributes(const Node &n) {
       if (ok) hit[d] = true;
     }
     if (!ok) broken(n, "dims " + shape_str(n.dims) + " are not a permutation");
-  } else if (n.is(Op::Slice) || n.is(Op::Pad) || n.is(Op::Cat) || n.is(Op::Unfold)) {
+  } else if (n.is(Op::Slice) || n.is(Op::Pad) || n.is(Op::Cat) || n.is(Op::Unfold) ||
+             n.is(Op::Gather)) {
     // Their shape rules check the attributes (check_shape).
   } else if (!n.dims.empty()) {
     broken(n, "dims " + shape_str(n.dims) + " on an op that has none");

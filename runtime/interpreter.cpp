@@ -104,6 +104,12 @@ class Interpreter {
         b.set(0, n.value);
         return view_of(b);
       }
+      case Op::Iota: {
+        Buffer b(n.dtype, n.shape);
+        auto *v = b.data<int64_t>();
+        for (int64_t i = 0; i < n.numel(); ++i) v[i] = i;
+        return view_of(b);
+      }
         FUSEJIT_UNARY_OPS(FUSEJIT_OP_CASE)
         FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
         return view_of(map_op(n.op, arg(n, 0), n.dtype, n.shape));
@@ -130,6 +136,8 @@ class Interpreter {
         for (size_t i = 0; i < n.args.size(); ++i) parts.push_back(&arg(n, i));
         return view_of(cat_values(parts, n.dims[0], n.shape));
       }
+      case Op::Gather:
+        return view_of(gather_values(arg(n, 0), n.dims[0], arg(n, 1)));
       case Op::Matmul:
         return view_of(matmul_op(arg(n, 0), arg(n, 1), n.dtype, n.shape));
     }

@@ -19,7 +19,8 @@ std::string index_str(const Index &index) {
 
 }  // namespace
 
-int64_t load_position(const Access &a, const Index &domain_index) {
+int64_t load_position(const Access &a, const Index &domain_index, const std::vector<double> &values,
+                      const std::string &kernel) {
   Index index = domain_index;
   int64_t p = 0;
   for (size_t l = 0; l < a.layers.size(); ++l) {
@@ -31,6 +32,18 @@ int64_t load_position(const Access &a, const Index &domain_index) {
     for (size_t d = 0; d < layer.valid.size(); ++d)
       if (index[d] < layer.valid[d].lo || index[d] >= layer.valid[d].hi) return -1;
     p = index_to_position(index.data(), layer.strides, layer.offset);
+    bool valid = true;
+    for (const GatherTerm &g : layer.gathers) {
+      double v = values.at(static_cast<size_t>(g.instr));
+      if (!(v >= 0 && v < static_cast<double>(g.extent)))
+        throw IndexError(detail::concat(
+            "index ", static_cast<int64_t>(v), " is out of bounds for a dim of ", g.extent,
+            " elements, in kernel ", kernel, " at domain index ", index_str(domain_index)));
+      auto i = static_cast<int64_t>(v);
+      valid = valid && i >= g.valid.lo && i < g.valid.hi;
+      p += i * g.stride;
+    }
+    if (!valid) return -1;
   }
   return p;
 }
@@ -51,12 +64,17 @@ class KernelEvaluator {
       double v = 0;
       switch (in.kind) {
         case InstrKind::Load: {
-          int64_t p = load_position(in.access, index);
+          int64_t p = load_position(in.access, index, values_, k_.name);
           v = p < 0 ? in.value : inputs_[in.input]->get(p);
           break;
         }
+        case InstrKind::Iota: {
+          int64_t p = load_position(in.access, index, values_, k_.name);
+          v = p < 0 ? in.value : static_cast<double>(p);
+          break;
+        }
         case InstrKind::Valid:
-          v = load_position(in.access, index) < 0 ? 0.0 : 1.0;
+          v = load_position(in.access, index, values_, k_.name) < 0 ? 0.0 : 1.0;
           break;
         case InstrKind::Const:
           v = in.value;

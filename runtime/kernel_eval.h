@@ -3,6 +3,7 @@
 // through it must agree with the reference interpreter.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "ir/kernel.h"
@@ -16,7 +17,11 @@ void eval_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
 
 // The position an access reads at `domain_index`, or -1 where a range of
 // the access excludes the point (a layer's position is unravelled only
-// where it is valid). Row kernels (runtime/row_eval.cpp) read through it too.
-int64_t load_position(const Access &a, const Index &domain_index);
+// where it is valid). `values` are the kernel's instruction values at the
+// point, where a gather finds its index; one outside its extent throws the
+// IndexError naming it, kernel `kernel` and the point. Row kernels
+// (runtime/row_eval.cpp) read through it too.
+int64_t load_position(const Access &a, const Index &domain_index, const std::vector<double> &values,
+                      const std::string &kernel);
 
 }  // namespace fusejit

@@ -30,12 +30,17 @@ class RowEvaluator {
       double v = 0;
       switch (in.kind) {
         case InstrKind::Load: {
-          int64_t p = load_position(in.access, index);
+          int64_t p = load_position(in.access, index, values_, k_.name);
           v = p < 0 ? in.value : inputs_[in.input]->get(p);
           break;
         }
+        case InstrKind::Iota: {
+          int64_t p = load_position(in.access, index, values_, k_.name);
+          v = p < 0 ? in.value : static_cast<double>(p);
+          break;
+        }
         case InstrKind::Valid:
-          v = load_position(in.access, index) < 0 ? 0.0 : 1.0;
+          v = load_position(in.access, index, values_, k_.name) < 0 ? 0.0 : 1.0;
           break;
         case InstrKind::Const:
           break;

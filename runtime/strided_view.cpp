@@ -109,4 +109,21 @@ Buffer cat_values(const std::vector<const StridedView *> &parts, int64_t dim, co
   return out;
 }
 
+Buffer gather_values(const StridedView &v, int64_t dim, const StridedView &index) {
+  Buffer out(v.dtype, index.shape);
+  Index at(index.shape.size());
+  int64_t extent = v.shape[dim];
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    ordinal_to_index(i, index.shape, at.data());
+    auto j =
+        static_cast<int64_t>(index.load(index_to_position(at.data(), index.strides, index.offset)));
+    FUSEJIT_USER_CHECK(j >= 0 && j < extent, IndexError, "gather: index ", j, " at ", shape_str(at),
+                       " is out of bounds for dim ", dim, " of ", type_str(v.dtype, v.shape),
+                       " (size ", extent, ")");
+    at[dim] = j;
+    out.set(i, v.load(index_to_position(at.data(), v.strides, v.offset)));
+  }
+  return out;
+}
+
 }  // namespace fusejit

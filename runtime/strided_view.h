@@ -49,5 +49,8 @@ StridedView unfold_view(const StridedView &v, const std::vector<int64_t> &dims);
 Buffer pad_values(const StridedView &v, const std::vector<int64_t> &dims, double value,
                   const Shape &shape);
 Buffer cat_values(const std::vector<const StridedView *> &parts, int64_t dim, const Shape &shape);
+// torch.gather of `v` along dim by `index` (an integer view of the result's
+// shape); an index outside [0, v.shape[dim]) is an IndexError naming it.
+Buffer gather_values(const StridedView &v, int64_t dim, const StridedView &index);
 
 }  // namespace fusejit

@@ -551,6 +551,42 @@ const std::vector<BadInput> &catalog() {
          f32({2, 3}).unfold(1, 2, 0);
        },
        {"step 0"}},
+      {"gather by a float index",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).gather(1, f32({2, 2}));
+       },
+       {"i64 or i32", "f32[2, 2]"}},
+      {"gather by an index of another rank",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).gather(1, Tensor::zeros({4}, DType::I64));
+       },
+       {"i64[4]", "f32[2, 3]", "same number of dims"}},
+      {"gather by an index wider than the tensor",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).gather(1, Tensor::zeros({3, 1}, DType::I64));
+       },
+       {"i64[3, 1]", "dim 0"}},
+      {"index_select by a 2-D index",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).index_select(0, Tensor::zeros({2, 2}, DType::I64));
+       },
+       {"i64[2, 2]", "one dim or none"}},
+      {"index_select out of bounds",
+       Kind::Value,
+       [] {
+         f32({2, 3}).index_select(0, Tensor::from_vector<int64_t>({1, 2}, {2})).sum().item<float>();
+       },
+       {"index 2 is out of bounds", "dim of 2 elements"}},
+      {"one_hot label out of bounds",
+       Kind::Value,
+       [] {
+         one_hot(Tensor::from_vector<int64_t>({0, 7}, {2}), 3).sum().item<int64_t>();
+       },
+       {"index 7 is out of bounds", "dim of 3 elements"}},
       {"split size 0", Kind::Value, [] { split(f32({4}), 0); }, {"size 0"}},
       {"chunk count 0", Kind::Value, [] { chunk(f32({4}), 0); }, {"0 chunks"}},
       {".fj slice step 0",
@@ -585,6 +621,26 @@ const std::vector<BadInput> &catalog() {
        Kind::Parse,
        fj("a = input f32[4]\nc = unfold(a, 0, 2, 0)\nout c\n"),
        {"bad.fj:2:5", "step 0"}},
+      {".fj gather by a literal",
+       Kind::Parse,
+       fj("a = input f32[4]\nc = gather(a, 0, 2)\nout c\n"),
+       {"bad.fj:2", "a tensor, not a literal"}},
+      {".fj gather by a float index",
+       Kind::Parse,
+       fj("a = input f32[4]\nc = index_select(a, 0, a)\nout c\n"),
+       {"bad.fj:2:5", "i64 or i32"}},
+      {".fj one_hot of float labels",
+       Kind::Parse,
+       fj("a = input f32[4]\nc = one_hot(a, 3)\nout c\n"),
+       {"bad.fj:2:5", "integer tensor"}},
+      {".fj argmax dim out of range",
+       Kind::Parse,
+       fj("a = input f32[4]\nc = argmax(a, 1)\nout c\n"),
+       {"bad.fj:2:5", "dim 1"}},
+      {".fj arange step 0",
+       Kind::Parse,
+       fj("c = arange(0, 4, 0)\nout c\n"),
+       {"bad.fj:1:5", "step must be nonzero"}},
       {".fj stray character",
        Kind::Parse,
        fj("a = input f32[2]\nb = a $ a\nout b\n"),

@@ -114,8 +114,9 @@ TEST(Nn, CrossEntropyAndNllLossFollowTorch) {
     EXPECT_NEAR(nn::cross_entropy(x, probs).item<double>(), total / rows, 1e-12);
   }
   Tensor x = Tensor::zeros({2, 3});
-  EXPECT_THROW(nn::cross_entropy(x, Tensor::from_vector<int64_t>({0, 3}, {2})), ValueError)
-      << "a label out of range";
+  EXPECT_THROW(nn::cross_entropy(x, Tensor::from_vector<int64_t>({0, 3}, {2})).item<float>(),
+               IndexError)
+      << "a label out of range, found where the loss is computed";
   EXPECT_THROW(nn::cross_entropy(x, Tensor::from_vector<int64_t>({0, 1, 2}, {3})), ShapeError);
   EXPECT_THROW(nn::nll_loss(Tensor::zeros({3}), Tensor::zeros({3}, DType::I64)), ShapeError);
 }

@@ -328,6 +328,34 @@ TEST(TensorViews, SliceNarrowSelectAndIndexAsLibtorch) {
   EXPECT_EQ(vals(x.flip({0, 1}))[0], 11);
 }
 
+// An embedding lookup and its gradient, as torch's: rows of the table at
+// the ids, and each row's gradient summed into the table row it came from.
+TEST(TensorViews, IndexSelectAndGatherAsTorchWithTheirGradients) {
+  Tensor table = counting({5, 3}).requires_grad_();
+  Tensor ids = Tensor::from_vector<int64_t>({4, 0, 4, 2}, {4});
+  Tensor e = table.index_select(0, ids);
+  EXPECT_EQ(e.sizes(), (Shape{4, 3}));
+  EXPECT_EQ(vals(e), (std::vector<double>{12, 13, 14, 0, 1, 2, 12, 13, 14, 6, 7, 8}));
+  Tensor w = counting({4, 3});
+  (e * w).sum().backward();
+  // Row 4 gets the gradients of lookups 0 and 2 (w rows 0 and 2), row 0 of
+  // lookup 1, row 2 of lookup 3; rows 1 and 3 nothing.
+  EXPECT_EQ(vals(table.grad()),
+            (std::vector<double>{3, 4, 5, 0, 0, 0, 9, 10, 11, 0, 0, 0, 6, 8, 10}));
+
+  Tensor x = counting({2, 3}).requires_grad_();
+  Tensor idx = Tensor::from_vector<int32_t>({2, 2, 0, 1}, {2, 2});
+  Tensor g = gather(x, 1, idx);
+  EXPECT_EQ(vals(g), (std::vector<double>{2, 2, 3, 4}));
+  g.sum().backward();
+  EXPECT_EQ(vals(x.grad()), (std::vector<double>{0, 0, 2, 1, 1, 0}));
+  EXPECT_EQ(vals(index_select(counting({3}), 0, Tensor::from_vector<int64_t>({2}, {}))),
+            (std::vector<double>{2}));
+  EXPECT_THROW(table.index_select(0, Tensor::from_vector<int64_t>({5}, {1})).sum().item<double>(),
+               IndexError);
+  EXPECT_THROW(x.gather(1, Tensor::zeros({2, 2})), ShapeError) << "a float index";
+}
+
 // A narrow of realized, untracked data along its leading dims is that data:
 // the rows share its storage (a batch of a data set is no copy, and every
 // batch of one size binds to the same plan). Tracked or strided narrows stay

@@ -233,7 +233,7 @@ TEST(Views, VerifierProvesMaskedAndReversedAccessesInBounds) {
   k.name = "k";
   k.domain = {6};
   k.inputs = {{0, DType::F32, {4}}};
-  Instr load = Instr::load(0, Access{{AccessLayer{{6}, {-1}, 4, {{1, 5}}}}}, DType::F32, false);
+  Instr load = Instr::load(0, Access{{AccessLayer{{6}, {-1}, 4, {{1, 5}}, {}}}}, DType::F32, false);
   k.body.push_back(load);
   k.outputs = {{1, 0}};
   EXPECT_NO_THROW(verify_kernel(k));
@@ -241,6 +241,105 @@ TEST(Views, VerifierProvesMaskedAndReversedAccessesInBounds) {
   EXPECT_THROW(verify_kernel(k), InternalError);
   k.body[0].access.layers[0].valid.clear();
   EXPECT_THROW(verify_kernel(k), InternalError);
+}
+
+// Indices in [0, n) computed in the graph from a float input in [-1, 1]:
+// spread over the extent, with Python's % folding the negative ones.
+NodeRef indices(DType t, const Shape &s, int64_t n, DType index_dtype = DType::I64) {
+  NodeRef q = ir::cast(ir::unary(Op::Round, mul(in(t, s), ir::constant(50, t))), index_dtype);
+  return ir::binary(Op::Mod, q, ir::constant(static_cast<double>(n), index_dtype));
+}
+
+TEST(Views, GathersReadAtComputedAddresses) {
+  for (int64_t n : {1, 3, 17, 129}) {
+    SCOPED_TRACE(n);
+    expect_matches_both([n](DType t) {
+      NodeRef x = in(t, {n, 5});
+      NodeRef pt = ir::permute(in(t, {5, n}), {1, 0});
+      return std::vector<NodeRef>{
+          mul(ir::index_select(x, 0, indices(t, {7}, n)), two(t)),
+          ir::index_select(pt, 1, indices(t, {3}, 5, DType::I32)),
+          ir::gather(x, 1, indices(t, {n, 3}, 5)),
+          ir::gather(x, 0, indices(t, {4, 2}, n)),
+          // Of a padded tensor: indices into the padding read its fill.
+          ir::gather(ir::pad(x, {{0, 0}, {2, 1}}, -3.0), 1, indices(t, {n, 6}, 8)),
+          // Of a computed value, under a reduction, by a broadcast index.
+          ir::reduce(Op::Sum, ir::gather(ir::unary(Op::Exp, x), 0, indices(t, {9, 5}, n)), {0}),
+          ir::gather(x, 1, ir::expand(indices(t, {1, 4}, 5), {n, 4})),
+          // Through a reshape strides cannot express (a second layer).
+          ir::index_select(ir::reshape(ir::permute(x, {1, 0}), {5 * n}), 0,
+                           indices(t, {11}, 5 * n)),
+          // By an arange, and as a matmul's operand.
+          ir::index_select(x, 0,
+                           ir::binary(Op::Mod, ir::iota(6), ir::constant(double(n), DType::I64))),
+          ir::matmul(ir::index_select(x, 0, indices(t, {3}, n)), in(t, {5, 2})),
+      };
+    });
+  }
+}
+
+TEST(Views, OneHotAndArgmaxAreComparisonsWithAnArange) {
+  for (int64_t n : {1, 3, 17, 129}) {
+    SCOPED_TRACE(n);
+    expect_matches_both([n](DType t) {
+      NodeRef x = in(t, {4, n});
+      return std::vector<NodeRef>{
+          ir::cast(ir::arg_extreme(x, 1, false, true), t),
+          ir::cast(ir::arg_extreme(x, std::nullopt, false, false), t),
+          mul(ir::one_hot(indices(t, {4}, n), n, t), x),
+          ir::cast(ir::arange(3, 3 + 2 * n, 2), t),
+      };
+    });
+  }
+}
+
+// An index out of bounds is an IndexError naming it, wherever the kernel
+// runs: the interpreter, the kernel evaluator and the JIT (which reports
+// through its status slot, then names the first such point).
+TEST(Views, AGatherOutOfBoundsIsAnIndexError) {
+  NodeRef x = in(DType::F32, {4, 3});
+  NodeRef ids = in(DType::I64, {5});
+  NodeRef y = mul(ir::index_select(x, 0, ids), two(DType::F32));
+  Buffer xv = Buffer::zeros(DType::F32, {4, 3});
+  for (int64_t bad : {4, -1, 1000}) {
+    SCOPED_TRACE(bad);
+    Buffer iv = Buffer::from_vector<int64_t>({0, 3, bad, 1, bad}, {5});
+    EXPECT_THROW(interpret({y}, {{x.get(), xv}, {ids.get(), iv}}), IndexError);
+    Plan plan = fuse({y});
+    plan_memory(plan);
+    std::vector<Buffer> inputs;
+    for (const Node *n : plan.input_nodes) inputs.push_back(n == x.get() ? xv : iv);
+    EXPECT_THROW(execute_plan(plan, inputs, evaluating_runner(plan)), IndexError);
+    PreparedGraph jit = prepare({y}, Numerics::Fast);
+    std::vector<Buffer> jit_inputs;
+    for (const Node *n : jit.inputs) jit_inputs.push_back(n == x.get() ? xv : iv);
+    for (int threads : {1, 2}) {
+      try {
+        run_compiled(*jit.compiled, jit_inputs, threads);
+        ADD_FAILURE() << "no error";
+      } catch (const IndexError &e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("index " + std::to_string(bad) + " is out of bounds for a dim of 4"),
+                  std::string::npos)
+            << m;
+        EXPECT_NE(m.find("domain index [2, 0]"), std::string::npos) << m;
+      }
+    }
+  }
+  EXPECT_THROW(ir::gather(x, 0, in(DType::F32, {4, 3})), ShapeError) << "a float index";
+  EXPECT_THROW(ir::gather(x, 0, in(DType::I64, {4})), ShapeError) << "another rank";
+  EXPECT_THROW(ir::gather(x, 0, in(DType::I64, {2, 5})), ShapeError) << "wider than x in dim 1";
+  EXPECT_THROW(ir::gather(x, 2, in(DType::I64, {4, 3})), ShapeError) << "no dim 2";
+  EXPECT_THROW(ir::index_select(x, 0, in(DType::I64, {2, 2})), ShapeError) << "a 2-D index";
+  EXPECT_THROW(ir::gather(in(DType::F32, {0, 3}), 0, in(DType::I64, {1, 3})), IndexError);
+}
+
+TEST(Views, AccessesPrintTheirGatheredIndices) {
+  NodeRef x = in(DType::F32, {5, 17});
+  Plan plan = fuse({ir::index_select(x, 0, in(DType::I64, {7}))});
+  ASSERT_EQ(plan.kernels.size(), 1u);
+  EXPECT_NE(print_kernel(plan.kernels[0]).find("load in1 [0, 1] + %0 * 17 of 5"), std::string::npos)
+      << print_kernel(plan.kernels[0]);
 }
 
 }  // namespace

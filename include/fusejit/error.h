@@ -34,6 +34,12 @@ struct ValueError : Error {
   using Error::Error;
 };
 
+// An index outside the extent it indexes: a gather's or index_select's
+// index, a one_hot label (torch raises IndexError or a RuntimeError there).
+struct IndexError : ValueError {
+  using ValueError::ValueError;
+};
+
 // LLVM refused to compile or link a kernel.
 struct CompileError : Error {
   using Error::Error;

@@ -216,6 +216,15 @@ class Tensor {
   // torch.Tensor.unfold: windows of `size` every `step` along dim as a new
   // last dim; overlapping windows share elements (no copy).
   Tensor unfold(int64_t dim, int64_t size, int64_t step) const;
+  // torch.gather: out[..., j, ...] = x[..., index[..., j, ...], ...] along
+  // dim, the shape of `index` (i64 or i32, x's rank, extents but dim's at
+  // most x's). index_select: the entries of dim a 1-D index lists (an
+  // embedding lookup is table.index_select(0, ids)). Both read x at
+  // computed addresses inside the kernel that uses them, no copy; an index
+  // outside [0, size(dim)) is an IndexError naming it when the value is
+  // computed. The gradient flows to x (summed where indices repeat).
+  Tensor gather(int64_t dim, const Tensor &index) const;
+  Tensor index_select(int64_t dim, const Tensor &index) const;
 
   // ---- copies and conversions ----
   // The value in row-major storage of its own: realizes it now and returns
@@ -382,18 +391,22 @@ Tensor avg_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
 Tensor scalar_tensor(double value, DType dtype = DType::F32);
 
 // Index tensors, as torch's: start, start + step, ... below end (i64 unless
-// a dtype is given); eye(n), the n x n identity; randint, integers uniform
-// in [low, high). Each is a leaf holding its values.
+// a dtype is given), computed where it is read (no buffer); eye(n), the
+// n x n identity, likewise; randint, integers uniform in [low, high), a
+// leaf holding its values.
 Tensor arange(int64_t end, DType dtype = DType::I64);
 Tensor arange(int64_t start, int64_t end, int64_t step = 1, DType dtype = DType::I64);
 Tensor eye(int64_t n, DType dtype = DType::F32);
 Tensor randint(int64_t low, int64_t high, Shape shape, DType dtype = DType::I64,
                std::optional<uint64_t> seed = std::nullopt);
 // labels [...] (an integer tensor of class indices) as [..., num_classes],
-// 1 at each label and 0 elsewhere, in i64 unless a dtype is given. Reads
-// the labels now to check them: one outside [0, num_classes) is a
-// ValueError naming it and its position.
+// 1 at each label and 0 elsewhere, in i64 unless a dtype is given. A label
+// outside [0, num_classes) is an IndexError naming it when the value is
+// computed (the check is part of the kernel, as a gather's).
 Tensor one_hot(const Tensor &labels, int64_t num_classes, DType dtype = DType::I64);
+// torch.gather and torch.index_select: x.gather(dim, index), x.index_select(dim, index).
+Tensor gather(const Tensor &x, int64_t dim, const Tensor &index);
+Tensor index_select(const Tensor &x, int64_t dim, const Tensor &index);
 
 // Seeds the process-wide generator behind rand/randn without a seed.
 void manual_seed(uint64_t seed);

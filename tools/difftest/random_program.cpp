@@ -71,6 +71,7 @@ class ProgramGenerator {
   Value reshape(const Value &a);
   Value expand(const Value &a);
   Value index_view(const Value &a);
+  Value gather(const Value &a);
   Value pad(const Value &a);
   Value join(const Value &a);
   Value matmul(const Value &a);
@@ -420,11 +421,12 @@ Value ProgramGenerator::expand(const Value &a) {
 }
 
 // numpy slicing (negative starts and steps, integer indices), a flip, an
-// unfold or a squeeze, unsqueeze or flatten.
+// unfold, a squeeze, unsqueeze or flatten, or a gather.
 Value ProgramGenerator::index_view(const Value &a) {
   const NodeRef &x = a.node;
   size_t rank = x->rank();
-  int kind = static_cast<int>(rng_.below(4));
+  int kind = static_cast<int>(rng_.below(5));
+  if (kind == 4 && rank > 0) return gather(a);
   if (kind == 0) {
     std::vector<ir::IndexItem> items;
     for (size_t d = 0; d < rank && rng_.percent(80); ++d) {
@@ -597,6 +599,46 @@ Value ProgramGenerator::conv(const Value &a) {
   const int64_t terms = ws[1] * numel(Shape(spatial, k));  // the products each output sums
   double bound = x.bound * static_cast<double>(terms) + (bias ? 1 : 0);
   return squash({ir::conv(x.node, w, bias, p), bound, false});
+}
+
+// gather, index_select or argmax. The indices are computed in the graph and
+// always in bounds: an input or an arange scaled, rounded and taken modulo
+// the extent (Python's %, so in [0, n)), in i64 or i32.
+Value ProgramGenerator::gather(const Value &a) {
+  const NodeRef &x = a.node;
+  auto d = static_cast<int64_t>(rng_.below(x->rank()));
+  int64_t n = x->shape[static_cast<size_t>(d)];
+  if (n == 0 || rng_.percent(15)) {
+    NodeRef am = ir::arg_extreme(x, d, rng_.percent(40), rng_.percent(50));
+    return {ir::cast(am, dtype_), static_cast<double>(n), true};
+  }
+  const DType t = rng_.percent(70) ? DType::I64 : DType::I32;
+  auto indices = [&](const Shape &shape) {
+    NodeRef q;
+    if (rng_.percent(50)) {
+      q = ir::cast(
+          ir::unary(Op::Round, ir::binary(Op::Mul, new_input(shape).node, ir::constant(8, dtype_))),
+          t);
+    } else {
+      Shape along(shape.size(), 1);
+      size_t at = rng_.below(shape.size());
+      along[at] = shape[at];
+      NodeRef i = ir::binary(Op::Mul, ir::iota(shape[at]), ir::constant(3, DType::I64));
+      q = ir::cast(ir::expand(ir::reshape(i, along), shape), t);
+    }
+    return ir::binary(Op::Mod, q, ir::constant(static_cast<double>(n), t));
+  };
+  if (rng_.percent(50)) {
+    int64_t k = extent();
+    return {ir::index_select(x, d, indices({k})), a.bound, a.exact};
+  }
+  Shape shape = x->shape;
+  for (size_t j = 0; j < shape.size(); ++j)
+    shape[j] = static_cast<int64_t>(j) == d
+                   ? extent()
+                   : static_cast<int64_t>(rng_.below(uint64_t(shape[j]) + 1));
+  while (numel(shape) > kMaxNumel / 4) *std::max_element(shape.begin(), shape.end()) /= 2;
+  return {ir::gather(x, d, indices(shape)), a.bound, a.exact};
 }
 
 Value ProgramGenerator::step(const Value &a) {
