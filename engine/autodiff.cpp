@@ -242,24 +242,12 @@ Contributions matmul_rule(const Step &s) {
 }
 
 // d gather(x, dim, index) / dx: each gradient element goes back to the x
-// element its index read, summed where indices repeat (a scatter-add). As
-// a reduction: dx[.., r, ..] = sum over j of (index[.., j, ..] == r) *
-// g[.., j, ..], r and j side by side at dim and dim + 1, then zeros past the
-// index's extents in the other dims. It reads every (r, j) pair, so it
-// costs numel(index) * x.size(dim).
+// element its index read, summed where indices repeat: a scatter-add of g
+// (ir::scatter_sum: a reduction over (index == arange) * g, which reads
+// every pair of an index and an x entry along dim).
 Contributions gather_rule(const Step &s) {
-  const NodeRef &x = s.arg(0), &index = s.arg(1);
-  auto d = static_cast<size_t>(s.out->dims[0]);
-  int64_t rows = x->shape[d];
-  Shape along(index->rank() + 1, 1);
-  along[d] = rows;
-  NodeRef hit = ir::binary(Op::Eq, ir::unsqueeze(index, static_cast<int64_t>(d)),
-                           ir::reshape(ir::iota(rows), along));
-  NodeRef spread = ir::where(hit, ir::unsqueeze(s.g, static_cast<int64_t>(d)), num(0, s.g));
-  NodeRef dx = ir::reduce(Op::Sum, spread, {static_cast<int64_t>(d) + 1});
-  std::vector<std::pair<int64_t, int64_t>> widths;
-  for (size_t j = 0; j < x->rank(); ++j) widths.emplace_back(0, x->shape[j] - dx->shape[j]);
-  return {ir::pad(dx, widths), nullptr};
+  const NodeRef &x = s.arg(0);
+  return {ir::scatter_sum(s.arg(1), s.g, s.out->dims[0], x->shape), nullptr};
 }
 
 // The rule table: one entry per op of FUSEJIT_OPS (the compiler flags a

@@ -396,6 +396,27 @@ Tensor index_select(const Tensor &x, int64_t dim, const Tensor &index) {
   return x.index_select(dim, index);
 }
 
+Tensor scatter_add(const Tensor &x, int64_t dim, const Tensor &index, const Tensor &src) {
+  return x.scatter_add(dim, index, src);
+}
+Tensor index_add(const Tensor &x, int64_t dim, const Tensor &index, const Tensor &source) {
+  return x.index_add(dim, index, source);
+}
+
+Tensor Tensor::scatter_add(int64_t dim, const Tensor &index, const Tensor &src) const {
+  const NodeRef &x = checked(*this, "scatter_add");
+  NodeRef out = ir::scatter_add(x, dim, checked(index, "scatter_add", "the index"),
+                                checked(src, "scatter_add", "the source"));
+  return TensorOps::result(out, {this, &src});
+}
+
+Tensor Tensor::index_add(int64_t dim, const Tensor &index, const Tensor &source) const {
+  const NodeRef &x = checked(*this, "index_add");
+  NodeRef out = ir::index_add(x, dim, checked(index, "index_add", "the index"),
+                              checked(source, "index_add", "the source"));
+  return TensorOps::result(out, {this, &source});
+}
+
 Tensor Tensor::gather(int64_t dim, const Tensor &index) const {
   const NodeRef &x = checked(*this, "gather");
   Tensor out = TensorOps::result(ir::gather(x, dim, checked(index, "gather", "the index")), {this});

@@ -74,6 +74,8 @@ std::optional<Callee> lookup_function(std::string_view name) {
     t->emplace("ones_like", Callee{Fn::FullLike, Op::Const});
     t->emplace("full_like", Callee{Fn::FullLike, Op::Const});
     t->emplace("index_select", Callee{Fn::Gather, Op::Gather});
+    t->emplace("scatter_add", Callee{Fn::Scatter, Op::Sum});
+    t->emplace("index_add", Callee{Fn::Scatter, Op::Sum});
     t->emplace("one_hot", Callee{Fn::OneHot, Op::Eq});
     t->emplace("argmax", Callee{Fn::Argmax, Op::Max});
     t->emplace("argmin", Callee{Fn::Argmax, Op::Min});

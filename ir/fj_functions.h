@@ -5,8 +5,8 @@
 // row ops (`softmax`, `layer_norm`, ...: see ir/row_ops.h), `cast`, `clamp`
 // (maximum, minimum), `masked_fill` (a where) and `zeros_like`,
 // `ones_like`, `full_like` (constants), `arange` (an iota), `index_select` (a
-// gather), `one_hot` and `argmax`/`argmin` (comparisons with an arange), and convolution and
-// pooling
+// gather), `scatter_add` and `index_add` (reductions over index == arange), `one_hot` and
+// `argmax`/`argmin` (comparisons with an arange), and convolution and pooling
 // (`conv1d`, `conv2d`, `max_pool2d`, `avg_pool2d`: see ir/conv.h).
 #pragma once
 
@@ -51,6 +51,7 @@ enum class Fn {
   FullLike,    // zeros_like(x), ones_like(x), full_like(x, v): a constant of x's dtype and shape
   Arange,      // arange(end), arange(start, end), arange(start, end, step): i64, an iota
   Gather,      // gather(x, dim, index), index_select(x, dim, index)
+  Scatter,     // scatter_add(x, dim, index, src), index_add(x, dim, index, src)
   OneHot,      // one_hot(labels, n[, dtype]): labels == arange(n)
   Argmax,      // argmax(x[, dim], keepdim=), argmin likewise: i64
   // Convolution and pooling (ir/conv.h): compositions of pad, unfold, * and a reduction.

@@ -939,17 +939,80 @@ NodeRef index_select(const NodeRef &x, int64_t dim, const NodeRef &index) {
   return gather(x, d, expand(reshape(index, along), out));
 }
 
+NodeRef scatter_sum(const NodeRef &index, const NodeRef &src, int64_t dim, const Shape &shape) {
+  auto d = static_cast<size_t>(dim);
+  Shape along(index->rank() + 1, 1);
+  along[d] = shape[d];
+  NodeRef hit = binary(Op::Eq, unsqueeze(index, dim), reshape(iota(shape[d]), along));
+  NodeRef spread = where(hit, unsqueeze(src, dim), constant(0, src->dtype));
+  // Sums of integers are i64; the scattered values keep their dtype.
+  NodeRef sum = cast(reduce(Op::Sum, spread, {dim + 1}), src->dtype);
+  std::vector<std::pair<int64_t, int64_t>> widths;
+  for (size_t j = 0; j < shape.size(); ++j) widths.emplace_back(0, shape[j] - sum->shape[j]);
+  return pad(sum, widths);
+}
+
+namespace {
+
+// `index` read through a gather of arange(n): itself where it is in [0, n),
+// an IndexError naming it elsewhere.
+NodeRef checked_index(const NodeRef &index, int64_t n) {
+  NodeRef flat = reshape(index, {index->numel()});
+  return reshape(gather(iota(n), 0, flat), index->shape);
+}
+
+}  // namespace
+
+NodeRef scatter_add(const NodeRef &x, int64_t dim, const NodeRef &index, const NodeRef &src) {
+  FUSEJIT_USER_CHECK(index->dtype == DType::I64 || index->dtype == DType::I32, ShapeError,
+                     "scatter_add: the index must be i64 or i32, not ", describe(index));
+  FUSEJIT_USER_CHECK(index->rank() == x->rank() && src->rank() == x->rank(), ShapeError,
+                     "scatter_add: the tensor (", describe(x), "), the index (", describe(index),
+                     ") and the source (", describe(src), ") must have the same number of dims");
+  FUSEJIT_USER_CHECK(x->rank() > 0, ShapeError, "scatter_add: a zero-dim tensor (", describe(x),
+                     ") has no dim to scatter along");
+  int64_t d = normalize_dim(dim, x->rank(), "scatter_add into " + describe(x));
+  for (size_t j = 0; j < x->rank(); ++j) {
+    FUSEJIT_USER_CHECK(index->shape[j] <= src->shape[j], ShapeError, "scatter_add: the index (",
+                       describe(index), ") is larger than the source (", describe(src), ") in dim ",
+                       j);
+    FUSEJIT_USER_CHECK(static_cast<int64_t>(j) == d || index->shape[j] <= x->shape[j], ShapeError,
+                       "scatter_add: the index (", describe(index), ") is larger than ",
+                       describe(x), " in dim ", j, ", which is not the scattered dim ", d);
+  }
+  FUSEJIT_USER_CHECK(x->shape[d] > 0 || index->numel() == 0, IndexError, "scatter_add: dim ", d,
+                     " of ", describe(x), " is empty, so no index is in bounds");
+  // The source's elements the index covers, in the tensor's dtype.
+  std::vector<int64_t> start(src->rank(), 0), step(src->rank(), 1);
+  NodeRef covered = slice(cast(src, x->dtype), start, step, index->shape);
+  NodeRef index64 = checked_index(cast(index, DType::I64), x->shape[d]);
+  return binary(Op::Add, x, scatter_sum(index64, covered, d, x->shape));
+}
+
+NodeRef index_add(const NodeRef &x, int64_t dim, const NodeRef &index, const NodeRef &src) {
+  FUSEJIT_USER_CHECK(index->rank() <= 1, ShapeError, "index_add: the index (", describe(index),
+                     ") must have one dim or none");
+  FUSEJIT_USER_CHECK(x->rank() > 0, ShapeError, "index_add: a zero-dim tensor (", describe(x),
+                     ") has no dim to add along");
+  int64_t d = normalize_dim(dim, x->rank(), "index_add into " + describe(x));
+  Shape want = x->shape;
+  want[d] = index->numel();
+  FUSEJIT_USER_CHECK(src->shape == want, ShapeError, "index_add: the source is ", describe(src),
+                     "; adding ", index->numel(), " entries along dim ", d, " of ", describe(x),
+                     " takes ", shape_str(want));
+  Shape along(x->rank(), 1);
+  along[d] = index->numel();
+  return scatter_add(x, d, expand(reshape(index, along), want), src);
+}
+
 NodeRef one_hot(const NodeRef &labels, int64_t num_classes, DType dtype) {
   FUSEJIT_USER_CHECK(is_integer(labels->dtype), ShapeError, "one_hot: the labels are ",
                      describe(labels), "; they must be an integer tensor");
   FUSEJIT_USER_CHECK(num_classes > 0, ValueError, "one_hot: num_classes ", num_classes,
                      " must be positive");
-  // Each label read through a gather of arange(n) is itself where it is in
-  // [0, n) and an IndexError naming it elsewhere: the check is in the graph.
-  NodeRef classes = iota(num_classes);
-  NodeRef flat = reshape(cast(labels, DType::I64), {labels->numel()});
-  NodeRef checked = reshape(gather(classes, 0, flat), labels->shape);
-  return cast(binary(Op::Eq, unsqueeze(checked, -1), classes), dtype);
+  // The labels are checked in the graph, where the values are computed.
+  NodeRef checked = checked_index(cast(labels, DType::I64), num_classes);
+  return cast(binary(Op::Eq, unsqueeze(checked, -1), iota(num_classes)), dtype);
 }
 
 NodeRef arg_extreme(const NodeRef &x, std::optional<int64_t> dim, bool keepdim, bool largest) {

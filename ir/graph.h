@@ -105,6 +105,18 @@ NodeRef gather(NodeRef x, int64_t dim, NodeRef index);
 // gather by the index expanded over the other dims.
 NodeRef index_select(const NodeRef &x, int64_t dim, const NodeRef &index);
 
+// torch.scatter_add: x plus, for every position of `index` (i64 or i32, the
+// rank of x and src, no larger than src, nor than x but along dim), src
+// there added at x's element whose dim-index is the index's value. Built
+// as a reduction over (index == arange) * src, so it costs numel(index) *
+// x.size(dim); an index outside [0, x.size(dim)) is an IndexError.
+NodeRef scatter_add(const NodeRef &x, int64_t dim, const NodeRef &index, const NodeRef &src);
+// torch.index_add: src's entry j along dim added at x's entry index[j].
+NodeRef index_add(const NodeRef &x, int64_t dim, const NodeRef &index, const NodeRef &src);
+// The sum that scatter_add adds, of a checked i64 index and a src of its
+// shape, as a tensor of `shape` (autodiff's gather rule uses it).
+NodeRef scatter_sum(const NodeRef &index, const NodeRef &src, int64_t dim, const Shape &shape);
+
 // torch.nn.functional.one_hot as `dtype`: labels == arange(n) along a new
 // last dim; a label outside [0, n) is an IndexError when computed.
 NodeRef one_hot(const NodeRef &labels, int64_t num_classes, DType dtype = DType::I64);

@@ -702,6 +702,18 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
         return select ? ir::index_select(a[0], dim, a[1]) : ir::gather(a[0], dim, a[1]);
       });
     }
+    case Fn::Scatter: {
+      // scatter_add(x, dim, index, src) and index_add(x, dim, index, src).
+      arity(4);
+      Value x = value(0), index = value(2), src = value(3);
+      int64_t dim = int_arg(name, args[1], "dim");
+      if (index.untyped()) src_.fail(args[2].loc, "the index must be a tensor, not a literal");
+      bool scatter = name.text == "scatter_add";
+      return apply(name.loc, {x, index, src}, 0, [&](const auto &a) {
+        return scatter ? ir::scatter_add(a[0], dim, a[1], a[2])
+                       : ir::index_add(a[0], dim, a[1], a[2]);
+      });
+    }
     case Fn::OneHot: {
       // one_hot(labels, n) is i64; one_hot(labels, n, f32) another dtype.
       check_arity(name, args, 2, 3);

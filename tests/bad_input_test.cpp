@@ -587,6 +587,45 @@ const std::vector<BadInput> &catalog() {
          one_hot(Tensor::from_vector<int64_t>({0, 7}, {2}), 3).sum().item<int64_t>();
        },
        {"index 7 is out of bounds", "dim of 3 elements"}},
+      {"scatter_add by a float index",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).scatter_add(1, f32({2, 2}), f32({2, 2}));
+       },
+       {"i64 or i32", "f32[2, 2]"}},
+      {"scatter_add of a source of another rank",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).scatter_add(1, Tensor::zeros({2, 2}, DType::I64), f32({4}));
+       },
+       {"f32[2, 3]", "i64[2, 2]", "f32[4]", "same number of dims"}},
+      {"scatter_add of an index larger than the source",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).scatter_add(1, Tensor::zeros({2, 2}, DType::I64), f32({2, 1}));
+       },
+       {"i64[2, 2]", "f32[2, 1]", "dim 1"}},
+      {"scatter_add of an index wider than the tensor",
+       Kind::Shape,
+       [] {
+         f32({2, 3}).scatter_add(1, Tensor::zeros({3, 1}, DType::I64), f32({3, 1}));
+       },
+       {"i64[3, 1]", "f32[2, 3]", "dim 0"}},
+      {"scatter_add out of bounds",
+       Kind::Value,
+       [] {
+         f32({2, 3})
+             .scatter_add(1, Tensor::from_vector<int64_t>({0, 3}, {1, 2}), f32({1, 2}))
+             .sum()
+             .item<float>();
+       },
+       {"index 3 is out of bounds", "dim of 3 elements"}},
+      {"index_add of a source of the wrong shape",
+       Kind::Shape,
+       [] {
+         f32({4, 3}).index_add(0, Tensor::zeros({2}, DType::I64), f32({3, 3}));
+       },
+       {"f32[3, 3]", "2 entries along dim 0", "f32[4, 3]", "[2, 3]"}},
       {"split size 0", Kind::Value, [] { split(f32({4}), 0); }, {"size 0"}},
       {"chunk count 0", Kind::Value, [] { chunk(f32({4}), 0); }, {"0 chunks"}},
       {".fj slice step 0",
@@ -629,6 +668,14 @@ const std::vector<BadInput> &catalog() {
        Kind::Parse,
        fj("a = input f32[4]\nc = index_select(a, 0, a)\nout c\n"),
        {"bad.fj:2:5", "i64 or i32"}},
+      {".fj scatter_add by a float index",
+       Kind::Parse,
+       fj("a = input f32[4]\nc = scatter_add(a, 0, a, a)\nout c\n"),
+       {"bad.fj:2:5", "i64 or i32"}},
+      {".fj index_add with too few arguments",
+       Kind::Parse,
+       fj("a = input f32[4]\ni = input i64[2]\nc = index_add(a, 0, i)\nout c\n"),
+       {"bad.fj:3", "4 arguments"}},
       {".fj one_hot of float labels",
        Kind::Parse,
        fj("a = input f32[4]\nc = one_hot(a, 3)\nout c\n"),

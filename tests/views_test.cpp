@@ -273,6 +273,10 @@ TEST(Views, GathersReadAtComputedAddresses) {
           ir::index_select(x, 0,
                            ir::binary(Op::Mod, ir::iota(6), ir::constant(double(n), DType::I64))),
           ir::matmul(ir::index_select(x, 0, indices(t, {3}, n)), in(t, {5, 2})),
+          // Scatters: reductions over index == arange, of a permuted source
+          // and under an elementwise consumer.
+          ir::scatter_add(x, 0, indices(t, {n, 4}, n), pt),
+          mul(ir::index_add(x, 1, indices(t, {2}, 5, DType::I32), in(t, {n, 2})), two(t)),
       };
     });
   }

@@ -225,6 +225,12 @@ class Tensor {
   // computed. The gradient flows to x (summed where indices repeat).
   Tensor gather(int64_t dim, const Tensor &index) const;
   Tensor index_select(int64_t dim, const Tensor &index) const;
+  // torch.Tensor.scatter_add and index_add (out of place, as every result
+  // here): src's elements added where the index sends them, summed where
+  // indices repeat. A reduction over the index and dim's entries, so it
+  // costs numel(index) * size(dim); an out-of-bounds index is an IndexError.
+  Tensor scatter_add(int64_t dim, const Tensor &index, const Tensor &src) const;
+  Tensor index_add(int64_t dim, const Tensor &index, const Tensor &source) const;
 
   // ---- copies and conversions ----
   // The value in row-major storage of its own: realizes it now and returns
@@ -407,6 +413,8 @@ Tensor one_hot(const Tensor &labels, int64_t num_classes, DType dtype = DType::I
 // torch.gather and torch.index_select: x.gather(dim, index), x.index_select(dim, index).
 Tensor gather(const Tensor &x, int64_t dim, const Tensor &index);
 Tensor index_select(const Tensor &x, int64_t dim, const Tensor &index);
+Tensor scatter_add(const Tensor &x, int64_t dim, const Tensor &index, const Tensor &src);
+Tensor index_add(const Tensor &x, int64_t dim, const Tensor &index, const Tensor &source);
 
 // Seeds the process-wide generator behind rand/randn without a seed.
 void manual_seed(uint64_t seed);

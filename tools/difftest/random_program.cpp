@@ -601,7 +601,7 @@ Value ProgramGenerator::conv(const Value &a) {
   return squash({ir::conv(x.node, w, bias, p), bound, false});
 }
 
-// gather, index_select or argmax. The indices are computed in the graph and
+// gather, index_select, scatter_add, index_add or argmax. The indices are computed in the graph and
 // always in bounds: an input or an arange scaled, rounded and taken modulo
 // the extent (Python's %, so in [0, n)), in i64 or i32.
 Value ProgramGenerator::gather(const Value &a) {
@@ -628,6 +628,21 @@ Value ProgramGenerator::gather(const Value &a) {
     }
     return ir::binary(Op::Mod, q, ir::constant(static_cast<double>(n), t));
   };
+  if (rng_.percent(20)) {
+    // A scatter into x of a new source: each element gains at most k terms.
+    int64_t k = extent();
+    if (x->numel() / n * k > kMaxNumel) k = 1;
+    Shape shape = x->shape;
+    shape[static_cast<size_t>(d)] = k;
+    Value src = new_input(shape);
+    if (rng_.percent(50))
+      return {ir::index_add(x, d, indices({k}), src.node), a.bound + double(k) * src.bound, false};
+    Shape covered = shape;
+    for (size_t j = 0; j < shape.size(); ++j)
+      covered[j] = static_cast<int64_t>(rng_.below(uint64_t(shape[j]) + 1));
+    return {ir::scatter_add(x, d, indices(covered), src.node), a.bound + double(k) * src.bound,
+            false};
+  }
   if (rng_.percent(50)) {
     int64_t k = extent();
     return {ir::index_select(x, d, indices({k})), a.bound, a.exact};
