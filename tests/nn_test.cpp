@@ -375,7 +375,9 @@ TEST(Safetensors, BadFilesAreIOErrorsNamingTheValues) {
 TEST(Safetensors, LoadsAModelWrittenByTorch) {
   std::string dir = temp_path("torch");
   std::filesystem::create_directories(dir);
-  std::string cmd = "python3 " FUSEJIT_SOURCE_DIR "/tests/nn/torch_model.py " + dir;
+  // Debian's interpreter, where python3-torch installs, before one on PATH.
+  std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  std::string cmd = python + " " FUSEJIT_SOURCE_DIR "/tests/nn/torch_model.py " + dir;
   int rc = std::system(cmd.c_str());
   if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
     std::filesystem::remove_all(dir);
