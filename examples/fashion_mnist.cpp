@@ -11,11 +11,15 @@
 // --save-init writes the initial parameters (safetensors, named as
 // named_parameters(): "1.weight", ...) so that another framework can start
 // from the same weights; bench/train_vs_torch.sh does that with PyTorch.
+// --shuffle draws the batches of each epoch from a new permutation (seeded
+// by --seed), read through index_select: every batch still binds to one plan.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <numeric>
+#include <random>
 #include <string>
 
 #include <fusejit/fusejit.h>
@@ -31,6 +35,7 @@ struct Args {
   std::string optimizer = "adam";
   std::string data = fusejit::data::kFashionMnistDir;
   std::string save_init;  // empty: don't
+  bool shuffle = false;
   int epochs = 2;
   int64_t batch = 64;
   double lr = 1e-3;
@@ -43,7 +48,7 @@ struct Args {
   std::fprintf(stderr,
                "fashion_mnist: %s\nusage: fashion_mnist [--model mlp|lenet] [--epochs N] "
                "[--batch B] [--lr LR] [--optimizer sgd|adam] [--threads N] [--limit N] "
-               "[--seed S] [--data DIR] [--save-init PATH]\n",
+               "[--seed S] [--data DIR] [--save-init PATH] [--shuffle]\n",
                why.c_str());
   std::exit(2);
 }
@@ -52,6 +57,10 @@ Args parse(int argc, char **argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
+    if (flag == "--shuffle") {
+      a.shuffle = true;
+      continue;
+    }
     if (i + 1 >= argc) usage("missing value after " + flag);
     std::string value = argv[++i];
     try {
@@ -151,15 +160,27 @@ int main(int argc, char **argv) {
                 args.model.c_str(), static_cast<long long>(train.size()),
                 static_cast<long long>(test.size()), static_cast<long long>(args.batch),
                 args.optimizer.c_str(), args.lr);
+    std::mt19937_64 shuffler(args.seed);
+    std::vector<int64_t> order(static_cast<size_t>(train.size()));
     auto train_start = std::chrono::steady_clock::now();
     for (int epoch = 1; epoch <= args.epochs; ++epoch) {
       auto start = std::chrono::steady_clock::now();
       double loss_sum = 0;
       int64_t steps = 0;
+      std::iota(order.begin(), order.end(), int64_t{0});
+      if (args.shuffle) std::shuffle(order.begin(), order.end(), shuffler);
+      // The epoch's order as data: a batch's ids are a narrow of it, which
+      // shares its storage, so every full batch is the same plan.
+      Tensor perm = Tensor::from_vector<int64_t>(order, {train.size()});
       for (int64_t at = 0; at < train.size(); at += args.batch) {
         int64_t n = std::min(args.batch, train.size() - at);
-        Tensor x = pixels(train.images.narrow(0, at, n));
-        Tensor loss = nn::cross_entropy(model(x), train.labels.narrow(0, at, n));
+        Tensor images = train.images.narrow(0, at, n), labels = train.labels.narrow(0, at, n);
+        if (args.shuffle) {
+          Tensor ids = perm.narrow(0, at, n);
+          images = train.images.index_select(0, ids), labels = train.labels.index_select(0, ids);
+        }
+        Tensor x = pixels(images);
+        Tensor loss = nn::cross_entropy(model(x), labels);
         opt->zero_grad();
         loss.backward();
         opt->step({loss});  // one plan: forward, backward, update, and the loss
