@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <vector>
@@ -372,7 +373,7 @@ void embedding(int reps) {
   }
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
   int64_t n = 16 << 20;
   int reps = 10;
   const char *only = nullptr;
@@ -405,4 +406,14 @@ int main(int argc, char **argv) {
   }
   std::filesystem::remove_all(cache);
   return 0;
+}
+
+int main(int argc, char **argv) {
+  // A failed run (a bad flag, a compile error) says why instead of aborting.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "fusion_bench: %s\n", e.what());
+    return 1;
+  }
 }
