@@ -58,12 +58,16 @@ std::string matmul_detail(const MatmulDecision &d) {
       return matmul_extents(d.m, d.k, d.n, d.batch, d.has_batch);
     case MatmulMiss::ZipNotMul:
       return std::string("the zip is '") + op_name(d.zip_op) + "', not '*'";
-    case MatmulMiss::SeveralReducedDims:
-      return "it reduces " + std::to_string(d.reduced_dims) + " dims; a matmul reduces one";
     case MatmulMiss::ReducedDimBroadcast:
       return "the reduced dim " + std::to_string(d.dim) + " is broadcast in one operand";
     case MatmulMiss::DimBroadcastInBoth:
       return "dim " + std::to_string(d.dim) + " is broadcast in both operands";
+    case MatmulMiss::NothingReduced:
+      return "it reduces no dim";
+    case MatmulMiss::NarrowContraction:
+      return "a contraction over " + std::to_string(d.reduced_dims) + " dims with " +
+             matmul_extents(d.m, d.k, d.n, d.batch, d.has_batch) + ": M or N is below " +
+             std::to_string(kNarrow) + ", where a reduction is faster";
     case MatmulMiss::BatchedDot:
       return "every dim belongs to both operands: a batched dot product, not a matmul";
   }

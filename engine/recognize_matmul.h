@@ -1,10 +1,12 @@
-// recognize_matmul: finds `sum` over one dim k of a product `P * Q` (with
+// recognize_matmul: finds `sum` over dims K of a product `P * Q` (with
 // numpy broadcasting) whose other dims each belong to both operands (batch),
 // only to P (rows) or only to Q (cols), and rewrites it as a matmul of
-// views of P and Q. The seed's `sum(a[2,3,1] * b[3,2], 1)` becomes
-// `reshape(a, [2, 3]) @ reshape(b, [3, 2])`: the (2,3,2) product is never
-// formed. Near misses (two reduced dims, a zip that is not `*`, k broadcast
-// in one operand, a batched dot product) stay reductions, and say why as data.
+// views of P and Q, the K dims merged into one (a convolution's channels and
+// window offsets: the window view is read in place, never copied). The
+// seed's `sum(a[2,3,1] * b[3,2], 1)` becomes `reshape(a, [2, 3]) @
+// reshape(b, [3, 2])`: the (2,3,2) product is never formed. Near misses (a
+// zip that is not `*`, a reduced dim broadcast in one operand, a batched dot
+// product) stay reductions, and say why as data.
 // Before: a canonical graph. After: the same values; every recognized
 // pattern is an Op::Matmul node (plus views where the output order needs them).
 #pragma once
@@ -20,11 +22,20 @@ namespace fusejit {
 enum class MatmulMiss {
   None,                 // a matmul
   ZipNotMul,            // the zip is `zip_op`, not `*`
-  SeveralReducedDims,   // it reduces `reduced_dims` dims
   ReducedDimBroadcast,  // dim `dim` (the reduced one) is broadcast in one operand
   DimBroadcastInBoth,   // dim `dim` only expands made, in both operands
   BatchedDot,           // every dim belongs to both operands
+  NothingReduced,       // the sum reduces no dim
+  NarrowContraction,    // several reduced dims, but M or N is below kNarrow
 };
+
+// A sum over several dims (a convolution's channels and window) whose M or N
+// is below this stays a reduction: its operands are read through window
+// views, which the GEMM packs element by element, and with so few rows or
+// columns its register tile runs mostly empty; the reduction's vector loop
+// over the output row is faster (LeNet's 6-channel first layer: 71 against
+// 7 GFLOP/s in bench/conv_bench).
+inline constexpr int64_t kNarrow = 8;
 
 // recognize_matmul's answer about one sum of a binary zip.
 struct MatmulDecision {
@@ -33,7 +44,7 @@ struct MatmulDecision {
   const Node *sum = nullptr;
   MatmulMiss miss = MatmulMiss::None;
   Op zip_op = Op::Mul;
-  int64_t reduced_dims = 1;
+  int64_t reduced_dims = 1;  // they merge into one K
   int64_t dim = -1;
   // A matmul: its extents (batch 1 when there is no batch dim).
   int64_t m = 0, k = 0, n = 0, batch = 1;

@@ -107,6 +107,52 @@ TEST(RecognizeMatmul, AnyAxisOrderKeepdimAndBatchBroadcast) {
   expect_matmuls(reduce(Op::Sum, binary(Op::Mul, r, s), {2}), 1);
 }
 
+// Several reduced dims merge into one K, in any order they are listed.
+TEST(RecognizeMatmul, SeveralReducedDimsAreOneK) {
+  NodeRef a = input(DType::F64, {8, 3, 4, 1}), b = input(DType::F64, {3, 4, 9});
+  std::vector<std::string> notes =
+      expect_matmuls(reduce(Op::Sum, binary(Op::Mul, a, b), {2, 1}), 1);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "matmul from sum f64[8, 9] of * f64[8, 3, 4, 9]: M 8, K 12, N 9");
+  // With fewer than kNarrow rows it stays a reduction, and says so.
+  NodeRef few = input(DType::F64, {2, 3, 4, 1});
+  notes = expect_matmuls(reduce(Op::Sum, binary(Op::Mul, few, b), {1, 2}), 0);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0],
+            "not a matmul: sum f64[2, 9] of * f64[2, 3, 4, 9]: a contraction over 2 dims with M 2, "
+            "K 12, N 9: M or N is below 8, where a reduction is faster");
+  // Extent-1 reduced dims add nothing; only they: K is 1.
+  NodeRef c = input(DType::F64, {2, 1, 3, 1}), e = input(DType::F64, {1, 1, 3, 4});
+  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, c, e), {1, 2}), 1);
+  NodeRef u = input(DType::F64, {3, 1, 1}), v = input(DType::F64, {1, 1, 4});
+  expect_matmuls(reduce(Op::Sum, binary(Op::Mul, u, v), {1}), 1);
+}
+
+// A convolution's shape: x[n, 1, ci, y, x] * w[co, ci, 1, 1] over ci gives
+// [n, co, y, x], where n and (y, x) are x's and co is w's. Its matmul is
+// batched over n with w broadcast: W (co x ci) times x[n] (ci x yx), the
+// result in [n, co, y, x] order with no transpose after.
+TEST(RecognizeMatmul, ConvolutionOrderBatchesOverTheImage) {
+  NodeRef x = input(DType::F64, {3, 1, 5, 4, 6}), w = input(DType::F64, {7, 5, 1, 1});
+  NodeRef sum = reduce(Op::Sum, binary(Op::Mul, x, w), {2});
+  std::vector<MatmulDecision> decisions;
+  std::vector<NodeRef> out = recognize_matmul({sum}, &decisions);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(matmul_detail(decisions[0]), "M 7, K 5, N 24, batch 3");
+  NodeRef root = out[0];
+  while (root->is(Op::Reshape)) root = root->args[0];
+  EXPECT_TRUE(root->is(Op::Matmul)) << "the result is in the sum's order, not permuted";
+  expect_matmuls(sum, 1);
+  // Too few output channels to fill a tile: one matmul of M = n * y * x.
+  NodeRef w2 = input(DType::F64, {2, 5, 1, 1});
+  NodeRef narrow = reduce(Op::Sum, binary(Op::Mul, x, w2), {2});
+  decisions.clear();
+  recognize_matmul({narrow}, &decisions);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(matmul_detail(decisions[0]), "M 72, K 5, N 2");
+  expect_matmuls(narrow, 1);
+}
+
 TEST(RecognizeMatmul, NearMissesStayReductionsAndSayWhy) {
   NodeRef a = input(DType::F64, {2, 3, 1}), b = input(DType::F64, {3, 2});
   auto why = [](const std::vector<std::string> &notes, const std::string &text) {
@@ -115,8 +161,8 @@ TEST(RecognizeMatmul, NearMissesStayReductionsAndSayWhy) {
     return false;
   };
   EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Add, a, b), {1}), 0), "not '*'"));
-  EXPECT_TRUE(
-      why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, a, b), {0, 1}), 0), "reduces 2 dims"));
+  EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, a, b), {0, 1}), 0),
+                  "the reduced dim 0 is broadcast in one operand"));
   NodeRef c = input(DType::F64, {2, 1, 1});
   EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, c, b), {1}), 0),
                   "broadcast in one operand"));
@@ -124,6 +170,9 @@ TEST(RecognizeMatmul, NearMissesStayReductionsAndSayWhy) {
   EXPECT_TRUE(why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, u, v), {1}), 0), "dot product"));
   // A dim only expands made, in both operands (the backward of a product of
   // broadcasts): it belongs to neither, so there is no matmul to form.
+  NodeRef s0 = input(DType::F64, {});
+  EXPECT_TRUE(
+      why(expect_matmuls(reduce(Op::Sum, binary(Op::Mul, s0, s0), {}), 0), "it reduces no dim"));
   NodeRef e = input(DType::F64, {1, 3}), f = input(DType::F64, {1, 3});
   EXPECT_TRUE(why(
       expect_matmuls(
