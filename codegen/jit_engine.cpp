@@ -12,7 +12,9 @@
 
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/ExecutorProcessControl.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/TaskDispatch.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -184,8 +186,17 @@ JitEngine::JitEngine(const JitOptions &options) : impl_(std::make_unique<Impl>()
   // Before any kernel links: objects (cached ones too) may call libmvec.
   load_vector_math_library();
   KernelObjectCache *cache = impl.cache.get();
+  // Materialization runs on the thread that asked for the kernel (plans
+  // already compile their kernels on several threads). ORC's default for
+  // concurrent compilation starts a detached thread per task, which nothing
+  // joins: the process engine is never destroyed, so those threads never
+  // synchronize with exit, and TSan sees exit's destructors race them.
+  auto process = unwrap_llvm(orc::SelfExecutorProcessControl::Create(
+                                 nullptr, std::make_unique<orc::InPlaceTaskDispatcher>()),
+                             "jit: creating the executor process control");
   impl.jit = unwrap_llvm(
       orc::LLJITBuilder()
+          .setExecutorProcessControl(std::move(process))
           .setJITTargetMachineBuilder(host_machine_builder())
           .setSupportConcurrentCompilation(true)
           // One target machine per compile, so threads never share one;
