@@ -1,5 +1,6 @@
 // Convolution benchmarks: fusejit's conv2d (a composition of pad, unfold,
-// * and sum, compiled to one fused reduce kernel) beside what a C++
+// * and sum, compiled to an implicit-im2col GEMM or, under 8 output
+// channels, one fused reduce kernel) beside what a C++
 // engineer would write, im2col + OpenBLAS sgemm per image, from the same
 // run, on 1 and 2 threads: LeNet's two layers, a 3x3 64->64, a 1x1
 // 256->64 and a stride-2 3x3. Forward, then forward + backward (fusejit's
