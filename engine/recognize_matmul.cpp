@@ -53,7 +53,7 @@ NodeRef operand_view(const NodeRef &v, size_t rank, const std::vector<int64_t> &
       perm.push_back(d);
   // A batch dim the operand lacks stays extent 1: matmul broadcasts it.
   Shape target;
-  for (int64_t d : batch) target.push_back(padded(v->shape, rank)[d]);
+  for (int64_t d : batch) target.push_back(p->shape[d]);
   if (!k_last) target.push_back(product(x, k));
   target.push_back(product(x, outer));
   if (k_last) target.push_back(product(x, k));

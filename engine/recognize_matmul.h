@@ -6,7 +6,8 @@
 // seed's `sum(a[2,3,1] * b[3,2], 1)` becomes `reshape(a, [2, 3]) @
 // reshape(b, [3, 2])`: the (2,3,2) product is never formed. Near misses (a
 // zip that is not `*`, a reduced dim broadcast in one operand, a batched dot
-// product) stay reductions, and say why as data.
+// product, several reduced dims with M or N under kNarrow) stay reductions,
+// and say why as data.
 // Before: a canonical graph. After: the same values; every recognized
 // pattern is an Op::Matmul node (plus views where the output order needs them).
 #pragma once
