@@ -743,13 +743,14 @@ class Fuser {
   }
 
   // Whether `n` is a stored value seen through views that do not mask: a
-  // pad over it is one masked load that yields the pad's fill.
+  // pad over it is one masked load that yields the pad's fill. A constant
+  // is never loaded, even when it is also an output, so it needs the select.
   bool reaches_buffer(const Node *n) const {
     while (!is_stored(n)) {
       if (n->kind() != OpKind::View || n->is(Op::Pad) || n->is(Op::Cat)) return false;
       n = n->args[0].get();
     }
-    return true;
+    return !n->is(Op::Const);
   }
 
   // 1 where the value of `shape` read through `path` is valid, else 0.

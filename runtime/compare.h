@@ -23,7 +23,8 @@ double max_tolerance(DType dtype);
 
 // The tolerance for the value of `root` computed by the JIT, checked against
 // the interpreter: default_tolerance scaled by the longest reduction (or
-// matmul K) behind it times the number of reductions. What `run --check`
+// matmul K) behind it times the number of reductions, for the least precise
+// float dtype behind it (an f64 cast of an f32 value gets f32's). What `run --check`
 // and `fusejit fuzz` use.
 double tolerance_for(const NodeRef &root);
 

@@ -176,5 +176,16 @@ TEST(CheckTolerance, AnEightySevenPercentErrorFailsWhateverTheLength) {
   EXPECT_DOUBLE_EQ(default_tolerance(DType::F64, 1e6), 1e-9);
 }
 
+// An f64 output computed in f32 is checked at f32's tolerance: the f32
+// sigmoid behind it may round one f32 ulp (6e-8) from the interpreter's.
+TEST(CheckTolerance, AnF64CastOfAnF32ValueHasF32Tolerance) {
+  NodeRef x = input(DType::F64, {3}, "x");
+  NodeRef in_f32 = ir::cast(ir::unary(Op::Sigmoid, ir::cast(x, DType::F32)), DType::F64);
+  EXPECT_DOUBLE_EQ(tolerance_for(in_f32), default_tolerance(DType::F32, 1));
+  EXPECT_DOUBLE_EQ(tolerance_for(ir::unary(Op::Sigmoid, x)), default_tolerance(DType::F64, 1));
+  // Integer results stay exact whatever computed them.
+  EXPECT_EQ(tolerance_for(ir::cast(ir::cast(x, DType::F32), DType::I32)), 0);
+}
+
 }  // namespace
 }  // namespace fusejit

@@ -145,6 +145,21 @@ TEST(Views, PadsOfInputsComputedValuesAndConstants) {
   }
 }
 
+// A constant that is also an output is still a constant under a pad: it is
+// selected where valid, not loaded, so the pad's fill shows around it. The
+// gradient of an empty slice is this pad of a zero-size seed (fuzzer seed
+// 9374 with --grad read 1 where 0 was due).
+TEST(Views, PadsOfAConstantThatIsAlsoAnOutput) {
+  expect_matches_both([](DType t) {
+    NodeRef one = ir::constant(1.0, t);
+    return std::vector<NodeRef>{
+        one,
+        ir::pad(ir::expand(one, {0, 2, 1}), {{0, 1}, {0, 0}, {0, 0}}),
+        ir::pad(ir::expand(one, {3, 2}), {{1, 1}, {0, 2}}, -4.0),
+    };
+  });
+}
+
 TEST(Views, CatsAlongEveryDimOfComputedPermutedAndEmptySources) {
   for (int64_t n : {1, 3, 17}) {
     SCOPED_TRACE(n);
