@@ -4,10 +4,18 @@
 // storing the per-point outputs, then the per-row outputs. The row is read
 // once per pass; a row of up to a few hundred KiB stays in cache between
 // passes, so memory sees it about once.
+//
+// A costly value a later pass computes again (softmax's exp(x - max) is
+// summed in one pass and divided in the store pass) is kept instead: the
+// first pass writes it to a row-long scratch on the stack and the later ones
+// read it back from L1 or L2, so each point's exp runs once. The value is
+// the same either way (one routine, the same operands), so the interpreter
+// and the kernel evaluator, which recompute it, still agree bit for bit.
 #include "codegen/lower_rows.h"
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +27,8 @@
 #include "codegen/lower_kernel.h"
 #include "codegen/lower_scalar.h"
 #include "ir/error.h"
+#include "ir/kernel_printer.h"
+#include "ir/printer.h"
 
 namespace fusejit {
 
@@ -27,6 +37,97 @@ namespace {
 // As lower_kernel's: no sum accumulator takes more terms than this, so a
 // long f32 row keeps its accuracy (blocks of the innermost row dim).
 constexpr int64_t kRowSumBlock = 4096;
+
+// The stack a kernel may take for kept values: rows longer than this (in
+// total over the kept values) recompute them instead.
+constexpr int64_t kKeptBytes = 128 * 1024;
+
+// Ops worth a scratch store and load rather than computing again.
+bool is_costly(Op op) {
+  switch (op) {
+    case Op::Exp:
+    case Op::Log:
+    case Op::Sigmoid:
+    case Op::Tanh:
+    case Op::Sqrt:
+    case Op::Inv:
+    case Op::Div:
+    case Op::Pow:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Per instruction of a row kernel, the instruction of an earlier pass whose
+// value it is, or -1: the later passes' recomputations of a costly value
+// worth keeping. Only the outermost such value of a computation is kept
+// (exp(x - m), not also x - m), and only while the scratch fits.
+std::vector<int> kept_values(const Kernel &k) {
+  const std::vector<Instr> &body = k.body;
+  // Value numbers: inner instructions equal in kind, operands and access
+  // (whatever their phase) get one number; outer ones are their own.
+  std::vector<int> number(body.size());
+  std::map<std::string, int> numbers;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const Instr &in = body[i];
+    std::string key;
+    if (in.outer || in.kind == InstrKind::Reduced) {
+      key = "#" + std::to_string(i);
+    } else {
+      key = std::to_string(static_cast<int>(in.kind)) + " " + op_name(in.op) + " " +
+            dtype_name(in.dtype) + " " + std::to_string(in.input) + " " + format_float(in.value);
+      if (!in.access.layers.empty()) key += " " + print_access(in.access, k.num_reduce);
+      if (in.kind == InstrKind::Const) key += in.outer ? " o" : " i";
+    }
+    for (int a : in.args) key += " " + std::to_string(number.at(a));
+    number[i] = numbers.emplace(key, static_cast<int>(numbers.size())).first->second;
+  }
+  // The first computation of each number: the earliest pass, then the
+  // earliest instruction.
+  std::map<int, int> first;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const Instr &in = body[i];
+    if (in.outer || in.kind == InstrKind::Const) continue;
+    auto [it, fresh] = first.emplace(number[i], static_cast<int>(i));
+    if (!fresh && in.phase < body[it->second].phase) it->second = static_cast<int>(i);
+  }
+  std::vector<bool> costly(body.size(), false);
+  std::vector<int> source(body.size(), -1);
+  for (size_t i = 0; i < body.size(); ++i) {
+    const Instr &in = body[i];
+    if (in.outer || in.kind == InstrKind::Const) continue;
+    costly[i] = in.kind == InstrKind::Compute && is_costly(in.op);
+    for (int a : in.args) costly[i] = costly[i] || costly[a];
+    int from = first.at(number[i]);
+    if (costly[i] && body[from].phase < in.phase) source[i] = from;
+  }
+  // Keep a recomputation only where something not itself recomputed reads
+  // it: an instruction of its pass, a reduction or an output.
+  std::vector<bool> read(body.size(), false);
+  for (size_t i = 0; i < body.size(); ++i)
+    if (source[i] < 0)
+      for (int a : body[i].args) read[a] = true;
+  for (const Reduction &r : k.rows) read[r.value] = true;
+  for (const KernelOutput &o : k.outputs) read[o.instr] = true;
+  int64_t row = numel(Shape(k.domain.begin() + k.num_output_dims(), k.domain.end()));
+  int64_t bytes = 0;
+  std::map<int, bool> stored;
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (source[i] < 0) continue;
+    if (!read[i]) {
+      source[i] = -1;
+      continue;
+    }
+    int64_t size = row * dtype_size(body[i].dtype);
+    if (!stored.count(source[i]) && bytes + size > kKeptBytes) {
+      source[i] = -1;
+      continue;
+    }
+    if (!stored[source[i]]) bytes += size, stored[source[i]] = true;
+  }
+  return source;
+}
 
 class RowLowering {
  public:
@@ -51,6 +152,13 @@ class RowLowering {
 
   void lower(const KernelBody &body) {
     llvm::IRBuilder<> entry(&body.fn->getEntryBlock(), body.fn->getEntryBlock().begin());
+    kept_ = kept_values(k_);
+    scratch_.assign(k_.body.size(), nullptr);
+    int64_t row = numel(Shape(k_.domain.begin() + k_.num_output_dims(), k_.domain.end()));
+    for (int from : kept_)
+      if (from >= 0 && !scratch_[from])
+        scratch_[from] = entry.CreateAlloca(type_of(k_.body[from].dtype), entry.getInt64(row),
+                                            "kept_" + std::to_string(from));
     std::vector<llvm::AllocaInst *> total, block;
     for (size_t p = 0; p < k_.rows.size(); ++p) {
       llvm::Type *type = type_of(k_.body.at(k_.rows[p].value).dtype);
@@ -156,6 +264,12 @@ class RowLowering {
   // (per row) ones.
   void emit_instrs(bool outer, int phase) {
     values_.resize(k_.body.size(), nullptr);
+    llvm::Value *at = nullptr;  // the point's place in a kept value's scratch
+    auto scratch = [&](int from) {
+      if (!at) at = row_position();
+      llvm::Type *type = type_of(k_.body[from].dtype);
+      return b_.CreateInBoundsGEP(type, scratch_[from], at);
+    };
     for (size_t i = 0; i < k_.body.size(); ++i) {
       const Instr &in = k_.body[i];
       if (in.kind == InstrKind::Const) {
@@ -163,8 +277,20 @@ class RowLowering {
         continue;
       }
       if (in.outer != outer || in.phase != phase) continue;
-      values_[i] = emit_instr(in);
+      int from = outer ? -1 : kept_[i];
+      values_[i] = from >= 0 ? b_.CreateLoad(type_of(in.dtype), scratch(from)) : emit_instr(in);
     }
+    if (outer) return;
+    for (size_t i = 0; i < k_.body.size(); ++i)
+      if (scratch_[i] && k_.body[i].phase == phase)
+        b_.CreateStore(values_[i], scratch(static_cast<int>(i)));
+  }
+
+  // The current point's row-major position within its row.
+  llvm::Value *row_position() {
+    Strides strides = contiguous_strides(k_.domain);
+    for (size_t d = 0; d < k_.num_output_dims(); ++d) strides[d] = 0;
+    return emit_position(b_, Access{{AccessLayer{k_.domain, strides, 0, {}, {}}}}, index_);
   }
 
   llvm::Value *emit_instr(const Instr &in) {
@@ -217,10 +343,12 @@ class RowLowering {
   llvm::Module &module_;
   llvm::IRBuilder<> b_;
   std::vector<llvm::Value *> buffers_;
-  llvm::Value *status_ = nullptr;       // the kernel's status slot, or null
-  std::vector<llvm::Value *> index_;    // the current domain point, one i64 per dim
-  std::vector<llvm::Value *> values_;   // per instruction, once emitted
-  std::vector<llvm::Value *> reduced_;  // per phase, once reduced
+  llvm::Value *status_ = nullptr;            // the kernel's status slot, or null
+  std::vector<llvm::Value *> index_;         // the current domain point, one i64 per dim
+  std::vector<llvm::Value *> values_;        // per instruction, once emitted
+  std::vector<llvm::Value *> reduced_;       // per phase, once reduced
+  std::vector<int> kept_;                    // per instruction: kept_values
+  std::vector<llvm::AllocaInst *> scratch_;  // per kept instruction, its row
 };
 
 }  // namespace
