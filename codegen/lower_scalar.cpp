@@ -282,6 +282,8 @@ llvm::Value *emit_unary(llvm::IRBuilder<> &b, Op op, llvm::Value *x, DType t) {
       return b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x);
     case Op::LogicalNot:
       return b.CreateXor(x, emit_constant(type, 1));
+    case Op::StopGradient:  // canonicalize drops it; a kernel built without that passes x on
+      return x;
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_BINARY_OPS(FUSEJIT_OP_CASE)

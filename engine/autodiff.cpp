@@ -283,6 +283,7 @@ Contributions rule(const Step &s) {
     case Op::Ceil:
     case Op::Round:  // piecewise constant
     case Op::LogicalNot:
+    case Op::StopGradient:  // a constant as far as gradients go
       return {nullptr};
     case Op::Cast:
       return cast_rule(s);

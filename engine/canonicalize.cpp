@@ -80,14 +80,17 @@ bool keeps_shape_is_identity(Op view) {
   return false;
 }
 
-// One rewrite of a node whose args are already canonical. x * 1, x / 1 and
-// neg(neg(x)) are exact for every x, so they hold in both numerics.
+// One rewrite of a node whose args are already canonical. x * 1, x / 1,
+// neg(neg(x)) and stop_gradient(x) are exact for every x, so they hold in
+// both numerics.
 NodeRef rewrite(const Node &n, std::vector<NodeRef> args, Numerics numerics) {
   switch (n.kind()) {
     case OpKind::Unary:
       if (const Node *c = scalar_const(args[0]))
         return ir::full(apply_unary(n.op, c->value, args[0]->dtype, n.dtype), n.dtype, n.shape);
       if (n.is(Op::Neg) && args[0]->is(Op::Neg)) return args[0]->args[0];
+      // Gradients are taken before these passes: what is left is the value.
+      if (n.is(Op::StopGradient)) return args[0];
       break;
     case OpKind::Binary: {
       const Node *ca = scalar_const(args[0]), *cb = scalar_const(args[1]);

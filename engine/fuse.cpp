@@ -330,20 +330,30 @@ class Fuser {
     std::unordered_map<const Node *, int> group_of;
     // Kernels that may still take values, by domain and dtype, in execution order.
     std::map<std::pair<Shape, DType>, std::vector<int>> open;
-    for (const Node *n : order_) {
-      if (!materialized_.count(n)) continue;
+    // A row kernel's members, its written ones (tops), and what it loads.
+    auto row_tops = [&](const RowGroup &g) {
+      std::vector<const Node *> tops;
+      for (const Node *m : g.members)
+        if (g.written.count(m)) tops.push_back(m);
+      return tops;
+    };
+    auto loads = [&](const Node *n) {
+      auto row = row_group_of_.find(n);
+      if (row == row_group_of_.end()) return stored_reads(n);
+      const RowGroup &g = row_groups_[row->second];
+      std::vector<const Node *> reads;
+      for (const Node *m : g.members)
+        for (const Node *r : stored_reads(m))
+          if (!row_group_of_.count(r) || row_group_of_.at(r) != row->second) reads.push_back(r);
+      return reads;
+    };
+    auto place = [&](const Node *n) {
       auto row = row_group_of_.find(n);
       if (row != row_group_of_.end()) {
-        // A row kernel runs where its last member is (fuse_rows.h): by then
-        // every kernel its members read has run.
-        const RowGroup &g = row_groups_[row->second];
-        std::vector<const Node *> tops;
-        for (const Node *m : g.members)
-          if (g.written.count(m)) tops.push_back(m);
-        if (n != tops.back()) continue;
+        std::vector<const Node *> tops = row_tops(row_groups_[row->second]);
         for (const Node *m : tops) group_of[m] = static_cast<int>(groups.size());
         groups.push_back({tops, 0});
-        continue;
+        return;
       }
       int after = -1;  // the last kernel whose buffer n's kernel reads
       for (const Node *read : stored_reads(n)) after = std::max(after, group_of.at(read));
@@ -365,7 +375,35 @@ class Fuser {
       groups[chosen].tops.push_back(n);
       groups[chosen].ops += ops;
       group_of[n] = chosen;
+    };
+    // A row kernel runs where its last member is (in topological order). A
+    // value that reads one of its members and comes before that waits, and
+    // runs once what it reads has (fuse_rows.cpp rules out a row kernel that
+    // would wait on it in turn).
+    std::vector<const Node *> waiting;
+    auto ready = [&](const Node *n) {
+      for (const Node *read : loads(n))
+        if (!group_of.count(read)) return false;
+      return true;
+    };
+    for (const Node *n : order_) {
+      if (!materialized_.count(n)) continue;
+      auto row = row_group_of_.find(n);
+      if (row != row_group_of_.end() && n != row_tops(row_groups_[row->second]).back()) continue;
+      waiting.push_back(n);
+      for (bool progress = true; progress;) {
+        progress = false;
+        for (auto it = waiting.begin(); it != waiting.end(); ++it)
+          if (ready(*it)) {
+            place(*it);
+            waiting.erase(it);
+            progress = true;
+            break;
+          }
+      }
     }
+    FUSEJIT_INTERNAL_CHECK(waiting.empty(), "fuse: ", waiting.size(),
+                           " values wait on kernels that never run");
     std::vector<std::vector<const Node *>> out;
     for (Group &g : groups) out.push_back(std::move(g.tops));
     return out;

@@ -29,7 +29,9 @@
 //    input whose result is broadcast back over the same rows (softmax's max
 //    and sum, layer norm's means) is not materialized; it becomes a phase of
 //    one kernel with what reads it, which runs per row every phase in order
-//    and then stores the values of the rows' full shape.
+//    and then stores the values of the rows' full shape. A kernel that
+//    reads one of its values (a loss summing a softmax) runs after it,
+//    unless the row kernel waits on that kernel in turn.
 // Leaves (inputs and values realized earlier) are read from their buffers.
 #pragma once
 

@@ -81,9 +81,10 @@ std::vector<RowGroup> find_row_groups(const RowCandidates &c,
     }
   }
 
-  // The kernel runs where its last member is in topological order; a value
-  // of another kernel that reads a member must come after that, or the
-  // order of kernels could not hold (it is what a later phase waits on).
+  // A value of another kernel may read a member: the row kernel then
+  // writes that member, and the reader runs after the row kernel (fuse.cpp
+  // defers it). That fails only when the row kernel itself waits on the
+  // reader, directly or through other kernels: a cycle.
   std::unordered_map<const Node *, size_t> group_of;
   for (size_t r : order)
     for (const Node *m : groups[r].members) group_of.emplace(m, r);
@@ -94,12 +95,36 @@ std::vector<RowGroup> find_row_groups(const RowCandidates &c,
     for (const Node *u : reads[i]) {
       auto g = group_of.find(u);
       if (g == group_of.end() || (mine != group_of.end() && mine->second == g->second)) continue;
-      RowGroup &grp = groups[g->second];
-      grp.written.insert(u);
-      if (at.at(grp.members.back()) > i && broken.insert(g->second).second)
-        broken_why[g->second] =
-            std::string("a value between its phases (") + op_name(values[i]->op) + " " +
-            type_str(values[i]->dtype, values[i]->shape) + ") reads it and is not row-wise";
+      groups[g->second].written.insert(u);
+    }
+  }
+  for (size_t r : order) {
+    // Every value the group's members wait on, through any kernels.
+    std::vector<size_t> stack;
+    std::vector<bool> waited(values.size(), false);
+    for (const Node *m : groups[r].members) stack.push_back(at.at(m));
+    while (!stack.empty()) {
+      size_t i = stack.back();
+      stack.pop_back();
+      for (const Node *u : reads[i]) {
+        size_t j = at.at(u);
+        if (waited[j]) continue;
+        waited[j] = true;
+        stack.push_back(j);
+      }
+    }
+    for (size_t i = 0; i < values.size() && !broken.count(r); ++i) {
+      auto g = group_of.find(values[i]);
+      if (!waited[i] || (g != group_of.end() && g->second == r)) continue;
+      for (const Node *u : reads[i]) {
+        auto h = group_of.find(u);
+        if (h == group_of.end() || h->second != r) continue;
+        broken.insert(r);
+        broken_why[r] = std::string("a value its phases wait on (") + op_name(values[i]->op) + " " +
+                        type_str(values[i]->dtype, values[i]->shape) +
+                        ") reads one of them, and is not row-wise";
+        break;
+      }
     }
   }
   std::vector<RowGroup> out;

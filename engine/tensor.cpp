@@ -316,6 +316,7 @@ Tensor Tensor::neg() const { return unary(Op::Neg, *this); }
 Tensor Tensor::exp() const { return unary(Op::Exp, *this); }
 Tensor Tensor::log() const { return unary(Op::Log, *this); }
 Tensor Tensor::relu() const { return unary(Op::Relu, *this); }
+Tensor Tensor::stop_gradient() const { return unary(Op::StopGradient, *this); }
 Tensor Tensor::sigmoid() const { return unary(Op::Sigmoid, *this); }
 Tensor Tensor::tanh() const { return unary(Op::Tanh, *this); }
 Tensor Tensor::sqrt() const { return unary(Op::Sqrt, *this); }

@@ -503,6 +503,7 @@ bool op_gives_bool(Op op) {
     case Op::Floor:
     case Op::Ceil:
     case Op::Round:
+    case Op::StopGradient:
       return false;
   }
   return false;
@@ -552,6 +553,10 @@ NodeRef unary(Op op, NodeRef x) {
       break;
     case Op::LogicalNot:
       x = cast(x, DType::Bool);
+      break;
+    case Op::StopGradient:
+      // Without a gradient to stop, the value itself.
+      if (!is_floating(x->dtype) || x->is(Op::StopGradient)) return x;
       break;
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)
       FUSEJIT_CAST_OPS(FUSEJIT_OP_CASE)

@@ -41,20 +41,21 @@ inline constexpr size_t kVariadic = SIZE_MAX;
   X(Const, "const", Leaf, 0, "") \
   X(Iota, "arange", Leaf, 0, "")
 
-#define FUSEJIT_UNARY_OPS(X)          \
-  X(Neg, "neg", Unary, 1, "")         \
-  X(Exp, "exp", Unary, 1, "")         \
-  X(Log, "log", Unary, 1, "")         \
-  X(Relu, "relu", Unary, 1, "")       \
-  X(Sigmoid, "sigmoid", Unary, 1, "") \
-  X(Tanh, "tanh", Unary, 1, "")       \
-  X(Sqrt, "sqrt", Unary, 1, "")       \
-  X(Abs, "abs", Unary, 1, "")         \
-  X(Inv, "inv", Unary, 1, "")         \
-  X(Floor, "floor", Unary, 1, "")     \
-  X(Ceil, "ceil", Unary, 1, "")       \
-  X(Round, "round", Unary, 1, "")     \
-  X(LogicalNot, "logical_not", Unary, 1, "")
+#define FUSEJIT_UNARY_OPS(X)                 \
+  X(Neg, "neg", Unary, 1, "")                \
+  X(Exp, "exp", Unary, 1, "")                \
+  X(Log, "log", Unary, 1, "")                \
+  X(Relu, "relu", Unary, 1, "")              \
+  X(Sigmoid, "sigmoid", Unary, 1, "")        \
+  X(Tanh, "tanh", Unary, 1, "")              \
+  X(Sqrt, "sqrt", Unary, 1, "")              \
+  X(Abs, "abs", Unary, 1, "")                \
+  X(Inv, "inv", Unary, 1, "")                \
+  X(Floor, "floor", Unary, 1, "")            \
+  X(Ceil, "ceil", Unary, 1, "")              \
+  X(Round, "round", Unary, 1, "")            \
+  X(LogicalNot, "logical_not", Unary, 1, "") \
+  X(StopGradient, "stop_gradient", Unary, 1, "")
 
 // Cast: its node's dtype is the target (ir::cast); a unary op otherwise.
 #define FUSEJIT_CAST_OPS(X) X(Cast, "cast", Unary, 1, "")

@@ -67,19 +67,26 @@ void check_param(const char *what, const char *role, const NodeRef &p, const Nod
                      type_str(x->dtype, want));
 }
 
+// The row's max, as the shift that keeps exp from overflowing. These ops
+// are unchanged by any shift, so its gradient is zero and is not taken (as
+// JAX's softmax stops it): the backward needs no x == max mask.
+NodeRef shift(const NodeRef &x, const std::vector<int64_t> &dims) {
+  return unary(Op::StopGradient, reduce(Op::Max, x, dims, true));
+}
+
 }  // namespace
 
 NodeRef softmax(const NodeRef &x, int64_t dim) {
   check_float("softmax", x);
   dim = row_dims("softmax", x, {dim})[0];
-  NodeRef e = unary(Op::Exp, sub(x, reduce(Op::Max, x, {dim}, true)));
+  NodeRef e = unary(Op::Exp, sub(x, shift(x, {dim})));
   return binary(Op::Div, e, reduce(Op::Sum, e, {dim}, true));
 }
 
 NodeRef log_softmax(const NodeRef &x, int64_t dim) {
   check_float("log_softmax", x);
   dim = row_dims("log_softmax", x, {dim})[0];
-  NodeRef shifted = sub(x, reduce(Op::Max, x, {dim}, true));
+  NodeRef shifted = sub(x, shift(x, {dim}));
   NodeRef lse = unary(Op::Log, reduce(Op::Sum, unary(Op::Exp, shifted), {dim}, true));
   return sub(shifted, lse);
 }
@@ -87,7 +94,7 @@ NodeRef log_softmax(const NodeRef &x, int64_t dim) {
 NodeRef logsumexp(const NodeRef &x, const std::vector<int64_t> &dims, bool keepdim) {
   check_float("logsumexp", x);
   std::vector<int64_t> d = row_dims("logsumexp", x, dims);
-  NodeRef m = reduce(Op::Max, x, d, true);
+  NodeRef m = shift(x, d);
   NodeRef s = reduce(Op::Sum, unary(Op::Exp, sub(x, m)), d, true);
   return squeeze_unless(add(unary(Op::Log, s), m), x, d, keepdim);
 }

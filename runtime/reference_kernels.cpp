@@ -136,6 +136,8 @@ double apply_unary(Op op, double x, DType from, DType to) {
       return std::nearbyint(x);
     case Op::LogicalNot:
       return x == 0 ? 1.0 : 0.0;
+    case Op::StopGradient:
+      return x;
     case Op::Cast:
       return cast_value(from, to, x);
       FUSEJIT_LEAF_OPS(FUSEJIT_OP_CASE)

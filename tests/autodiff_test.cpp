@@ -350,6 +350,19 @@ TEST(Autodiff, MaxOverARowHoldingNanGivesThatRowZeros) {
             (std::vector<double>{0, 0, 0, 0, 1, 0}));
 }
 
+// stop_gradient is its operand's value with no gradient: d/dx of
+// stop_gradient(x) * x is x, and of stop_gradient(x) alone nothing.
+TEST(Autodiff, StopGradientPassesTheValueAndNoGradient) {
+  NodeRef x = ir::input(DType::F64, {3});
+  Buffer v = Buffer::from_vector<double>({-1, 0.5, 2}, {3});
+  EXPECT_EQ(grad_values(bin(Op::Mul, un(Op::StopGradient, x), x), x, v),
+            (std::vector<double>{-1, 0.5, 2}));
+  EXPECT_EQ(grad_values(un(Op::StopGradient, x), x, v), (std::vector<double>{0, 0, 0}));
+  EXPECT_EQ(un(Op::StopGradient, un(Op::StopGradient, x)), un(Op::StopGradient, x));
+  NodeRef i = ir::input(DType::I32, {3});
+  EXPECT_EQ(un(Op::StopGradient, i), i) << "an integer has no gradient to stop";
+}
+
 TEST(Autodiff, KinksAtZeroGiveZero) {
   NodeRef x = ir::input(DType::F64, {3});
   Buffer v = Buffer::from_vector<double>({-1, 0, 2}, {3});

@@ -88,6 +88,13 @@ TEST_P(TensorApi, ReciprocalAndItsGradient) {
   EXPECT_EQ(values(x.grad()), (std::vector<double>{-1, -16, -1.0 / 16}));  // -1 / x^2
 }
 
+TEST_P(TensorApi, StopGradientKeepsTheValueAndStopsTheGradient) {
+  Tensor x = Tensor::from_vector<double>({-1, 0.25, 4}).to(GetParam()).requires_grad_();
+  EXPECT_EQ(values(x.stop_gradient()), values(x));
+  (x.stop_gradient() * x).sum().backward();
+  EXPECT_EQ(values(x.grad()), values(x));  // d/dx of c * x with c = x held constant
+}
+
 TEST(TensorApiTo, ConvertsBetweenDtypes) {
   Tensor x = Tensor::from_vector<float>({0.5f, -1.25f, 3.0f}, {3});
   Tensor y = x.to(DType::F64);

@@ -270,6 +270,10 @@ class Tensor {
   void zero_grad() const;
   // The same value (realized now) on a new leaf with no history.
   Tensor detach() const;
+  // The same value, lazily, through which no gradient flows (JAX's
+  // lax.stop_gradient): the graph keeps it, backward() treats it as a
+  // constant. softmax's shift by the row's max is one.
+  Tensor stop_gradient() const;
   // Adds d sum(*this) / d leaf -- or d sum(*this * seed) / d leaf when a seed
   // of this tensor's dtype and shape is given -- into the grad of every
   // requires-grad leaf this tensor depends on. Nothing is computed yet:

@@ -164,12 +164,13 @@ Value ProgramGenerator::positive(const Value &a) {
 
 Value ProgramGenerator::unary(const Value &a) {
   static const std::vector<Op> ops = {Op::Neg,  Op::Exp,  Op::Log, Op::Relu, Op::Sigmoid,
-                                      Op::Tanh, Op::Sqrt, Op::Abs, Op::Inv};
+                                      Op::Tanh, Op::Sqrt, Op::Abs, Op::Inv,  Op::StopGradient};
   Op op = rng_.pick(ops);
   switch (op) {
     case Op::Neg:
     case Op::Relu:
     case Op::Abs:
+    case Op::StopGradient:
       return {ir::unary(op, a.node), a.bound, a.exact};
     case Op::Exp: {
       Value x = a.bound <= 2 ? a : Value{ir::unary(Op::Tanh, a.node), 1, false};
