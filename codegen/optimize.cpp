@@ -16,6 +16,7 @@
 
 #include "codegen/host_target.h"
 #include "codegen/llvm_error.h"
+#include "codegen/splat_mask_selects.h"
 #include "codegen/vector_math.h"
 #include "ir/check_stats.h"
 
@@ -84,6 +85,7 @@ void optimize_module(llvm::Module &module, llvm::TargetMachine &tm) {
   llvm::ModulePassManager pipeline =
       builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
   pipeline.run(module, modules);
+  splat_mask_selects(module);
 }
 
 namespace {

@@ -94,10 +94,11 @@ int fuzz_command(const FuzzOptions &opts) {
   uint64_t failures = 0;
   for (uint64_t seed = opts.start; seed < opts.start + opts.seeds; ++seed) {
     Program p = difftest::random_program(seed, gen);
+    // The program before its result, so a run that hangs or crashes shows it.
+    if (opts.verbose) std::cout << "== seed " << seed << "\n" << print_program(p) << std::flush;
     CheckResult r = difftest::check_program(p, opts.grad);
     if (opts.verbose)
-      std::cout << "== seed " << seed << ": " << (r.failed() ? kind_name(r.kind) : "ok") << "\n"
-                << print_program(p);
+      std::cout << "== seed " << seed << ": " << (r.failed() ? kind_name(r.kind) : "ok") << "\n";
     if (!r.failed()) continue;
     ++failures;
     std::cout << "fuzz: seed " << seed << ": " << kind_name(r.kind) << ": " << r.message << "\n";
