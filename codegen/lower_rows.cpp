@@ -273,7 +273,7 @@ class RowLowering {
     for (size_t i = 0; i < k_.body.size(); ++i) {
       const Instr &in = k_.body[i];
       if (in.kind == InstrKind::Const) {
-        values_[i] = llvm::ConstantFP::get(type_of(in.dtype), in.value);
+        values_[i] = emit_constant(type_of(in.dtype), in.value);
         continue;
       }
       if (in.outer != outer || in.phase != phase) continue;

@@ -518,11 +518,14 @@ class Fuser {
       if (top->numel() != numel(k.output_shape())) value = at_points(value, top->dtype);
       k.outputs.push_back({buffer_.at(top), value});
     }
-    // lower_rows and row_eval compute in floating point only.
-    for (const Instr &in : k.body)
-      if (in.dtype != DType::F32 && in.dtype != DType::F64)
-        throw RowReject{row_->phases, std::string("it computes ") + dtype_name(in.dtype) +
-                                          " values, and row kernels are f32 or f64 only"};
+    // The passes fold floats (lower_rows' identities and combines are
+    // floating-point); integer and bool values may feed them (cross-entropy's
+    // one-hot labels).
+    for (const Reduction &red : k.rows)
+      if (!is_floating(k.body[red.value].dtype))
+        throw RowReject{row_->phases, std::string("it folds ") +
+                                          dtype_name(k.body[red.value].dtype) +
+                                          " values, and a row kernel's passes fold f32 or f64"};
     if (trace_) trace_->kernels.back().phases = row_->phases;
   }
 

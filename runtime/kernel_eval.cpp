@@ -9,16 +9,6 @@
 
 namespace fusejit {
 
-namespace {
-
-std::string index_str(const Index &index) {
-  std::string s = "[";
-  for (size_t i = 0; i < index.size(); ++i) s += (i ? ", " : "") + std::to_string(index[i]);
-  return s + "]";
-}
-
-}  // namespace
-
 int64_t load_position(const Access &a, const Index &domain_index, const std::vector<double> &values,
                       const std::string &kernel) {
   Index index = domain_index;

@@ -48,13 +48,13 @@ double python_mod(double a, double b) {
   return r != 0 && (r < 0) != (b < 0) ? r + b : r;
 }
 
+}  // namespace
+
 std::string index_str(const Index &index) {
   std::string s = "[";
   for (size_t i = 0; i < index.size(); ++i) s += (i ? ", " : "") + std::to_string(index[i]);
   return s + "]";
 }
-
-}  // namespace
 
 double reduce_identity(Op op, DType dtype) {
   switch (op) {

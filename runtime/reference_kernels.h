@@ -25,6 +25,8 @@ double apply_binary(Op op, double a, double b, DType operand);
 bool divides_by_zero(Op op, DType operand, double b);
 // Throws the ValueError naming the dividend, the op and `where` it happened.
 [[noreturn]] void throw_division_by_zero(Op op, double a, DType operand, const std::string &where);
+// "[1, 0, 2]": a domain point as the errors name it.
+std::string index_str(const Index &index);
 // A reduction's start value in `dtype` (sum 0, prod 1, max the lowest value,
 // min the highest, any false, all true) and its step.
 double reduce_identity(Op op, DType dtype);

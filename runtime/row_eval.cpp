@@ -46,6 +46,9 @@ class RowEvaluator {
           break;
         case InstrKind::Compute: {
           DType operand = k_.body[in.args[0]].dtype;
+          if (in.args.size() == 2 && divides_by_zero(in.op, operand, arg(1)))
+            throw_division_by_zero(in.op, arg(0), operand,
+                                   "in kernel " + k_.name + " at domain index " + index_str(index));
           v = in.args.size() == 1   ? apply_unary(in.op, arg(0), operand, in.dtype)
               : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1), operand)
               : arg(0) != 0         ? arg(1)

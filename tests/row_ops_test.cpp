@@ -14,6 +14,10 @@
 
 #include "engine/autodiff.h"
 #include "engine/canonicalize.h"
+#include "engine/execute.h"
+#include "engine/fuse.h"
+#include "engine/pipeline.h"
+#include "engine/plan_memory.h"
 #include "engine/realize.h"
 #include "engine/tensor.h"
 #include "ir/error.h"
@@ -206,6 +210,69 @@ TEST(RowOps, GradientsMatchCentralDifferences) {
     expect_central_differences(c.op(x, 1, w, b), {x, w, b}, c.name);
     if (!c.trailing)
       expect_central_differences(c.op(x, 0, w, b), {x}, std::string(c.name) + " over dim 0");
+  }
+}
+
+// Integer and bool values may feed a row kernel's passes: cross-entropy's
+// one-hot labels (an i64 arange compared with the gathered label) keep
+// forward and backward in one row kernel, and an integer // inside one
+// reports a division by zero as any kernel does.
+TEST(RowOps, IntegerLabelsFeedOneRowKernel) {
+  for (Numerics numerics : {Numerics::Strict, Numerics::Fast}) {
+    NodeRef x = ir::input(DType::F32, {17, 9}, "x");
+    NodeRef labels = ir::input(DType::I64, {17}, "labels");
+    NodeRef picked =
+        ir::reduce(Op::Sum, mul(ir::log_softmax(x, 1), ir::one_hot(labels, 9, DType::F32)), {1});
+    NodeRef loss = ir::reduce(Op::Mean, ir::unary(Op::Neg, picked), {});
+    std::vector<NodeRef> roots{loss, gradients(loss, {x})[0]};
+    Options options;
+    options.numerics = numerics;
+    PreparedGraph prepared = prepare(roots, numerics);
+    size_t rows = 0;
+    for (const Kernel &k : prepared.compiled->plan.kernels) rows += k.kind() == KernelKind::Row;
+    EXPECT_EQ(rows, 1u);
+    EXPECT_EQ(prepared.compiled->plan.kernels.size(), 2u) << "the row kernel and the mean";
+    Generator g(3);
+    std::vector<int64_t> l;
+    for (int i = 0; i < 17; ++i) l.push_back((i * 5) % 9);
+    InputValues inputs{{x.get(), random_uniform(DType::F32, {17, 9}, g, -2, 2)},
+                       {labels.get(), Buffer::from_vector<int64_t>(l, {17})}};
+    std::vector<Buffer> got = evaluate(roots, inputs, options);
+    std::vector<Buffer> want = evaluate_reference(roots, inputs);
+    for (size_t r = 0; r < roots.size(); ++r) {
+      Comparison c = compare_values(got[r], want[r], 4 * tolerance_for(roots[r]));
+      EXPECT_TRUE(c.ok) << "root " << r << ": " << c.describe();
+    }
+  }
+  NodeRef x = ir::input(DType::F32, {3, 4}, "x");
+  NodeRef i = ir::input(DType::I32, {3, 4}, "i");
+  NodeRef y = ir::softmax(
+      ir::binary(Op::Add, x,
+                 ir::cast(ir::binary(Op::FloorDiv, ir::constant(7, DType::I32), i), DType::F32)),
+      1);
+  Generator g(5);
+  std::vector<int32_t> divisors(12, 1);
+  divisors[6] = 0;
+  InputValues inputs{{x.get(), random_uniform(DType::F32, {3, 4}, g, -2, 2)},
+                     {i.get(), Buffer::from_vector<int32_t>(divisors, {3, 4})}};
+  Plan plan = fuse({y});
+  ASSERT_EQ(plan.kernels.size(), 1u);
+  EXPECT_EQ(plan.kernels[0].kind(), KernelKind::Row);
+  for (bool jit : {true, false}) {
+    try {
+      if (jit) {
+        evaluate({y}, inputs);
+      } else {
+        plan_memory(plan);
+        std::vector<Buffer> in{inputs.at(plan.input_nodes[0]), inputs.at(plan.input_nodes[1])};
+        execute_plan(plan, in, evaluating_runner(plan));
+      }
+      ADD_FAILURE() << (jit ? "JIT" : "evaluator") << ": no error";
+    } catch (const ValueError &e) {
+      std::string m = e.what();
+      EXPECT_NE(m.find("7 // 0"), std::string::npos) << m;
+      EXPECT_NE(m.find("at domain index [1, 2]"), std::string::npos) << m;
+    }
   }
 }
 
