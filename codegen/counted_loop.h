@@ -25,6 +25,10 @@ class CountedLoop {
 
   llvm::Value *index() const { return index_; }
 
+  // Asks LLVM's unrollers to leave the loop rolled (the vectorizer still
+  // widens and interleaves it): set before close().
+  void keep_rolled() { rolled_ = true; }
+
   // Ends the body at the builder's insert point, stepping by one; the
   // builder continues after the loop.
   void close() { close(b_->CreateAdd(index_, b_->getInt64(1), name_ + ".next", true, true)); }
@@ -33,7 +37,19 @@ class CountedLoop {
   void close(llvm::Value *next) {
     llvm::BasicBlock *latch = b_->GetInsertBlock();
     index_->addIncoming(next, latch);
-    b_->CreateCondBr(b_->CreateICmpSLT(next, hi_), body_, exit_);
+    llvm::BranchInst *branch = b_->CreateCondBr(b_->CreateICmpSLT(next, hi_), body_, exit_);
+    if (rolled_) {
+      llvm::LLVMContext &c = b_->getContext();
+      llvm::MDNode *disable =
+          llvm::MDNode::get(c, {llvm::MDString::get(c, "llvm.loop.unroll.disable")});
+      // Without a count, disabling the unroller stops interleaving too.
+      llvm::MDNode *interleave =
+          llvm::MDNode::get(c, {llvm::MDString::get(c, "llvm.loop.interleave.count"),
+                                llvm::ConstantAsMetadata::get(b_->getInt32(4))});
+      llvm::MDNode *loop = llvm::MDNode::getDistinct(c, {nullptr, disable, interleave});
+      loop->replaceOperandWith(0, loop);
+      branch->setMetadata(llvm::LLVMContext::MD_loop, loop);
+    }
     exit_->moveAfter(latch);  // keeps the printed IR in nesting order
     b_->SetInsertPoint(exit_);
   }
@@ -43,6 +59,7 @@ class CountedLoop {
   llvm::Value *hi_;
   std::string name_;
   llvm::PHINode *index_;
+  bool rolled_ = false;
   llvm::BasicBlock *body_, *exit_;
 };
 
