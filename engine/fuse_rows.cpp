@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
+#include <string>
 
 namespace fusejit {
 
@@ -84,12 +86,12 @@ std::vector<RowGroup> find_row_groups(const RowCandidates &c,
   // A value of another kernel may read a member: the row kernel then
   // writes that member, and the reader runs after the row kernel (fuse.cpp
   // defers it). That fails only when the row kernel itself waits on the
-  // reader, directly or through other kernels: a cycle.
+  // reader, directly or through other kernels: a cycle. Row kernels in a
+  // cycle are given up one at a time, the one over fewer elements first,
+  // until none is left in one.
   std::unordered_map<const Node *, size_t> group_of;
   for (size_t r : order)
     for (const Node *m : groups[r].members) group_of.emplace(m, r);
-  std::unordered_set<size_t> broken;
-  std::unordered_map<size_t, std::string> broken_why;
   for (size_t i = 0; i < values.size(); ++i) {
     auto mine = group_of.find(values[i]);
     for (const Node *u : reads[i]) {
@@ -98,8 +100,18 @@ std::vector<RowGroup> find_row_groups(const RowCandidates &c,
       groups[g->second].written.insert(u);
     }
   }
-  for (size_t r : order) {
-    // Every value the group's members wait on, through any kernels.
+  std::unordered_set<size_t> broken;
+  std::unordered_map<size_t, std::string> broken_why;
+  // Why group r waits on itself through another kernel, or "".
+  auto cycle = [&](size_t r) -> std::string {
+    // Every value the group's members wait on, through any kernels; another
+    // row kernel is one kernel, so waiting on one of its members waits on
+    // what all of them read.
+    auto kept_group = [&](const Node *n) -> std::optional<size_t> {
+      auto h = group_of.find(n);
+      if (h == group_of.end() || broken.count(h->second)) return std::nullopt;
+      return h->second;
+    };
     std::vector<size_t> stack;
     std::vector<bool> waited(values.size(), false);
     for (const Node *m : groups[r].members) stack.push_back(at.at(m));
@@ -111,21 +123,37 @@ std::vector<RowGroup> find_row_groups(const RowCandidates &c,
         if (waited[j]) continue;
         waited[j] = true;
         stack.push_back(j);
+        std::optional<size_t> h = kept_group(u);
+        if (!h || *h == r) continue;
+        for (const Node *m : groups[*h].members) {
+          size_t k = at.at(m);
+          if (!waited[k]) waited[k] = true, stack.push_back(k);
+        }
       }
     }
-    for (size_t i = 0; i < values.size() && !broken.count(r); ++i) {
-      auto g = group_of.find(values[i]);
-      if (!waited[i] || (g != group_of.end() && g->second == r)) continue;
-      for (const Node *u : reads[i]) {
-        auto h = group_of.find(u);
-        if (h == group_of.end() || h->second != r) continue;
-        broken.insert(r);
-        broken_why[r] = std::string("a value its phases wait on (") + op_name(values[i]->op) + " " +
-                        type_str(values[i]->dtype, values[i]->shape) +
-                        ") reads one of them, and is not row-wise";
-        break;
-      }
+    for (size_t i = 0; i < values.size(); ++i) {
+      std::optional<size_t> g = kept_group(values[i]);
+      if (!waited[i] || g == r) continue;
+      for (const Node *u : reads[i])
+        if (kept_group(u) == r)
+          return std::string("a value its phases wait on (") + op_name(values[i]->op) + " " +
+                 type_str(values[i]->dtype, values[i]->shape) +
+                 ") reads one of them, and is not row-wise";
     }
+    return "";
+  };
+  for (;;) {
+    std::optional<size_t> drop;
+    std::string why;
+    for (size_t r : order) {
+      if (broken.count(r)) continue;
+      std::string w = cycle(r);
+      if (w.empty()) continue;
+      if (!drop || numel(groups[r].key.full) < numel(groups[*drop].key.full)) drop = r, why = w;
+    }
+    if (!drop) break;
+    broken.insert(*drop);
+    broken_why[*drop] = why;
   }
   std::vector<RowGroup> out;
   for (size_t r : order) {

@@ -74,4 +74,10 @@ Tensor rms_norm(const Tensor &x, const Shape &normalized_shape, const Tensor &we
   return tracked_result(ir::rms_norm(n, dims, optional_node(weight), eps), given({&x, &weight}));
 }
 
+Tensor cross_entropy(const Tensor &logits, const Tensor &labels, int64_t ignore_index) {
+  return tracked_result(ir::cross_entropy(checked(logits, "cross_entropy"),
+                                          checked(labels, "cross_entropy"), ignore_index),
+                        given({&logits, &labels}));
+}
+
 }  // namespace fusejit

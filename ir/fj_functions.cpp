@@ -68,6 +68,7 @@ std::optional<Callee> lookup_function(std::string_view name) {
     t->emplace("std", Callee{Fn::Std, Op::Mean});
     t->emplace("layer_norm", Callee{Fn::LayerNorm, Op::Mean});
     t->emplace("rms_norm", Callee{Fn::RmsNorm, Op::Mean});
+    t->emplace("cross_entropy", Callee{Fn::CrossEntropy, Op::Exp});
     t->emplace("clamp", Callee{Fn::Clamp, Op::Minimum});
     t->emplace("masked_fill", Callee{Fn::MaskedFill, Op::Where});
     t->emplace("zeros_like", Callee{Fn::FullLike, Op::Const});

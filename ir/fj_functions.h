@@ -45,15 +45,16 @@ enum class Fn {
   Std,
   LayerNorm,
   RmsNorm,
-  Cast,        // cast(x, i32)
-  Clamp,       // clamp(x, lo, hi): maximum then minimum
-  MaskedFill,  // masked_fill(x, mask, v): where(mask, v, x)
-  FullLike,    // zeros_like(x), ones_like(x), full_like(x, v): a constant of x's dtype and shape
-  Arange,      // arange(end), arange(start, end), arange(start, end, step): i64, an iota
-  Gather,      // gather(x, dim, index), index_select(x, dim, index)
-  Scatter,     // scatter_add(x, dim, index, src), index_add(x, dim, index, src)
-  OneHot,      // one_hot(labels, n[, dtype]): labels == arange(n)
-  Argmax,      // argmax(x[, dim], keepdim=), argmin likewise: i64
+  CrossEntropy,  // cross_entropy(logits, labels, ignore_index=-100)
+  Cast,          // cast(x, i32)
+  Clamp,         // clamp(x, lo, hi): maximum then minimum
+  MaskedFill,    // masked_fill(x, mask, v): where(mask, v, x)
+  FullLike,      // zeros_like(x), ones_like(x), full_like(x, v): a constant of x's dtype and shape
+  Arange,        // arange(end), arange(start, end), arange(start, end, step): i64, an iota
+  Gather,        // gather(x, dim, index), index_select(x, dim, index)
+  Scatter,       // scatter_add(x, dim, index, src), index_add(x, dim, index, src)
+  OneHot,        // one_hot(labels, n[, dtype]): labels == arange(n)
+  Argmax,        // argmax(x[, dim], keepdim=), argmin likewise: i64
   // Convolution and pooling (ir/conv.h): compositions of pad, unfold, * and a reduction.
   Conv,  // conv1d(x, w, bias, stride=1, padding=0, dilation=1, groups=1), conv2d likewise
   Pool   // max_pool2d(x, [2, 2], stride=[2, 2], padding=[0, 0]), avg_pool2d likewise

@@ -106,8 +106,8 @@ struct Arg {
   std::vector<std::vector<int64_t>> lists;  // IntLists: [[1, 1], [0, 2]]
   std::vector<Value> values;                // Exprs: [a, b]
   double fill = 0;                          // Fill, Keyword: its number
-  std::string keyword;                      // Fill, Keyword: value=, eps=, correction=
-  DType dtype = DType::F32;                 // DTypeName: a dtype not shadowed by a name
+  std::string keyword;       // Fill, Keyword: value=, eps=, correction=, ignore_index=
+  DType dtype = DType::F32;  // DTypeName: a dtype not shadowed by a name
 };
 
 std::string loc_str(Loc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
@@ -452,7 +452,8 @@ Arg Parser::call_arg() {
     return a;
   }
   if (t0.kind == Tok::Ident &&
-      (t0.text == "value" || t0.text == "eps" || t0.text == "correction") &&
+      (t0.text == "value" || t0.text == "eps" || t0.text == "correction" ||
+       t0.text == "ignore_index") &&
       lex_.peek(1).kind == Tok::Assign) {
     a.keyword = std::string(lex_.next().text);
     lex_.next();
@@ -624,6 +625,22 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
     case Fn::LayerNorm:
     case Fn::RmsNorm:
       return row_op(name, c.fn, args);
+    case Fn::CrossEntropy: {
+      // cross_entropy(logits, labels, ignore_index=-100)
+      check_arity(name, args, 2, 3);
+      Value logits = value(0), labels = value(1);
+      if (labels.untyped()) src_.fail(args[1].loc, "the labels must be a tensor, not a literal");
+      int64_t ignore = -100;
+      if (args.size() == 3) {
+        const Arg &a = args[2];
+        if (a.kind != Arg::Keyword || a.keyword != "ignore_index" ||
+            a.fill != static_cast<double>(static_cast<int64_t>(a.fill)))
+          src_.fail(a.loc, "expected ignore_index=INTEGER");
+        ignore = static_cast<int64_t>(a.fill);
+      }
+      return apply(name.loc, {logits, labels}, 0,
+                   [&](const auto &a) { return ir::cross_entropy(a[0], a[1], ignore); });
+    }
     case Fn::Conv:
     case Fn::Pool:
       return conv_op(name, c, args);

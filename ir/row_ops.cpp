@@ -145,4 +145,32 @@ NodeRef rms_norm(const NodeRef &x, const std::vector<int64_t> &dims, const NodeR
   return y;
 }
 
+NodeRef cross_entropy(const NodeRef &logits, const NodeRef &labels, int64_t ignore_index) {
+  check_float("cross_entropy", logits);
+  FUSEJIT_USER_CHECK(logits->rank() >= 2, ShapeError, "cross_entropy of ", describe(logits),
+                     ": the logits need a batch dim and a class dim (dim 1)");
+  FUSEJIT_USER_CHECK(!is_floating(labels->dtype) && labels->dtype != DType::Bool, ValueError,
+                     "cross_entropy: the labels are ", describe(labels),
+                     "; class indices are integers (i64, as torch)");
+  Shape want = logits->shape;
+  want.erase(want.begin() + 1);
+  FUSEJIT_USER_CHECK(labels->shape == want, ShapeError, "cross_entropy of ", describe(logits),
+                     ": the labels are ", describe(labels), ", expected ",
+                     type_str(labels->dtype, want), " (the logits' shape without dim 1)");
+  const int64_t classes = logits->shape[1];
+  NodeRef kept = binary(Op::Ne, labels, constant(static_cast<double>(ignore_index), labels->dtype));
+  // An ignored label reads class 0, which the mask then drops.
+  NodeRef index = where(kept, labels, constant(0, labels->dtype));
+  NodeRef hot = one_hot(index, classes, logits->dtype);  // [N, d..., C]
+  if (logits->rank() > 2) {
+    std::vector<int64_t> perm{0, static_cast<int64_t>(logits->rank()) - 1};
+    for (int64_t d = 1; d + 1 < static_cast<int64_t>(logits->rank()); ++d) perm.push_back(d);
+    hot = permute(hot, perm);  // [N, C, d...]
+  }
+  NodeRef picked = reduce(Op::Sum, mul(log_softmax(logits, 1), hot), {1});
+  NodeRef weight = cast(kept, logits->dtype);
+  return binary(Op::Div, unary(Op::Neg, reduce(Op::Sum, mul(picked, weight), {})),
+                reduce(Op::Sum, weight, {}));
+}
+
 }  // namespace fusejit::ir

@@ -1,5 +1,5 @@
 // The named row ops of `.fj` and the C++ API (softmax, log_softmax,
-// logsumexp, layer_norm, rms_norm, var, std), each built from primitives of
+// logsumexp, layer_norm, rms_norm, var, std, cross_entropy), each built from primitives of
 // the graph (max, exp, sum, mean, sub, div, ...): autodiff differentiates the
 // primitives and fusion sees them, so a hand-written composition and the
 // named op are the same nodes (hash-consing) and compile alike.
@@ -33,5 +33,11 @@ NodeRef layer_norm(const NodeRef &x, const std::vector<int64_t> &dims, const Nod
 // given; eps defaults to the dtype's machine epsilon, as torch's.
 NodeRef rms_norm(const NodeRef &x, const std::vector<int64_t> &dims, const NodeRef &weight,
                  std::optional<double> eps = std::nullopt);
+// torch.nn.functional.cross_entropy with class indices: logits [N, C, d...]
+// (classes along dim 1), integer labels [N, d...]; the mean over the labels
+// not equal to ignore_index of -log_softmax(logits, 1) at each label (NaN
+// when every label is ignored, as torch). A label out of [0, C) other than
+// ignore_index is an IndexError when it runs, as one_hot's.
+NodeRef cross_entropy(const NodeRef &logits, const NodeRef &labels, int64_t ignore_index = -100);
 
 }  // namespace fusejit::ir

@@ -276,6 +276,103 @@ TEST(RowOps, IntegerLabelsFeedOneRowKernel) {
   }
 }
 
+std::string parse_error_of_program(const std::string &text) {
+  try {
+    parse_program(text, "bad.fj");
+  } catch (const ParseError &e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// cross_entropy with class indices, as torch's: the mean over the labels
+// other than ignore_index of -log_softmax at the label; classes along dim 1
+// of [N, C] and [N, C, d] logits; NaN when every label is ignored.
+TEST(RowOps, CrossEntropyIsTorchsWithIgnoreIndex) {
+  NodeRef x = ir::input(DType::F64, {3, 4}, "x");
+  NodeRef labels = ir::input(DType::I64, {3}, "labels");
+  Buffer xv = Buffer::from_vector<double>({1, 2, 3, 4, 0, 0, 0, 0, -1, 5, 2, 0}, {3, 4});
+  auto loss_of = [&](const std::vector<int64_t> &l, int64_t ignore) {
+    Bindings b{{x.get(), xv}, {labels.get(), Buffer::from_vector<int64_t>(l, {3})}};
+    return interpret({ir::cross_entropy(x, labels, ignore)}, b)[0].get(0);
+  };
+  auto nll = [&](int64_t row, int64_t label) {
+    double m = -INFINITY, s = 0;
+    for (int64_t c = 0; c < 4; ++c) m = std::max(m, xv.get(row * 4 + c));
+    for (int64_t c = 0; c < 4; ++c) s += std::exp(xv.get(row * 4 + c) - m);
+    return -(xv.get(row * 4 + label) - m - std::log(s));
+  };
+  EXPECT_NEAR(loss_of({3, 0, 1}, -100), (nll(0, 3) + nll(1, 0) + nll(2, 1)) / 3, 1e-12);
+  EXPECT_NEAR(loss_of({3, -100, 1}, -100), (nll(0, 3) + nll(2, 1)) / 2, 1e-12);
+  EXPECT_NEAR(loss_of({3, 2, 2}, 2), nll(0, 3), 1e-12) << "ignore_index=2";
+  EXPECT_TRUE(std::isnan(loss_of({-100, -100, -100}, -100)));
+  // Through the JIT, forward and backward, odd batch sizes and a [N, C, d] case.
+  for (int64_t n : {1, 3, 17, 129}) {
+    NodeRef z = ir::input(DType::F32, {n, 10}, "z");
+    NodeRef t = ir::input(DType::I64, {n}, "t");
+    NodeRef loss = ir::cross_entropy(z, t);
+    std::vector<int64_t> l;
+    for (int64_t i = 0; i < n; ++i) l.push_back(i % 5 == 4 ? -100 : (i * 7) % 10);
+    Generator g(11);
+    InputValues inputs{{z.get(), random_uniform(DType::F32, {n, 10}, g, -3, 3)},
+                       {t.get(), Buffer::from_vector<int64_t>(l, {n})}};
+    std::vector<NodeRef> roots{loss, gradients(loss, {z})[0]};
+    std::vector<Buffer> got = evaluate(roots, inputs), want = evaluate_reference(roots, inputs);
+    for (size_t r = 0; r < roots.size(); ++r) {
+      Comparison c = compare_values(got[r], want[r], 4 * tolerance_for(roots[r]));
+      EXPECT_TRUE(c.ok) << n << " rows, root " << r << ": " << c.describe();
+    }
+  }
+  NodeRef z = ir::input(DType::F64, {2, 3, 5}, "z");
+  NodeRef t = ir::input(DType::I64, {2, 5}, "t");
+  std::vector<int64_t> tv{0, 1, 2, 0, 1, 2, 2, -100, 1, 0};
+  Generator g(2);
+  Buffer zv = random_uniform(DType::F64, {2, 3, 5}, g, -2, 2);
+  double want = 0;
+  int kept = 0;
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t d = 0; d < 5; ++d) {
+      int64_t label = tv[static_cast<size_t>(i * 5 + d)];
+      if (label < 0) continue;
+      double m = -INFINITY, s = 0;
+      for (int64_t c = 0; c < 3; ++c) m = std::max(m, zv.get((i * 3 + c) * 5 + d));
+      for (int64_t c = 0; c < 3; ++c) s += std::exp(zv.get((i * 3 + c) * 5 + d) - m);
+      want -= zv.get((i * 3 + label) * 5 + d) - m - std::log(s);
+      ++kept;
+    }
+  InputValues in{{z.get(), zv}, {t.get(), Buffer::from_vector<int64_t>(tv, {2, 5})}};
+  EXPECT_NEAR(evaluate({ir::cross_entropy(z, t)}, in)[0].get(0), want / kept, 1e-12);
+}
+
+TEST(RowOps, CrossEntropyMisuseNamesTheShapes) {
+  NodeRef x = ir::input(DType::F32, {4, 3}, "x");
+  auto message = [](const std::function<void()> &f) {
+    try {
+      f();
+    } catch (const Error &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string m = message([&] { ir::cross_entropy(x, ir::input(DType::I64, {3}, "l")); });
+  EXPECT_NE(m.find("i64[3]"), std::string::npos) << m;
+  EXPECT_NE(m.find("expected i64[4]"), std::string::npos) << m;
+  m = message([&] { ir::cross_entropy(x, ir::input(DType::F32, {4}, "l")); });
+  EXPECT_NE(m.find("class indices are integers"), std::string::npos) << m;
+  m = message([&] { ir::cross_entropy(ir::input(DType::F32, {4}, "v"), x); });
+  EXPECT_NE(m.find("a class dim"), std::string::npos) << m;
+  EXPECT_THROW(ir::cross_entropy(x, ir::input(DType::I64, {3}, "l")), ShapeError);
+  // In .fj, with the keyword.
+  Program p = parse_program(
+      "x = input f32[4, 3]\nl = input i64[4]\ny = cross_entropy(x, l, ignore_index=-1)\nout y\n",
+      "ce.fj");
+  EXPECT_EQ(p.outputs[0].second, ir::cross_entropy(p.inputs[0], p.inputs[1], -1));
+  EXPECT_NE(parse_error_of_program("x = input f32[4, 3]\nl = input i64[4]\n"
+                                   "y = cross_entropy(x, l, ignore_index=0.5)\nout y\n")
+                .find("expected ignore_index=INTEGER"),
+            std::string::npos);
+}
+
 // ---- one spelling: .fj, the C++ API and the hand-written composition ----
 
 // softmax stops the gradient of its shift (the row's max); the hand-written

@@ -29,5 +29,10 @@ Tensor layer_norm(const Tensor &x, const Shape &normalized_shape, const Tensor &
 // torch.nn.functional.rms_norm: eps defaults to the dtype's machine epsilon.
 Tensor rms_norm(const Tensor &x, const Shape &normalized_shape, const Tensor &weight = {},
                 std::optional<double> eps = std::nullopt);
+// torch.nn.functional.cross_entropy with class indices: logits [N, C, d...],
+// integer labels [N, d...]; the mean over the labels other than
+// ignore_index. (nn::cross_entropy also takes class probabilities and a
+// Reduction.)
+Tensor cross_entropy(const Tensor &logits, const Tensor &labels, int64_t ignore_index = -100);
 
 }  // namespace fusejit
