@@ -317,6 +317,13 @@ TEST(RowOps, CrossEntropyIsTorchsWithIgnoreIndex) {
     InputValues inputs{{z.get(), random_uniform(DType::F32, {n, 10}, g, -3, 3)},
                        {t.get(), Buffer::from_vector<int64_t>(l, {n})}};
     std::vector<NodeRef> roots{loss, gradients(loss, {z})[0]};
+    // Forward and backward share one row kernel; the per-row weight of a
+    // label not ignored is computed in it, once per row.
+    PreparedGraph prepared = prepare(roots, Numerics::Fast);
+    size_t rows = 0;
+    for (const Kernel &k : prepared.compiled->plan.kernels)
+      rows += k.kind() == KernelKind::Row && k.domain == Shape{n, 10} && k.rows.size() >= 3;
+    EXPECT_EQ(rows, 1u) << n << " rows";
     std::vector<Buffer> got = evaluate(roots, inputs), want = evaluate_reference(roots, inputs);
     for (size_t r = 0; r < roots.size(); ++r) {
       Comparison c = compare_values(got[r], want[r], 4 * tolerance_for(roots[r]));
