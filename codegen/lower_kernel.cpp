@@ -368,11 +368,8 @@ class KernelLowering {
                          gathered());
       case InstrKind::Iota:
         return emit_iota(b_, type_of(in.dtype), in, index_, gathered());
-      case InstrKind::Valid: {
-        llvm::Value *valid = emit_masked_position(b_, in.access, index_, gathered()).valid;
-        llvm::Type *type = type_of(in.dtype);
-        return valid ? emit_flag(b_, valid, type) : emit_constant(type, 1.0);
-      }
+      case InstrKind::Valid:
+        return emit_valid(b_, type_of(in.dtype), in, index_, gathered());
       case InstrKind::Reduced:
         return reduced_;
       case InstrKind::Const:

@@ -309,11 +309,8 @@ class RowLowering {
                          gathered());
       case InstrKind::Iota:
         return emit_iota(b_, type_of(in.dtype), in, index_, gathered());
-      case InstrKind::Valid: {
-        llvm::Value *valid = emit_masked_position(b_, in.access, index_, gathered()).valid;
-        llvm::Type *type = type_of(in.dtype);
-        return valid ? b_.CreateUIToFP(valid, type) : llvm::ConstantFP::get(type, 1.0);
-      }
+      case InstrKind::Valid:
+        return emit_valid(b_, type_of(in.dtype), in, index_, gathered());
       case InstrKind::Reduced:
         return reduced_.at(static_cast<size_t>(in.phase));
       case InstrKind::Const:

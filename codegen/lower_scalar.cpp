@@ -172,6 +172,12 @@ llvm::Value *emit_iota(llvm::IRBuilder<> &b, llvm::Type *type, const Instr &in,
   return at.valid ? b.CreateSelect(at.valid, v, emit_constant(type, in.value)) : v;
 }
 
+llvm::Value *emit_valid(llvm::IRBuilder<> &b, llvm::Type *type, const Instr &in,
+                        const std::vector<llvm::Value *> &index, const GatherValues &gathered) {
+  llvm::Value *valid = emit_masked_position(b, in.access, index, gathered).valid;
+  return valid ? emit_flag(b, valid, type) : emit_constant(type, 1.0);
+}
+
 llvm::Value *emit_load(llvm::IRBuilder<> &b, llvm::Type *type, llvm::Value *buffer,
                        int64_t buffer_numel, const Access &access,
                        const std::vector<llvm::Value *> &index, double fill,

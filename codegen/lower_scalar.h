@@ -62,6 +62,11 @@ llvm::Value *emit_load(llvm::IRBuilder<> &b, llvm::Type *type, llvm::Value *buff
 llvm::Value *emit_iota(llvm::IRBuilder<> &b, llvm::Type *type, const Instr &in,
                        const std::vector<llvm::Value *> &index, const GatherValues &gathered);
 
+// A Valid instruction's value: 1 as `type` (any dtype, bool included) where
+// its access's ranges hold, else 0.
+llvm::Value *emit_valid(llvm::IRBuilder<> &b, llvm::Type *type, const Instr &in,
+                        const std::vector<llvm::Value *> &index, const GatherValues &gathered);
+
 // A Unary, Binary or Where instruction on already lowered `args` of
 // `arg_dtypes`, with the builder's fast-math flags. Semantics are
 // apply_unary / apply_binary's (runtime/reference_kernels.cpp), NaN cases
