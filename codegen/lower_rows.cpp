@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,21 +117,19 @@ std::vector<int> kept_values(const Kernel &k) {
       for (int a : body[i].args) read[a] = true;
   for (const Reduction &r : k.rows) read[r.value] = true;
   for (const KernelOutput &o : k.outputs) read[o.instr] = true;
-  int64_t row = numel(Shape(k.domain.begin() + k.num_output_dims(), k.domain.end()));
-  int64_t bytes = 0;
-  std::map<int, bool> stored;
+  int64_t row = numel(k.reduced_shape()), bytes = 0;
+  std::set<int> stored;  // the sources given a scratch so far
   for (size_t i = 0; i < body.size(); ++i) {
     if (source[i] < 0) continue;
     if (!read[i]) {
       source[i] = -1;
-      continue;
+    } else if (!stored.count(source[i])) {
+      int64_t size = row * static_cast<int64_t>(dtype_size(body[i].dtype));
+      if (bytes + size > kKeptBytes)
+        source[i] = -1;
+      else
+        bytes += size, stored.insert(source[i]);
     }
-    int64_t size = row * dtype_size(body[i].dtype);
-    if (!stored.count(source[i]) && bytes + size > kKeptBytes) {
-      source[i] = -1;
-      continue;
-    }
-    if (!stored[source[i]]) bytes += size, stored[source[i]] = true;
   }
   return source;
 }
@@ -160,7 +159,7 @@ class RowLowering {
     llvm::IRBuilder<> entry(&body.fn->getEntryBlock(), body.fn->getEntryBlock().begin());
     kept_ = kept_values(k_);
     scratch_.assign(k_.body.size(), nullptr);
-    int64_t row = numel(Shape(k_.domain.begin() + k_.num_output_dims(), k_.domain.end()));
+    int64_t row = numel(k_.reduced_shape());
     for (int from : kept_)
       if (from >= 0 && !scratch_[from])
         scratch_[from] = entry.CreateAlloca(type_of(k_.body[from].dtype), entry.getInt64(row),

@@ -578,10 +578,11 @@ class Fuser {
       std::vector<int> args;
       int at = 0;
       for (const NodeRef &a : n->args) {
-        args.push_back(a->is(Op::Const)        ? emit(a.get(), {}, true)
-                       : is_row_value(a.get()) ? emit_row(a.get())
-                       : is_stored(a.get())    ? emit_row_load(a.get())
-                                               : emit_row_computed(a.get()));
+        // Not a load: a row value, or an arg is_row_computed accepts,
+        // computed once per row the same way.
+        args.push_back(a->is(Op::Const)     ? emit(a.get(), {}, true)
+                       : is_stored(a.get()) ? emit_row_load(a.get())
+                                            : emit_row(a.get()));
         at = std::max(at, kernel_->body[args.back()].phase);
       }
       Instr in = Instr::compute(n->op, n->dtype, std::move(args), true);
@@ -600,28 +601,13 @@ class Fuser {
 
   // An elementwise arg of row value `user` with the user's shape, computed
   // from constants and such loads alone (cross-entropy's weight of a label
-  // not ignored, cast(labels != -100)): it too is computed once per row.
+  // not ignored, cast(labels != -100)): emit_row computes it once per row.
   bool is_row_computed(const Node *n, const Node *user) const {
     if (is_stored(n) || !is_elementwise(*n) || n->shape != user->shape) return false;
     for (const NodeRef &a : n->args)
       if (!a->is(Op::Const) && !is_row_load(a.get(), user) && !is_row_computed(a.get(), user))
         return false;
     return true;
-  }
-
-  // Such an arg, once per row.
-  int emit_row_computed(const Node *n) {
-    std::string key = "rowcomputed" + std::to_string(reinterpret_cast<uintptr_t>(n));
-    auto it = memo_.find(key);
-    if (it != memo_.end()) return it->second;
-    std::vector<int> args;
-    for (const NodeRef &a : n->args)
-      args.push_back(a->is(Op::Const)     ? emit(a.get(), {}, true)
-                     : is_stored(a.get()) ? emit_row_load(a.get())
-                                          : emit_row_computed(a.get()));
-    int value = push(Instr::compute(n->op, n->dtype, std::move(args), true));
-    record(n);
-    return memo_[key] = value;
   }
 
   // Such an arg, loaded once per row at the row's element.

@@ -209,6 +209,8 @@ struct Kernel {
   }
   size_t num_output_dims() const { return domain.size() - num_reduce; }
   Shape output_shape() const { return Shape(domain.begin(), domain.end() - num_reduce); }
+  // The reduced dims' extents: a reduction's terms, a row kernel's row.
+  Shape reduced_shape() const { return Shape(domain.end() - num_reduce, domain.end()); }
   // The elements output j writes: the output shape's, or the whole domain's
   // for a value computed at every point (elementwise kernels, a row
   // kernel's last phase).

@@ -38,6 +38,38 @@ int64_t load_position(const Access &a, const Index &domain_index, const std::vec
   return p;
 }
 
+double eval_instr(const Kernel &k, const Instr &in, const Index &index,
+                  const std::vector<double> &values, const std::vector<const Buffer *> &inputs) {
+  auto arg = [&](int j) { return values[in.args[j]]; };
+  switch (in.kind) {
+    case InstrKind::Load: {
+      int64_t p = load_position(in.access, index, values, k.name);
+      return p < 0 ? in.value : inputs[in.input]->get(p);
+    }
+    case InstrKind::Iota: {
+      int64_t p = load_position(in.access, index, values, k.name);
+      return p < 0 ? in.value : static_cast<double>(p);
+    }
+    case InstrKind::Valid:
+      return load_position(in.access, index, values, k.name) < 0 ? 0.0 : 1.0;
+    case InstrKind::Const:
+      return in.value;
+    case InstrKind::Compute: {
+      DType operand = k.body[in.args[0]].dtype;
+      if (in.args.size() == 2 && divides_by_zero(in.op, operand, arg(1)))
+        throw_division_by_zero(in.op, arg(0), operand,
+                               "in kernel " + k.name + " at domain index " + index_str(index));
+      return in.args.size() == 1   ? apply_unary(in.op, arg(0), operand, in.dtype)
+             : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1), operand)
+             : arg(0) != 0         ? arg(1)
+                                   : arg(2);  // where
+    }
+    case InstrKind::Reduced:
+      break;
+  }
+  throw InternalError("eval_instr: " + k.name + ": a Reduced value is the evaluator's own");
+}
+
 namespace {
 
 class KernelEvaluator {
@@ -50,40 +82,8 @@ class KernelEvaluator {
     for (size_t i = 0; i < k_.body.size(); ++i) {
       const Instr &in = k_.body[i];
       if (in.outer != outer) continue;
-      auto arg = [&](int j) { return values_[in.args[j]]; };
-      double v = 0;
-      switch (in.kind) {
-        case InstrKind::Load: {
-          int64_t p = load_position(in.access, index, values_, k_.name);
-          v = p < 0 ? in.value : inputs_[in.input]->get(p);
-          break;
-        }
-        case InstrKind::Iota: {
-          int64_t p = load_position(in.access, index, values_, k_.name);
-          v = p < 0 ? in.value : static_cast<double>(p);
-          break;
-        }
-        case InstrKind::Valid:
-          v = load_position(in.access, index, values_, k_.name) < 0 ? 0.0 : 1.0;
-          break;
-        case InstrKind::Const:
-          v = in.value;
-          break;
-        case InstrKind::Compute: {
-          DType operand = k_.body[in.args[0]].dtype;
-          if (in.args.size() == 2 && divides_by_zero(in.op, operand, arg(1)))
-            throw_division_by_zero(in.op, arg(0), operand,
-                                   "in kernel " + k_.name + " at domain index " + index_str(index));
-          v = in.args.size() == 1   ? apply_unary(in.op, arg(0), operand, in.dtype)
-              : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1), operand)
-              : arg(0) != 0         ? arg(1)
-                                    : arg(2);  // where
-          break;
-        }
-        case InstrKind::Reduced:
-          v = reduced;
-          break;
-      }
+      double v =
+          in.kind == InstrKind::Reduced ? reduced : eval_instr(k_, in, index, values_, inputs_);
       // Each value is held as its dtype holds it, as the interpreter stores each op's result.
       values_[i] = convert_value(in.dtype, v);
     }
@@ -104,7 +104,7 @@ void eval_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
   if (k.kind() == KernelKind::Row) return eval_row_kernel(k, inputs, outputs);
   KernelEvaluator ev(k, inputs);
   Shape out_shape = k.output_shape();
-  Shape red_shape(k.domain.end() - k.num_reduce, k.domain.end());
+  Shape red_shape = k.reduced_shape();
   size_t n_out = out_shape.size();
   int64_t out_count = numel(out_shape), red_count = numel(red_shape);
   Index index(k.domain.size(), 0);

@@ -24,4 +24,12 @@ void eval_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
 int64_t load_position(const Access &a, const Index &domain_index, const std::vector<double> &values,
                       const std::string &kernel);
 
+// The value of instruction `in` of `k` at `index` (a Load, Iota, Valid,
+// Const or Compute; a Reduced value is the caller's), before it is rounded
+// to its dtype. `values` are the instructions evaluated so far at the point.
+// An integer division by zero throws, naming the kernel and the point. The
+// row evaluator evaluates its instructions through it too.
+double eval_instr(const Kernel &k, const Instr &in, const Index &index,
+                  const std::vector<double> &values, const std::vector<const Buffer *> &inputs);
+
 }  // namespace fusejit

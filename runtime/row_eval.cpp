@@ -26,39 +26,8 @@ class RowEvaluator {
         continue;
       }
       if (in.outer != outer || in.phase != phase) continue;
-      auto arg = [&](int j) { return values_[in.args[j]]; };
-      double v = 0;
-      switch (in.kind) {
-        case InstrKind::Load: {
-          int64_t p = load_position(in.access, index, values_, k_.name);
-          v = p < 0 ? in.value : inputs_[in.input]->get(p);
-          break;
-        }
-        case InstrKind::Iota: {
-          int64_t p = load_position(in.access, index, values_, k_.name);
-          v = p < 0 ? in.value : static_cast<double>(p);
-          break;
-        }
-        case InstrKind::Valid:
-          v = load_position(in.access, index, values_, k_.name) < 0 ? 0.0 : 1.0;
-          break;
-        case InstrKind::Const:
-          break;
-        case InstrKind::Compute: {
-          DType operand = k_.body[in.args[0]].dtype;
-          if (in.args.size() == 2 && divides_by_zero(in.op, operand, arg(1)))
-            throw_division_by_zero(in.op, arg(0), operand,
-                                   "in kernel " + k_.name + " at domain index " + index_str(index));
-          v = in.args.size() == 1   ? apply_unary(in.op, arg(0), operand, in.dtype)
-              : in.args.size() == 2 ? apply_binary(in.op, arg(0), arg(1), operand)
-              : arg(0) != 0         ? arg(1)
-                                    : arg(2);  // where
-          break;
-        }
-        case InstrKind::Reduced:
-          v = reduced_.at(static_cast<size_t>(in.phase));
-          break;
-      }
+      double v = in.kind == InstrKind::Reduced ? reduced_.at(static_cast<size_t>(in.phase))
+                                               : eval_instr(k_, in, index, values_, inputs_);
       values_[i] = convert_value(in.dtype, v);
     }
   }
@@ -79,7 +48,7 @@ void eval_row_kernel(const Kernel &k, const std::vector<const Buffer *> &inputs,
   FUSEJIT_INTERNAL_CHECK(k.kind() == KernelKind::Row, k.name, " is not a row kernel");
   RowEvaluator ev(k, inputs);
   Shape rows = k.output_shape();
-  Shape row(k.domain.end() - static_cast<std::ptrdiff_t>(k.num_reduce), k.domain.end());
+  Shape row = k.reduced_shape();
   size_t n_out = rows.size();
   int64_t row_count = numel(rows), row_length = numel(row);
   const int stores = static_cast<int>(k.rows.size());
