@@ -162,6 +162,18 @@ const std::vector<BadInput> &catalog() {
        [] { f32({2}).masked_fill(Tensor::zeros({3}, DType::Bool), 1); },
        {"masked_fill", "[3]", "[2]"}},
       {"clamp without bounds", Kind::Value, [] { f32({2}).clamp(std::nullopt); }, {"clamp"}},
+      {"cross_entropy labels of the wrong shape",
+       Kind::Shape,
+       [] {
+         cross_entropy(f32({4, 3}), Tensor::zeros({3}, DType::I64));
+       },
+       {"cross_entropy", "f32[4, 3]", "i64[3]", "expected i64[4]"}},
+      {"cross_entropy with float labels",
+       Kind::Value,
+       [] {
+         cross_entropy(f32({4, 3}), f32({4}));
+       },
+       {"cross_entropy", "f32[4]", "integers"}},
       {"integer division by zero",
        Kind::Value,
        [] { floor_divide(Tensor::ones({3}, DType::I32), 0).realize(); },
