@@ -7,7 +7,11 @@ config.name = "fusejit"
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".fj"]
 config.test_source_root = os.path.dirname(__file__)
-config.test_exec_root = os.path.join(config.fusejit_build_dir, "tests", "lit")
+# CTest runs each file as its own lit invocation, two at a time, and every
+# invocation rewrites `.lit_test_times.txt` in its exec root: a shared root
+# lets one run read the file half written by another and fail in discovery.
+# Each file therefore gets its own exec root (`--param run=NAME`).
+config.test_exec_root = os.path.join(config.fusejit_build_dir, "tests", "lit", lit_config.params.get("run", "all"))
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py.in"]
 
 path = [config.fusejit_tool_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
