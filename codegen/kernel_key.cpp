@@ -15,6 +15,7 @@
 #include "codegen/lower_kernel.h"
 #include "codegen/optimize.h"
 #include "codegen/source_hash.h"
+#include "codegen/vector_math.h"
 #include "ir/error.h"
 
 namespace fusejit {
@@ -165,7 +166,8 @@ std::string process_line(Numerics numerics) {
                      kCodegenSourceHash + ", LLVM " + LLVM_VERSION_STRING + ", host " +
                      host_cpu_description() + ", " + numerics_name(numerics);
   // Fast kernels call libmvec only if the process could load it.
-  if (numerics == Numerics::Fast && load_vector_math_library()) line += " libmvec";
+  if (numerics == Numerics::Fast && load_vector_math_library())
+    line += vector_tanh_available() ? " libmvec+tanh" : " libmvec";
   return line + '\n';
 }
 

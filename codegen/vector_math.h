@@ -21,4 +21,9 @@ namespace fusejit {
 // libmvec must be loaded (load_vector_math_library).
 void bind_vector_math(llvm::Module &module, llvm::TargetMachine &tm);
 
+// Whether the loaded libmvec has tanh's routines (glibc 2.35 and later):
+// then bind_vector_math binds tanh too. Part of a kernel's cache key, as
+// objects built with them call them.
+bool vector_tanh_available();
+
 }  // namespace fusejit

@@ -373,7 +373,7 @@ NodeRef transcendental(Op op, const NodeRef &x) {
                    ir::binary(Op::Add, ir::unary(Op::Abs, x), ir::constant(0.5, x->dtype)));
 }
 
-// In fast numerics exp and log run through libmvec. A value must have the
+// In fast numerics exp, log and tanh run through libmvec. A value must have the
 // same bits wherever it is computed: in the max kernel's vector body and
 // its scalar tail (rows of 5 to 13 have both for f32 and f64), and in the
 // elementwise kernel that recomputes f(x) to find each row's maximum again
@@ -385,7 +385,7 @@ TEST(JitNumerics, FastMathComputesAValueAlikeInEveryKernelAndLane) {
   for (DType dtype : {DType::F32, DType::F64})
     for (int64_t rows : {1, 5})
       for (int64_t n : {5, 6, 7, 9, 11, 13, 100})
-        for (Op op : {Op::Exp, Op::Sigmoid, Op::Log}) {
+        for (Op op : {Op::Exp, Op::Sigmoid, Op::Log, Op::Tanh}) {
           NodeRef x = ir::input(dtype, {rows, n}, "x");
           NodeRef fx = transcendental(op, x);
           NodeRef is_max = ir::binary(Op::Eq, fx, ir::reduce(Op::Max, fx, {1}, true));

@@ -15,6 +15,7 @@
 #include "codegen/jit.h"
 #include "codegen/lower_kernel.h"
 #include "codegen/optimize.h"
+#include "codegen/vector_math.h"
 #include "engine/fuse.h"
 #include "engine/optimize.h"
 #include "ir/graph.h"
@@ -119,9 +120,10 @@ TEST(KernelKey, TextIsTheFormatEntriesWereWrittenUnder) {
       // version (neither is on the tests' include path), the host, numerics.
       std::string line = text.substr(0, eol);
       std::string head = "fusejit kernel, lowering v" + std::to_string(kLoweringVersion) + " ";
-      std::string tail =
-          ", host " + host_cpu_description() + ", " + numerics_name(numerics) +
-          (numerics == Numerics::Fast && load_vector_math_library() ? " libmvec" : "");
+      std::string math;
+      if (numerics == Numerics::Fast && load_vector_math_library())
+        math = vector_tanh_available() ? " libmvec+tanh" : " libmvec";
+      std::string tail = ", host " + host_cpu_description() + ", " + numerics_name(numerics) + math;
       ASSERT_GT(line.size(), head.size() + tail.size());
       EXPECT_EQ(line.substr(0, head.size()), head);
       EXPECT_EQ(line.substr(line.size() - tail.size()), tail);

@@ -14,6 +14,7 @@
 
 #include "codegen/coalesce_dims.h"
 #include "codegen/compile_kernel.h"
+#include "codegen/vector_math.h"
 #include "engine/execute.h"
 #include "engine/fuse.h"
 #include "engine/optimize.h"
@@ -583,6 +584,22 @@ TEST(Lower, FastExpCallsVectorMathWhereAvailable) {
   EXPECT_EQ(strict.find("_ZGV"), std::string::npos) << "Strict must not call libmvec";
   if (!host_has("avx2")) GTEST_SKIP() << "libmvec's 8-wide variants need AVX2";
   EXPECT_NE(fast.find("_ZGVdN8v_expf"), std::string::npos) << fast;
+}
+
+// tanh is not in LLVM 19's libmvec table; a libm call per element was 20x
+// slower than the 8-wide routine.
+TEST(Lower, FastTanhCallsVectorMathWhereAvailable) {
+  for (DType dtype : {DType::F32, DType::F64}) {
+    Kernel k = single_kernel(unary(Op::Tanh, input(dtype, {64, 128})));
+    std::string fast = dump_kernel(k, Numerics::Fast, DumpStage::OptimizedLlvmIr);
+    std::string strict = dump_kernel(k, Numerics::Strict, DumpStage::OptimizedLlvmIr);
+    EXPECT_EQ(strict.find("_ZGV"), std::string::npos) << "Strict must not call libmvec";
+    if (!host_has("avx2") || !vector_tanh_available())
+      GTEST_SKIP() << "needs AVX2 and a libmvec with tanh (glibc 2.35)";
+    EXPECT_NE(fast.find(dtype == DType::F32 ? "_ZGVdN8v_tanhf" : "_ZGVdN4v_tanh"),
+              std::string::npos)
+        << fast;
+  }
 }
 
 }  // namespace
