@@ -68,7 +68,8 @@ class LaneEmitter {
     }
     llvm::Value *v = llvm::PoisonValue::get(type_of(in.dtype));
     for (int l = 0; l < at_.lanes; ++l) {
-      llvm::Value *pl = b_.CreateAdd(p, b_.getInt64(uint64_t(l * stride)), "", true, true);
+      // No nuw: a flipped dim's stride is negative.
+      llvm::Value *pl = b_.CreateAdd(p, b_.getInt64(uint64_t(l * stride)), "", false, true);
       v = b_.CreateInsertElement(v, load_at(in, pl), uint64_t(l));
     }
     return v;
@@ -101,7 +102,7 @@ class LaneEmitter {
     std::vector<llvm::Constant *> steps;
     for (int l = 0; l < at_.lanes; ++l) steps.push_back(b_.getInt64(uint64_t(l * stride)));
     llvm::Value *lanes = b_.CreateAdd(b_.CreateVectorSplat(at_.lanes, p),
-                                      llvm::ConstantVector::get(steps), "", true, true);
+                                      llvm::ConstantVector::get(steps), "", false, true);
     return convert(lanes);
   }
 

@@ -139,6 +139,25 @@ TEST(Gemm, TransposedOperandsAreStrides) {
     }
 }
 
+// Negative strides: a lane's offset is negative, so its address
+// arithmetic must not be `nuw` (it was: a @ flip(b, [1]) read out of
+// bounds and came out wrong, as did the input gradient of every
+// conv_transpose2d, whose kernel is flipped).
+TEST(Gemm, FlippedOperandsAreNegativeStrides) {
+  for (DType t : kDTypes)
+    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{12, 9, 2},
+                           {64, 64, 64},
+                           {33, 129, 17},
+                           {257, 17, 300}}) {
+      SCOPED_TRACE(std::string(dtype_name(t)) + " M " + std::to_string(m) + " N " +
+                   std::to_string(n) + " K " + std::to_string(k));
+      NodeRef a = input(t, {m, k}), b = input(t, {k, n});
+      expect_gemm_matches({ir::matmul(a, ir::flip(b, {1}))});
+      expect_gemm_matches({ir::matmul(ir::flip(a, {0, 1}), ir::flip(b, {0}))});
+      expect_gemm_matches({ir::matmul(a, ir::flip(ir::transpose(input(t, {n, k})), {1}))});
+    }
+}
+
 TEST(Gemm, BatchedWithBroadcastBatchDims) {
   for (DType t : kDTypes) {
     expect_gemm_matches({ir::matmul(input(t, {3, 1, 33, 64}), input(t, {2, 64, 17}))});
