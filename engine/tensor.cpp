@@ -868,14 +868,31 @@ Tensor where(const Tensor &cond, Scalar x, Scalar y) {
 
 namespace {
 
+// conv or conv_transpose of the given rank.
 Tensor conv_nd(const char *what, size_t rank, const Tensor &x, const Tensor &w, const Tensor &bias,
-               const ir::ConvParams &p) {
+               const ir::ConvParams &p, bool transposed = false) {
   const NodeRef &xn = checked(x, what, "the input");
   const NodeRef &wn = checked(w, what, "the weight");
   FUSEJIT_USER_CHECK(xn->rank() == rank, ShapeError, what, ": the input must have ", rank,
                      " dims (N, C, spatial), got ", type_str(xn->dtype, xn->shape));
-  if (!bias.defined()) return TensorOps::result(ir::conv(xn, wn, nullptr, p), {&x, &w});
-  return TensorOps::result(ir::conv(xn, wn, checked(bias, what, "the bias"), p), {&x, &w, &bias});
+  auto build = transposed ? ir::conv_transpose : ir::conv;
+  if (!bias.defined()) return TensorOps::result(build(xn, wn, nullptr, p), {&x, &w});
+  return TensorOps::result(build(xn, wn, checked(bias, what, "the bias"), p), {&x, &w, &bias});
+}
+
+ir::ConvParams padded(const std::vector<int64_t> &stride, PaddingMode padding,
+                      const std::vector<int64_t> &dilation, int64_t groups) {
+  ir::ConvParams p{stride, {0}, dilation, groups};
+  p.same = padding == PaddingMode::Same;
+  return p;
+}
+
+ir::ConvParams transposed(const std::vector<int64_t> &stride, const std::vector<int64_t> &padding,
+                          const std::vector<int64_t> &output_padding, int64_t groups,
+                          const std::vector<int64_t> &dilation) {
+  ir::ConvParams p{stride, padding, dilation, groups};
+  p.output_padding = output_padding;
+  return p;
 }
 
 Tensor pool_2d(bool max, const Tensor &x, const ir::PoolParams &p) {
@@ -905,14 +922,49 @@ Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor &bias,
   return conv_nd("conv2d", 4, x, w, bias, {stride, padding, dilation, groups});
 }
 
+Tensor conv1d(const Tensor &x, const Tensor &w, const Tensor &bias,
+              const std::vector<int64_t> &stride, PaddingMode padding,
+              const std::vector<int64_t> &dilation, int64_t groups) {
+  return conv_nd("conv1d", 3, x, w, bias, padded(stride, padding, dilation, groups));
+}
+
+Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor &bias,
+              const std::vector<int64_t> &stride, PaddingMode padding,
+              const std::vector<int64_t> &dilation, int64_t groups) {
+  return conv_nd("conv2d", 4, x, w, bias, padded(stride, padding, dilation, groups));
+}
+
+Tensor conv_transpose1d(const Tensor &x, const Tensor &w, const Tensor &bias,
+                        const std::vector<int64_t> &stride, const std::vector<int64_t> &padding,
+                        const std::vector<int64_t> &output_padding, int64_t groups,
+                        const std::vector<int64_t> &dilation) {
+  return conv_nd("conv_transpose1d", 3, x, w, bias,
+                 transposed(stride, padding, output_padding, groups, dilation), true);
+}
+
+Tensor conv_transpose2d(const Tensor &x, const Tensor &w, const Tensor &bias,
+                        const std::vector<int64_t> &stride, const std::vector<int64_t> &padding,
+                        const std::vector<int64_t> &output_padding, int64_t groups,
+                        const std::vector<int64_t> &dilation) {
+  return conv_nd("conv_transpose2d", 4, x, w, bias,
+                 transposed(stride, padding, output_padding, groups, dilation), true);
+}
+
 Tensor max_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
-                  const std::vector<int64_t> &stride, const std::vector<int64_t> &padding) {
-  return pool_2d(true, x, {kernel_size, stride, padding});
+                  const std::vector<int64_t> &stride, const std::vector<int64_t> &padding,
+                  const std::vector<int64_t> &dilation, bool ceil_mode) {
+  ir::PoolParams p{kernel_size, stride, padding, dilation};
+  p.ceil_mode = ceil_mode;
+  return pool_2d(true, x, p);
 }
 
 Tensor avg_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
-                  const std::vector<int64_t> &stride, const std::vector<int64_t> &padding) {
-  return pool_2d(false, x, {kernel_size, stride, padding});
+                  const std::vector<int64_t> &stride, const std::vector<int64_t> &padding,
+                  bool ceil_mode, bool count_include_pad) {
+  ir::PoolParams p{kernel_size, stride, padding};
+  p.ceil_mode = ceil_mode;
+  p.count_include_pad = count_include_pad;
+  return pool_2d(false, x, p);
 }
 
 }  // namespace fusejit

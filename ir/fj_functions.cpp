@@ -82,6 +82,8 @@ std::optional<Callee> lookup_function(std::string_view name) {
     t->emplace("argmin", Callee{Fn::Argmax, Op::Min});
     t->emplace("conv1d", Callee{Fn::Conv, Op::Sum});
     t->emplace("conv2d", Callee{Fn::Conv, Op::Sum});
+    t->emplace("conv_transpose1d", Callee{Fn::ConvTranspose, Op::Sum});
+    t->emplace("conv_transpose2d", Callee{Fn::ConvTranspose, Op::Sum});
     t->emplace("max_pool2d", Callee{Fn::Pool, Op::Max});
     t->emplace("avg_pool2d", Callee{Fn::Pool, Op::Mean});
     return t;

@@ -56,8 +56,10 @@ enum class Fn {
   OneHot,        // one_hot(labels, n[, dtype]): labels == arange(n)
   Argmax,        // argmax(x[, dim], keepdim=), argmin likewise: i64
   // Convolution and pooling (ir/conv.h): compositions of pad, unfold, * and a reduction.
-  Conv,  // conv1d(x, w, bias, stride=1, padding=0, dilation=1, groups=1), conv2d likewise
-  Pool   // max_pool2d(x, [2, 2], stride=[2, 2], padding=[0, 0]), avg_pool2d likewise
+  Conv,           // conv1d(x, w, bias, stride=1, padding=0 or "same", dilation=1, groups=1), conv2d
+  ConvTranspose,  // conv_transpose2d(x, w, bias, stride=2, padding=1, output_padding=0, ...), 1d
+  Pool  // max_pool2d(x, [2, 2], stride=, padding=, dilation=, ceil_mode=false), avg_pool2d with
+        // ceil_mode= and count_include_pad=true
 };
 
 struct Callee {

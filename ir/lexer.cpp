@@ -162,6 +162,15 @@ Token Lexer::lex() {
     t.text = s.substr(start, pos_ - start);
     return t;
   }
+  if (c == '"') {
+    size_t end = pos_ + 1;
+    while (end < s.size() && s[end] != '"' && s[end] != '\n') ++end;
+    if (end >= s.size() || s[end] != '"') src_.fail(t.loc, "unterminated string");
+    t.kind = Tok::String;
+    t.text = s.substr(pos_, end + 1 - pos_);
+    pos_ = end + 1;
+    return t;
+  }
   size_t len = 1;
   char next = pos_ + 1 < s.size() ? s[pos_ + 1] : '\0';
   if (std::optional<Tok> two = two_char_token(c, next)) {

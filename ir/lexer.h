@@ -48,6 +48,7 @@ enum class Tok {
   Ne,          // !=
   SlashSlash,  // //
   Percent,     // %
+  String,      // "same": one line, no escapes; text keeps the quotes
   Newline,     // ends a statement; blank and comment-only lines still produce one
   Eof,
 };

@@ -106,7 +106,8 @@ struct Arg {
   std::vector<std::vector<int64_t>> lists;  // IntLists: [[1, 1], [0, 2]]
   std::vector<Value> values;                // Exprs: [a, b]
   double fill = 0;                          // Fill, Keyword: its number
-  std::string keyword;       // Fill, Keyword: value=, eps=, correction=, ignore_index=
+  std::string keyword;       // Fill, Keyword, IntsKeyword: value=, eps=, ..., stride=, ...
+  std::string word;          // IntsKeyword given a string instead: padding="same"
   DType dtype = DType::F32;  // DTypeName: a dtype not shadowed by a name
 };
 
@@ -453,7 +454,7 @@ Arg Parser::call_arg() {
   }
   if (t0.kind == Tok::Ident &&
       (t0.text == "value" || t0.text == "eps" || t0.text == "correction" ||
-       t0.text == "ignore_index") &&
+       t0.text == "ignore_index" || t0.text == "ceil_mode" || t0.text == "count_include_pad") &&
       lex_.peek(1).kind == Tok::Assign) {
     a.keyword = std::string(lex_.next().text);
     lex_.next();
@@ -467,11 +468,14 @@ Arg Parser::call_arg() {
   // Convolution's keywords take an integer (every spatial dim) or a list.
   if (t0.kind == Tok::Ident &&
       (t0.text == "stride" || t0.text == "padding" || t0.text == "dilation" ||
-       t0.text == "groups") &&
+       t0.text == "groups" || t0.text == "output_padding") &&
       lex_.peek(1).kind == Tok::Assign) {
     a.keyword = std::string(lex_.next().text);
     lex_.next();
-    if (lex_.peek().kind == Tok::LBracket) {
+    if (lex_.peek().kind == Tok::String) {
+      Token w = lex_.next();
+      a.word = std::string(w.text.substr(1, w.text.size() - 2));
+    } else if (lex_.peek().kind == Tok::LBracket) {
       a.ints = int_list();
     } else {
       const Token &v = lex_.peek();
@@ -642,6 +646,7 @@ Value Parser::apply_call(const Token &name, Callee c, std::vector<Arg> &args) {
                    [&](const auto &a) { return ir::cross_entropy(a[0], a[1], ignore); });
     }
     case Fn::Conv:
+    case Fn::ConvTranspose:
     case Fn::Pool:
       return conv_op(name, c, args);
     case Fn::Cat:
@@ -894,7 +899,8 @@ Value Parser::row_op(const Token &name, Fn fn, std::vector<Arg> &args) {
 // positional arguments first, keywords (an integer or a list) after.
 Value Parser::conv_op(const Token &name, fj::Callee c, std::vector<Arg> &args) {
   std::string fname(name.text);
-  const bool conv = c.fn == Fn::Conv;
+  const bool transposed = c.fn == Fn::ConvTranspose, conv = c.fn == Fn::Conv || transposed;
+  const bool max_pool = c.fn == Fn::Pool && c.op == Op::Max;
   size_t positional = 0;
   while (positional < args.size() && args[positional].kind != Arg::IntsKeyword &&
          args[positional].kind != Arg::Keyword && args[positional].kind != Arg::Keepdim)
@@ -912,36 +918,57 @@ Value Parser::conv_op(const Token &name, fj::Callee c, std::vector<Arg> &args) {
   } else {
     pp.kernel = ints_arg(args[1]);
   }
+  auto no_such = [&](const Arg &a) {
+    src_.fail(a.loc, "'" + fname + "' takes no " +
+                         (a.kind == Arg::Keepdim ? std::string("keepdim") : a.keyword) +
+                         "= argument");
+  };
   for (size_t i = positional; i < args.size(); ++i) {
     const Arg &a = args[i];
+    if (a.kind == Arg::Keyword && !conv &&
+        (a.keyword == "ceil_mode" || (a.keyword == "count_include_pad" && !max_pool))) {
+      (a.keyword == "ceil_mode" ? pp.ceil_mode : pp.count_include_pad) = a.fill != 0;
+      continue;
+    }
     if (a.kind != Arg::IntsKeyword) {
-      if (a.kind == Arg::Keyword || a.kind == Arg::Keepdim)
-        src_.fail(a.loc, "'" + fname + "' takes no " +
-                             (a.kind == Arg::Keepdim ? std::string("keepdim") : a.keyword) +
-                             "= argument");
+      if (a.kind == Arg::Keyword || a.kind == Arg::Keepdim) no_such(a);
       src_.fail(a.loc, "positional arguments of '" + fname + "' come before its keywords");
     }
-    if (a.keyword == "stride")
+    if (!a.word.empty() && (a.keyword != "padding" || !conv || transposed))
+      src_.fail(a.loc, a.keyword + "= of '" + fname + "' takes an integer or a list, not \"" +
+                           a.word + "\"");
+    if (a.keyword == "padding" && !a.word.empty()) {
+      if (a.word != "same" && a.word != "valid")
+        src_.fail(a.loc, "padding= takes an integer, a list, \"same\" or \"valid\", not \"" +
+                             a.word + "\"");
+      cp.same = a.word == "same";
+      cp.padding = {0};
+    } else if (a.keyword == "stride") {
       (conv ? cp.stride : pp.stride) = a.ints;
-    else if (a.keyword == "padding")
+    } else if (a.keyword == "padding") {
       (conv ? cp.padding : pp.padding) = a.ints;
-    else if (a.keyword == "dilation" && conv)
-      cp.dilation = a.ints;
-    else if (a.keyword == "groups" && conv && a.ints.size() == 1)
+    } else if (a.keyword == "dilation" && (conv || max_pool)) {
+      (conv ? cp.dilation : pp.dilation) = a.ints;
+    } else if (a.keyword == "output_padding" && transposed) {
+      cp.output_padding = a.ints;
+    } else if (a.keyword == "groups" && conv && a.ints.size() == 1) {
       cp.groups = a.ints[0];
-    else if (a.keyword == "groups" && conv)
+    } else if (a.keyword == "groups" && conv) {
       src_.fail(a.loc, "groups= takes one integer, got a list of " + std::to_string(a.ints.size()));
-    else
-      src_.fail(a.loc, "'" + fname + "' takes no " + a.keyword + "= argument");
+    } else {
+      no_such(a);
+    }
   }
-  // conv1d and conv2d name the spatial rank; the operand must have it.
-  const size_t spatial = fname == "conv1d" ? 1 : 2;
+  // The name says the spatial rank; the operand must have it.
+  const size_t spatial = fname == "conv1d" || fname == "conv_transpose1d" ? 1 : 2;
   return apply(name.loc, operands, 0, [&](const auto &a) -> NodeRef {
     FUSEJIT_USER_CHECK(a[0]->rank() == spatial + 2, ShapeError, fname, ": the input is ",
                        type_str(a[0]->dtype, a[0]->shape), "; it must have ", spatial + 2,
                        " dims (N, C, ", spatial == 1 ? "L)" : "H, W)");
-    if (conv) return ir::conv(a[0], a[1], a.size() > 2 ? a[2] : nullptr, cp);
-    return c.op == Op::Max ? ir::max_pool(a[0], pp) : ir::avg_pool(a[0], pp);
+    const NodeRef bias = a.size() > 2 ? a[2] : nullptr;
+    if (transposed) return ir::conv_transpose(a[0], a[1], bias, cp);
+    if (conv) return ir::conv(a[0], a[1], bias, cp);
+    return max_pool ? ir::max_pool(a[0], pp) : ir::avg_pool(a[0], pp);
   });
 }
 

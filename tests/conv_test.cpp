@@ -203,26 +203,44 @@ TEST(Conv, MinitorchsOneDimensionalCase) {
 
 struct PoolCase {
   int64_t n, c, h, w, kh, kw, sh, sw, ph, pw;
-  int64_t oh() const { return (h + 2 * ph - kh) / sh + 1; }
-  int64_t ow() const { return (w + 2 * pw - kw) / sw + 1; }
+  bool ceil = false, include_pad = true;
+  int64_t dh = 1, dw = 1;  // max pool only
+  // torch's output size: rounded up with ceil_mode, less a last window that
+  // would start past the input and its left padding.
+  static int64_t out(int64_t l, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil) {
+    int64_t room = l + 2 * p - d * (k - 1) - 1, o = (ceil ? room + s - 1 : room) / s + 1;
+    return ceil && (o - 1) * s >= l + p ? o - 1 : o;
+  }
+  int64_t oh() const { return out(h, kh, sh, ph, dh, ceil); }
+  int64_t ow() const { return out(w, kw, sw, pw, dw, ceil); }
 };
 
+// As torch's loops: an average divides by the window clipped to the padded
+// input (include_pad) or to the input itself.
 std::vector<double> direct_pool(const PoolCase &p, bool max, const std::vector<double> &x) {
   std::vector<double> y(static_cast<size_t>(p.n * p.c * p.oh() * p.ow()));
   for (int64_t nc = 0; nc < p.n * p.c; ++nc)
     for (int64_t oy = 0; oy < p.oh(); ++oy)
       for (int64_t ox = 0; ox < p.ow(); ++ox) {
         double acc = max ? -std::numeric_limits<double>::infinity() : 0.0;
+        double count = 0;
         for (int64_t ky = 0; ky < p.kh; ++ky)
           for (int64_t kx = 0; kx < p.kw; ++kx) {
-            int64_t iy = oy * p.sh + ky - p.ph, ix = ox * p.sw + kx - p.pw;
+            int64_t iy = oy * p.sh + ky * p.dh - p.ph, ix = ox * p.sw + kx * p.dw - p.pw;
             bool inside = iy >= 0 && iy < p.h && ix >= 0 && ix < p.w;
+            bool padded = iy < p.h + p.ph && ix < p.w + p.pw;
+            count += inside || (p.include_pad && padded) ? 1 : 0;
             double v = inside ? x[(nc * p.h + iy) * p.w + ix] : (max ? -INFINITY : 0.0);
             acc = max ? std::max(acc, v) : acc + v;
           }
-        y[(nc * p.oh() + oy) * p.ow() + ox] = max ? acc : acc / static_cast<double>(p.kh * p.kw);
+        y[(nc * p.oh() + oy) * p.ow() + ox] = max ? acc : acc / count;
       }
   return y;
+}
+
+Tensor pool_of(const PoolCase &p, bool max, const Tensor &x) {
+  if (max) return max_pool2d(x, {p.kh, p.kw}, {p.sh, p.sw}, {p.ph, p.pw}, {p.dh, p.dw}, p.ceil);
+  return avg_pool2d(x, {p.kh, p.kw}, {p.sh, p.sw}, {p.ph, p.pw}, p.ceil, p.include_pad);
 }
 
 TEST(Pool, MaxAndAveragePoolsMatchDirectLoopsWithTheirGradients) {
@@ -230,19 +248,28 @@ TEST(Pool, MaxAndAveragePoolsMatchDirectLoopsWithTheirGradients) {
       {1, 1, 4, 4, 2, 2, 2, 2, 0, 0},   // LeNet's pool
       {2, 3, 7, 9, 3, 3, 2, 2, 1, 1},   // padding 1, odd sizes
       {1, 2, 17, 5, 3, 2, 1, 3, 0, 1},  // overlapping windows, stride (1, 3)
+      // ceil_mode: last windows over the right padding and past it, one
+      // dropped for starting past the input (8 + 1 with stride 3)
+      {2, 3, 8, 7, 3, 2, 2, 2, 1, 1, true},
+      {1, 2, 8, 9, 2, 3, 3, 2, 1, 0, true},
+      {1, 2, 7, 9, 3, 3, 2, 3, 1, 1, true, false},  // and padding not counted
+      {2, 1, 9, 8, 3, 2, 2, 1, 1, 1, false, false},
+      {1, 2, 9, 7, 2, 3, 2, 1, 0, 1, true, true, 3, 2},  // dilation (max only)
   };
   for (const PoolCase &p : all) {
     for (bool max : {true, false}) {
+      if (!max && (p.dh != 1 || p.dw != 1)) continue;
       SCOPED_TRACE(std::string(max ? "max" : "avg") + " pool " + std::to_string(p.h) + "x" +
-                   std::to_string(p.w));
+                   std::to_string(p.w) + " k" + std::to_string(p.kh) + "x" + std::to_string(p.kw) +
+                   (p.ceil ? " ceil" : "") + (p.include_pad ? "" : " excluding padding"));
       // Distinct values, so each window has one arg-max and the central
       // difference is the derivative.
       std::vector<double> x(static_cast<size_t>(p.n * p.c * p.h * p.w));
       for (size_t i = 0; i < x.size(); ++i) x[i] = 0.01 * static_cast<double>((i * 37) % x.size());
       std::vector<double> seed = random_values(static_cast<size_t>(p.n * p.c * p.oh() * p.ow()), 8);
       Tensor tx = tensor_of<double>(x, {p.n, p.c, p.h, p.w}).requires_grad_();
-      Tensor y = max ? max_pool2d(tx, {p.kh, p.kw}, {p.sh, p.sw}, {p.ph, p.pw})
-                     : avg_pool2d(tx, {p.kh, p.kw}, {p.sh, p.sw}, {p.ph, p.pw});
+      Tensor y = pool_of(p, max, tx);
+      ASSERT_EQ(y.sizes(), (Shape{p.n, p.c, p.oh(), p.ow()}));
       expect_near_all(y.to_vector<double>(), direct_pool(p, max, x), 1e-12, "forward");
       (y * tensor_of<double>(seed, y.sizes())).sum().backward();
       std::vector<double> dx(x.size());
@@ -263,6 +290,130 @@ TEST(Pool, MaxAndAveragePoolsMatchDirectLoopsWithTheirGradients) {
       Tensor::from_vector<float>({1, 5, 2, 0, 3, 4, 8, 6, 7, 1, 2, 9, 0, 0, 4, 3}, {1, 4, 4});
   EXPECT_EQ(max_pool2d(x, {2}).to_vector<float>(), (std::vector<float>{5, 8, 7, 9}));
   EXPECT_EQ(avg_pool2d(x, {2, 2}).to_vector<float>(), (std::vector<float>{3.25f, 4, 2, 4.5f}));
+}
+
+struct TransposeCase {
+  int64_t n, cin, cout, groups, h, w, kh, kw;
+  int64_t sh = 1, sw = 1, ph = 0, pw = 0, oph = 0, opw = 0, dh = 1, dw = 1;
+  int64_t oh() const { return (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1; }
+  int64_t ow() const { return (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1; }
+};
+
+// Each input element scattered through the kernel: y[n, g * opg + co, iy *
+// sh - ph + ky * dh, ...] += x[n, ci, iy, ix] * w[ci, co, ky, kx].
+std::vector<double> direct_transpose(const TransposeCase &c, const std::vector<double> &x,
+                                     const std::vector<double> &w, const std::vector<double> &b) {
+  const int64_t cpg = c.cin / c.groups, opg = c.cout / c.groups, oh = c.oh(), ow = c.ow();
+  std::vector<double> y(static_cast<size_t>(c.n * c.cout * oh * ow));
+  for (int64_t n = 0; n < c.n; ++n)
+    for (int64_t co = 0; co < c.cout; ++co)
+      for (int64_t i = 0; i < oh * ow; ++i)
+        y[static_cast<size_t>((n * c.cout + co) * oh * ow + i)] = b[co];
+  for (int64_t n = 0; n < c.n; ++n)
+    for (int64_t ci = 0; ci < c.cin; ++ci)
+      for (int64_t iy = 0; iy < c.h; ++iy)
+        for (int64_t ix = 0; ix < c.w; ++ix)
+          for (int64_t co = 0; co < opg; ++co)
+            for (int64_t ky = 0; ky < c.kh; ++ky)
+              for (int64_t kx = 0; kx < c.kw; ++kx) {
+                int64_t oy = iy * c.sh - c.ph + ky * c.dh, ox = ix * c.sw - c.pw + kx * c.dw;
+                if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+                int64_t channel = ci / cpg * opg + co;
+                y[static_cast<size_t>(((n * c.cout + channel) * oh + oy) * ow + ox)] +=
+                    x[static_cast<size_t>(((n * c.cin + ci) * c.h + iy) * c.w + ix)] *
+                    w[static_cast<size_t>(((ci * opg + co) * c.kh + ky) * c.kw + kx)];
+              }
+  return y;
+}
+
+// conv_transpose2d against the scatter loops, forward in both dtypes and
+// numerics, and its gradients against central differences (it is linear).
+TEST(ConvTranspose, MatchesScatterLoopsWithTheirGradients) {
+  const std::vector<TransposeCase> all = {
+      {2, 4, 3, 1, 5, 6, 3, 3, 2, 2, 1, 1},              // the usual upsampling layer
+      {1, 4, 4, 2, 4, 5, 3, 4, 2, 3, 0, 2, 1, 2, 1, 2},  // groups, output_padding, dilation
+      {1, 3, 2, 1, 3, 7, 1, 5, 1, 3, 0, 4},              // padding beyond the kernel crops
+      {1, 1, 3, 1, 5, 6, 3, 3},                          // stride 1: a conv with the kernel flipped
+      {2, 2, 2, 2, 1, 3, 2, 2, 3, 1, 0, 0, 2, 0, 1, 1}};  // one row, output_padding 2
+  for (const TransposeCase &c : all) {
+    SCOPED_TRACE("cin " + std::to_string(c.cin) + " cout " + std::to_string(c.cout) + " g " +
+                 std::to_string(c.groups) + " " + std::to_string(c.h) + "x" + std::to_string(c.w) +
+                 " k" + std::to_string(c.kh) + "x" + std::to_string(c.kw) + " s" +
+                 std::to_string(c.sh) + "," + std::to_string(c.sw));
+    const Shape xs = {c.n, c.cin, c.h, c.w}, ws = {c.cin, c.cout / c.groups, c.kh, c.kw};
+    std::vector<double> x = random_values(static_cast<size_t>(c.n * c.cin * c.h * c.w), 21);
+    std::vector<double> w =
+        random_values(static_cast<size_t>(c.cin * (c.cout / c.groups) * c.kh * c.kw), 22);
+    std::vector<double> b = random_values(static_cast<size_t>(c.cout), 23);
+    auto call = [&](const Tensor &tx, const Tensor &tw, const Tensor &tb) {
+      return conv_transpose2d(tx, tw, tb, {c.sh, c.sw}, {c.ph, c.pw}, {c.oph, c.opw}, c.groups,
+                              {c.dh, c.dw});
+    };
+    std::vector<double> want = direct_transpose(c, x, w, b);
+    for (Numerics m : {Numerics::Fast, Numerics::Strict}) {
+      Options options = default_options();
+      options.numerics = m;
+      Tensor y =
+          call(tensor_of<float>(x, xs), tensor_of<float>(w, ws), tensor_of<float>(b, {c.cout}));
+      ASSERT_EQ(y.sizes(), (Shape{c.n, c.cout, c.oh(), c.ow()}));
+      expect_near_all(y.realize(options).to_vector<float>(), want, 1e-5, "f32 forward");
+      Tensor y64 =
+          call(tensor_of<double>(x, xs), tensor_of<double>(w, ws), tensor_of<double>(b, {c.cout}));
+      expect_near_all(y64.realize(options).to_vector<double>(), want, 1e-12, "f64 forward");
+    }
+    std::vector<double> seed = random_values(want.size(), 24);
+    Tensor tx = tensor_of<double>(x, xs).requires_grad_();
+    Tensor tw = tensor_of<double>(w, ws).requires_grad_();
+    Tensor tb = tensor_of<double>(b, {c.cout});
+    (call(tx, tw, tb) * tensor_of<double>(seed, {c.n, c.cout, c.oh(), c.ow()})).sum().backward();
+    auto central = [&](std::vector<double> &v) {
+      std::vector<double> d(v.size());
+      for (size_t i = 0; i < v.size(); ++i) {
+        const double keep = v[i];
+        v[i] = keep + 0.5;
+        double up = dot(direct_transpose(c, x, w, b), seed);
+        v[i] = keep - 0.5;
+        double down = dot(direct_transpose(c, x, w, b), seed);
+        v[i] = keep;
+        d[i] = up - down;
+      }
+      return d;
+    };
+    expect_near_all(tx.grad().to_vector<double>(), central(x), 1e-10, "d/dx");
+    expect_near_all(tw.grad().to_vector<double>(), central(w), 1e-10, "d/dw");
+  }
+}
+
+// padding="same" against the direct loops on an input padded here: a total
+// of dilation * (K - 1), the odd element after.
+TEST(Conv, SamePaddingKeepsTheSize) {
+  for (auto [kh, kw, dh, dw] : {std::tuple<int64_t, int64_t, int64_t, int64_t>{3, 3, 1, 1},
+                                {4, 3, 1, 2},
+                                {2, 5, 3, 1},
+                                {1, 1, 1, 1}}) {
+    SCOPED_TRACE("k" + std::to_string(kh) + "x" + std::to_string(kw) + " d" + std::to_string(dh) +
+                 "," + std::to_string(dw));
+    const int64_t n = 2, cin = 3, cout = 4, h = 6, w = 7;
+    const int64_t th = dh * (kh - 1), tw = dw * (kw - 1);
+    Case c{n, cin, cout, 1, h + th, w + tw, kh, kw};
+    c.dh = dh, c.dw = dw;
+    std::vector<double> x = random_values(static_cast<size_t>(n * cin * h * w), 31);
+    std::vector<double> padded(static_cast<size_t>(n * cin * c.h * c.w), 0.0);
+    for (int64_t i = 0; i < n * cin; ++i)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t z = 0; z < w; ++z)
+          padded[static_cast<size_t>((i * c.h + y + th / 2) * c.w + z + tw / 2)] =
+              x[static_cast<size_t>((i * h + y) * w + z)];
+    std::vector<double> wt = random_values(static_cast<size_t>(cout * cin * kh * kw), 32);
+    std::vector<double> b = random_values(static_cast<size_t>(cout), 33);
+    Tensor y =
+        conv2d(tensor_of<double>(x, {n, cin, h, w}), tensor_of<double>(wt, {cout, cin, kh, kw}),
+               tensor_of<double>(b, {cout}), {1}, kSame, {dh, dw});
+    ASSERT_EQ(y.sizes(), (Shape{n, cout, h, w}));
+    expect_near_all(y.to_vector<double>(), direct_conv(c, padded, wt, b), 1e-12, "forward");
+  }
+  Tensor x = Tensor::rand({1, 2, 5, 5});
+  EXPECT_EQ(conv2d(x, Tensor::rand({3, 2, 3, 3}), {}, {1}, kValid).sizes(), (Shape{1, 3, 3, 3}));
 }
 
 std::string error_of(const std::function<void()> &f) {
@@ -299,6 +450,20 @@ TEST(Conv, BadShapesAreShapeErrorsNamingTheValues) {
   EXPECT_TRUE(has(m, "dtypes differ")) << m;
   m = error_of([&] { max_pool2d(x, {2, 2}, {2, 2}, {2, 0}); });
   EXPECT_TRUE(has(m, "padding 2 is more than half the kernel size 2")) << m;
+  m = error_of([&] { conv2d(x, Tensor::zeros({2, 4, 3, 3}), {}, {2}, kSame); });
+  EXPECT_TRUE(has(m, "padding=\"same\" needs stride 1") && has(m, "got stride 2")) << m;
+  m = error_of([&] { conv_transpose2d(x, Tensor::zeros({3, 2, 3, 3})); });
+  EXPECT_TRUE(has(m,
+                  "conv_transpose2d: the weight f32[3, 2, 3, 3] must have the input's 4 "
+                  "channels first"))
+      << m;
+  m = error_of([&] { conv_transpose2d(x, Tensor::zeros({4, 2, 3, 3}), {}, {2}, {0}, {2}); });
+  EXPECT_TRUE(has(m, "output_padding 2 must be smaller than the stride or the dilation (2, 1)"))
+      << m;
+  m = error_of([&] { conv_transpose2d(x, Tensor::zeros({4, 2, 3, 3}), {}, {1}, {6}); });
+  EXPECT_TRUE(has(m, "spatial dim 0 of the output would be -2 long")) << m;
+  m = error_of([&] { conv_transpose2d(x, Tensor::zeros({4, 2, 3, 3}), Tensor::zeros({4})); });
+  EXPECT_TRUE(has(m, "the bias f32[4] must be [2]")) << m;
   m = error_of([&] { avg_pool2d(Tensor::zeros({8, 8}), {2, 2}); });
   EXPECT_TRUE(has(m, "[N, C, H, W] or [C, H, W], got f32[8, 8]")) << m;
 }

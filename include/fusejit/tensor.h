@@ -389,12 +389,41 @@ Tensor conv1d(const Tensor &x, const Tensor &w, const Tensor &bias = {},
 Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor &bias = {},
               const std::vector<int64_t> &stride = {1}, const std::vector<int64_t> &padding = {0},
               const std::vector<int64_t> &dilation = {1}, int64_t groups = 1);
+// padding="same" and "valid", as torch::kSame and torch::kValid: same pads
+// dilation * (K - 1) in all, one more after than before when odd, and needs
+// stride 1; valid is padding 0.
+enum class PaddingMode { Valid, Same };
+inline constexpr PaddingMode kValid = PaddingMode::Valid;
+inline constexpr PaddingMode kSame = PaddingMode::Same;
+Tensor conv1d(const Tensor &x, const Tensor &w, const Tensor &bias,
+              const std::vector<int64_t> &stride, PaddingMode padding,
+              const std::vector<int64_t> &dilation = {1}, int64_t groups = 1);
+Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor &bias,
+              const std::vector<int64_t> &stride, PaddingMode padding,
+              const std::vector<int64_t> &dilation = {1}, int64_t groups = 1);
+// The gradient of conv with respect to its input, as torch's (arguments in
+// its order): w [Cin, Cout / groups, K...]; each output dim is (L - 1) *
+// stride - 2 * padding + dilation * (K - 1) + output_padding + 1.
+Tensor conv_transpose1d(const Tensor &x, const Tensor &w, const Tensor &bias = {},
+                        const std::vector<int64_t> &stride = {1},
+                        const std::vector<int64_t> &padding = {0},
+                        const std::vector<int64_t> &output_padding = {0}, int64_t groups = 1,
+                        const std::vector<int64_t> &dilation = {1});
+Tensor conv_transpose2d(const Tensor &x, const Tensor &w, const Tensor &bias = {},
+                        const std::vector<int64_t> &stride = {1},
+                        const std::vector<int64_t> &padding = {0},
+                        const std::vector<int64_t> &output_padding = {0}, int64_t groups = 1,
+                        const std::vector<int64_t> &dilation = {1});
+// ceil_mode rounds the output size up (a last window may hang over the
+// right padding, as torch); avg-pool's count_include_pad as torch's.
 Tensor max_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
                   const std::vector<int64_t> &stride = {},
-                  const std::vector<int64_t> &padding = {0});
+                  const std::vector<int64_t> &padding = {0},
+                  const std::vector<int64_t> &dilation = {1}, bool ceil_mode = false);
 Tensor avg_pool2d(const Tensor &x, const std::vector<int64_t> &kernel_size,
                   const std::vector<int64_t> &stride = {},
-                  const std::vector<int64_t> &padding = {0});
+                  const std::vector<int64_t> &padding = {0}, bool ceil_mode = false,
+                  bool count_include_pad = true);
 // A 0-d leaf holding `value`: a run-time input of every plan it enters, so
 // a new value compiles nothing (Tensor::scalar is a constant compiled into
 // the plan, which specializes on it).

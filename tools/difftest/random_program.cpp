@@ -564,8 +564,9 @@ Value ProgramGenerator::matmul(const Value &a) {
   return squash({ir::matmul(a.node, b), bound, false});
 }
 
-// conv1d or conv2d (stride, padding, dilation and groups drawn small) or a
-// max or average pool, over `a` when it has the rank, else over a new input.
+// conv1d or conv2d (stride, padding or "same", dilation and groups drawn
+// small), conv_transpose1d or 2d, or a max or average pool (ceil_mode, and
+// count_include_pad), over `a` when it has the rank, else over a new input.
 Value ProgramGenerator::conv(const Value &a) {
   const size_t spatial = rng_.percent(70) ? 2 : 1;
   Value x = a;
@@ -583,22 +584,36 @@ Value ProgramGenerator::conv(const Value &a) {
     p.kernel.assign(spatial, k);
     p.stride = {draw(2)};
     p.padding = {static_cast<int64_t>(rng_.below(static_cast<uint64_t>(k / 2 + 1)))};
+    p.ceil_mode = rng_.percent(30);
     if (rng_.percent(50)) return {ir::max_pool(x.node, p), x.bound, x.exact};
+    p.count_include_pad = rng_.percent(70);
     return {ir::avg_pool(x.node, p), x.bound, false};
   }
   ir::ConvParams p;
   const int64_t cin = xs[1];
   p.groups = cin % 2 == 0 && rng_.percent(30) ? 2 : 1;
   const int64_t cout = p.groups * draw(3);
+  const bool transposed = rng_.percent(25);
   p.stride = {draw(2)};
   p.padding = {static_cast<int64_t>(rng_.below(2))};
   p.dilation = {k > 1 && smallest >= 2 * k ? draw(2) : 1};
-  Shape ws = {cout, cin / p.groups};
+  if (transposed) {
+    // output_padding below the stride; padding at most the kernel's reach,
+    // so the output is never empty.
+    p.output_padding = {static_cast<int64_t>(rng_.below(static_cast<uint64_t>(p.stride[0])))};
+    p.padding = {std::min(p.padding[0], p.dilation[0] * (k - 1))};
+  } else if (p.stride[0] == 1 && rng_.percent(20)) {
+    p.same = true;
+  }
+  // conv's weight is [Cout, Cin / G, K...]; conv_transpose's [Cin, Cout / G, K...].
+  Shape ws = transposed ? Shape{cin, cout / p.groups} : Shape{cout, cin / p.groups};
   ws.insert(ws.end(), spatial, k);
   NodeRef w = new_input(ws).node;
   NodeRef bias = rng_.percent(50) ? new_input({cout}).node : nullptr;
-  const int64_t terms = ws[1] * numel(Shape(spatial, k));  // the products each output sums
+  // The products each output sums, at most.
+  const int64_t terms = cin / p.groups * numel(Shape(spatial, k));
   double bound = x.bound * static_cast<double>(terms) + (bias ? 1 : 0);
+  if (transposed) return squash({ir::conv_transpose(x.node, w, bias, p), bound, false});
   return squash({ir::conv(x.node, w, bias, p), bound, false});
 }
 
