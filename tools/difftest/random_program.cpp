@@ -74,7 +74,7 @@ class ProgramGenerator {
   Value gather(const Value &a);
   Value pad(const Value &a);
   Value join(const Value &a);
-  Value matmul(const Value &a);
+  Value matmul(const Value &given);
   Value conv(const Value &a);
 
   Rng rng_;
@@ -528,12 +528,19 @@ Value ProgramGenerator::view(const Value &a) {
   return reshape(a);
 }
 
-// a @ b for a new operand b (sometimes a transposed input, so its rows are
-// strided), written with `@` or as the zip-then-reduce it is recognized from.
-Value ProgramGenerator::matmul(const Value &a) {
+// a @ b for a new operand b (sometimes a transposed or flipped input, so its
+// rows are strided), written with `@` or as the zip-then-reduce it is recognized from.
+Value ProgramGenerator::matmul(const Value &given) {
+  if (given.node->shape.empty()) return unary(given);
+  // A flipped b, sometimes: negative strides in the GEMM's packing, which
+  // only a product of 8 or more rows and columns takes (smaller ones stay
+  // reductions), so that one is drawn large, over a new input if need be.
+  const bool flipped = rng_.percent(15);
+  Value a = given;
+  if (flipped && (a.node->rank() < 2 || a.node->shape[a.node->rank() - 2] < 8))
+    a = new_input({8 + static_cast<int64_t>(rng_.below(10)), given.node->shape.back()});
   const Shape &sa = a.node->shape;
-  if (sa.empty()) return unary(a);
-  int64_t k = sa.back(), n = extent();
+  int64_t k = sa.back(), n = flipped ? 8 + static_cast<int64_t>(rng_.below(10)) : extent();
   Shape sb = {k, n};
   if (sa.size() >= 3 && rng_.percent(50)) {
     Shape batch(sa.begin(), sa.end() - 2);
@@ -548,6 +555,7 @@ Value ProgramGenerator::matmul(const Value &a) {
   } else {
     b = new_input(sb).node;
   }
+  if (flipped) b = ir::flip(b, {rng_.percent(50) ? -1 : -2});
   double bound = a.bound * std::max<int64_t>(k, 1);
   if (sa.size() >= 2 && b->rank() == 2 && rng_.percent(50)) {
     // sum(a[..., m, k, 1] * b[k, n], -2), or over the last dim with b transposed.
