@@ -136,16 +136,22 @@ NodeRef pool(Op op, const char *what, const NodeRef &x, const PoolParams &p, dou
   return binary(Op::Div, pooled(Op::Sum, x, widths, 0.0), count);
 }
 
+// What conv and conv_transpose ask of their operands; `layout` names the
+// weight's dims.
+void check_operands(const char *what, const NodeRef &x, const NodeRef &w, const char *layout) {
+  FUSEJIT_USER_CHECK(x->rank() >= 3, ShapeError, what,
+                     ": the input must be [N, C, spatial...], got ", describe(x));
+  FUSEJIT_USER_CHECK(w->rank() == x->rank(), ShapeError, what, ": the weight ", describe(w),
+                     " must have the input's rank ", x->rank(), " (", layout, ")");
+  FUSEJIT_USER_CHECK(x->dtype == w->dtype, ShapeError, what, ": dtypes differ: input ", describe(x),
+                     ", weight ", describe(w));
+}
+
 }  // namespace
 
 NodeRef conv(const NodeRef &x, const NodeRef &w, const NodeRef &bias, const ConvParams &p) {
   const char *what = x->rank() == 3 ? "conv1d" : x->rank() == 4 ? "conv2d" : "conv";
-  FUSEJIT_USER_CHECK(x->rank() >= 3, ShapeError, what,
-                     ": the input must be [N, C, spatial...], got ", describe(x));
-  FUSEJIT_USER_CHECK(w->rank() == x->rank(), ShapeError, what, ": the weight ", describe(w),
-                     " must have the input's rank ", x->rank(), " ([Cout, Cin/groups, kernel...])");
-  FUSEJIT_USER_CHECK(x->dtype == w->dtype, ShapeError, what, ": dtypes differ: input ", describe(x),
-                     ", weight ", describe(w));
+  check_operands(what, x, w, "[Cout, Cin/groups, kernel...]");
   const size_t spatial = x->rank() - 2;
   const int64_t n = x->shape[0], cin = x->shape[1], cout = w->shape[0], g = p.groups;
   FUSEJIT_USER_CHECK(g >= 1, ShapeError, what, ": groups must be >= 1, got ", g);
@@ -202,12 +208,7 @@ NodeRef conv_transpose(const NodeRef &x, const NodeRef &w, const NodeRef &bias,
   const char *what = x->rank() == 3   ? "conv_transpose1d"
                      : x->rank() == 4 ? "conv_transpose2d"
                                       : "conv_transpose";
-  FUSEJIT_USER_CHECK(x->rank() >= 3, ShapeError, what,
-                     ": the input must be [N, C, spatial...], got ", describe(x));
-  FUSEJIT_USER_CHECK(w->rank() == x->rank(), ShapeError, what, ": the weight ", describe(w),
-                     " must have the input's rank ", x->rank(), " ([Cin, Cout/groups, kernel...])");
-  FUSEJIT_USER_CHECK(x->dtype == w->dtype, ShapeError, what, ": dtypes differ: input ", describe(x),
-                     ", weight ", describe(w));
+  check_operands(what, x, w, "[Cin, Cout/groups, kernel...]");
   FUSEJIT_USER_CHECK(!p.same, ShapeError, what, ": takes no padding=\"same\" (as torch)");
   const size_t spatial = x->rank() - 2;
   const int64_t cin = x->shape[1], g = p.groups;
