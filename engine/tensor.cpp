@@ -103,6 +103,19 @@ struct TensorOps {
     return t;
   }
 
+  static Tensor with_effects(const Tensor &value, const std::vector<Tensor> &updates) {
+    Tensor t = result(node(value, "with_effects"), {&value});
+    NodeList nodes;
+    for (const Tensor &u : updates) {
+      nodes.push_back(node(u, "with_effects", "an update"));
+      if (u.impl_->realize_with)
+        nodes.insert(nodes.end(), u.impl_->realize_with->begin(), u.impl_->realize_with->end());
+    }
+    t.impl_->realize_with =
+        merge(t.impl_->realize_with, std::make_shared<const NodeList>(std::move(nodes)));
+    return t;
+  }
+
   // The values of `tensors` (defined), computed in one plan with what each
   // is realized with; a pending copy_ is settled on a fresh input node.
   static std::vector<Buffer> realize(const std::vector<const Tensor *> &tensors,
@@ -691,6 +704,10 @@ void Tensor::set_grad(const Tensor &grad) const {
   std::lock_guard<std::mutex> lock(t.grad_mu);
   t.grad = grad.node();
   t.grad_with = grad.impl_->realize_with;
+}
+
+Tensor with_effects(const Tensor &value, const std::vector<Tensor> &updates) {
+  return TensorOps::with_effects(value, updates);
 }
 
 Tensor Tensor::detach() const {

@@ -16,6 +16,14 @@ std::string describe(const Tensor &t) {
   return out + "]";
 }
 
+// A child's entry under the parent: "0" and "weight" give "0.weight".
+std::string key(const std::string &prefix, const std::string &name) {
+  std::string out = prefix;
+  out += ".";
+  out += name;
+  return out;
+}
+
 }  // namespace
 
 std::vector<Tensor> Module::parameters(bool recurse) const {
@@ -28,12 +36,23 @@ NamedTensors Module::named_parameters(bool recurse) const {
   NamedTensors out = params_;
   if (!recurse) return out;
   for (const auto &[prefix, child] : children_)
-    for (auto &[name, t] : child->named_parameters(true)) {
-      std::string key = prefix;
-      key += ".";
-      key += name;
-      out.emplace_back(std::move(key), t);
-    }
+    for (auto &[name, t] : child->named_parameters(true)) out.emplace_back(key(prefix, name), t);
+  return out;
+}
+
+NamedTensors Module::named_buffers(bool recurse) const {
+  NamedTensors out = buffers_;
+  if (!recurse) return out;
+  for (const auto &[prefix, child] : children_)
+    for (auto &[name, t] : child->named_buffers(true)) out.emplace_back(key(prefix, name), t);
+  return out;
+}
+
+NamedTensors Module::state_dict() const {
+  NamedTensors out = params_;
+  out.insert(out.end(), buffers_.begin(), buffers_.end());
+  for (const auto &[prefix, child] : children_)
+    for (auto &[name, t] : child->state_dict()) out.emplace_back(key(prefix, name), t);
   return out;
 }
 
@@ -43,7 +62,7 @@ void Module::train(bool on) {
 }
 
 void Module::load_state_dict(const NamedTensors &state, bool strict) {
-  NamedTensors mine = named_parameters();
+  NamedTensors mine = state_dict();
   auto find = [](const NamedTensors &in, const std::string &key) -> const Tensor * {
     for (const auto &[name, t] : in)
       if (name == key) return &t;
@@ -54,18 +73,19 @@ void Module::load_state_dict(const NamedTensors &state, bool strict) {
   for (const auto &[name, p] : mine) {
     const Tensor *t = find(state, name);
     if (!t) {
-      if (strict) throw ValueError("load_state_dict: no entry for parameter '" + name + "'");
+      if (strict) throw ValueError("load_state_dict: no entry for '" + name + "'");
       continue;
     }
     if (t->dtype() != p.dtype() || t->shape() != p.shape())
       throw ShapeError("load_state_dict: '" + name + "' is " + describe(*t) +
-                       " but the parameter is " + describe(p));
+                       " but the module's is " + describe(p));
     copies.emplace_back(p, *t);
   }
   if (strict)
     for (const auto &[name, t] : state)
       if (!find(mine, name))
-        throw ValueError("load_state_dict: '" + name + "' is not a parameter of the module");
+        throw ValueError("load_state_dict: '" + name +
+                         "' is not a parameter or buffer of the module");
   NoGradGuard no_grad;
   std::vector<Tensor> changed;
   for (auto &[p, t] : copies) changed.push_back(p.copy_(t));
@@ -81,6 +101,13 @@ Tensor Module::register_parameter(std::string name, Tensor value, bool requires_
     if (have == name) throw ValueError("register_parameter: '" + name + "' is registered already");
   if (requires_grad) value.requires_grad_();
   params_.emplace_back(std::move(name), value);
+  return value;
+}
+
+Tensor Module::register_buffer(std::string name, Tensor value) {
+  for (const auto &[have, t] : buffers_)
+    if (have == name) throw ValueError("register_buffer: '" + name + "' is registered already");
+  buffers_.emplace_back(std::move(name), value);
   return value;
 }
 
@@ -150,6 +177,64 @@ Tensor Dropout::forward(const Tensor &x) {
   if (!is_training() || p_ == 0) return x;
   Tensor keep = Tensor::rand(x.sizes(), x.dtype()) >= p_;
   return x * keep * (1.0 / (1.0 - p_));
+}
+
+BatchNorm2d::BatchNorm2d(int64_t num_features, double eps, double momentum, bool affine,
+                         DType dtype)
+    : features_(num_features), eps_(eps), momentum_(momentum) {
+  if (num_features < 1)
+    throw ValueError("BatchNorm2d: num_features " + std::to_string(num_features) +
+                     " must be positive");
+  if (!(eps > 0) || !(momentum >= 0 && momentum <= 1))
+    throw ValueError("BatchNorm2d: eps " + std::to_string(eps) + " must be positive and momentum " +
+                     std::to_string(momentum) + " in [0, 1]");
+  if (affine) {
+    weight = register_parameter("weight", Tensor::ones({num_features}, dtype).detach());
+    bias = register_parameter("bias", Tensor::zeros({num_features}, dtype).detach());
+  }
+  running_mean = register_buffer("running_mean", Tensor::zeros({num_features}, dtype).detach());
+  running_var = register_buffer("running_var", Tensor::ones({num_features}, dtype).detach());
+  num_batches_tracked =
+      register_buffer("num_batches_tracked", Tensor::zeros({}, DType::I64).detach());
+}
+
+Tensor BatchNorm2d::forward(const Tensor &x) {
+  const std::string name = "BatchNorm2d(" + std::to_string(features_) + ")";
+  if (!x.defined() || x.dim() != 4 || x.size(1) != features_)
+    throw ShapeError(name + ": the input must be [N, " + std::to_string(features_) +
+                     ", H, W], got " + (x.defined() ? describe(x) : std::string("undefined")));
+  if (x.dtype() != running_mean.dtype())
+    throw ShapeError(name + ": the input " + describe(x) + " is not of the layer's dtype " +
+                     dtype_name(running_mean.dtype()));
+  const Shape channel = {1, features_, 1, 1};
+  auto affine = [&](const Tensor &normal) {
+    return weight.defined() ? normal * weight.reshape(channel) + bias.reshape(channel) : normal;
+  };
+  if (!is_training()) {
+    Tensor normal =
+        (x - running_mean.reshape(channel)) / (running_var.reshape(channel) + eps_).sqrt();
+    return affine(normal);
+  }
+  const int64_t count = x.size(0) * x.size(2) * x.size(3);
+  if (count < 2)
+    throw ValueError(name + ": training needs more than one value per channel, got input " +
+                     describe(x));
+  // Settles last step's statistics (computed in its plan already) on
+  // fresh leaves, so this step's graph does not reach back into it.
+  realize({running_mean, running_var, num_batches_tracked});
+  Tensor mean = x.mean({0, 2, 3}, true);
+  Tensor centered = x - mean;
+  Tensor var = (centered * centered).mean({0, 2, 3}, true);
+  Tensor y = affine(centered / (var + eps_).sqrt());
+  {
+    NoGradGuard no_grad;
+    const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+    running_mean.copy_(running_mean * (1 - momentum_) + mean.reshape({features_}) * momentum_);
+    running_var.copy_(running_var * (1 - momentum_) +
+                      var.reshape({features_}) * (momentum_ * unbias));
+    num_batches_tracked.copy_(num_batches_tracked + 1);
+  }
+  return with_effects(y, {running_mean, running_var, num_batches_tracked});
 }
 
 Tensor Linear::forward(const Tensor &x) {

@@ -182,6 +182,136 @@ TEST(Nn, DropoutZeroesAndScalesInTrainingOnly) {
 }
 
 // Debian's dataset-fashion-mnist (scripts/deps.sh installs it) as tensors.
+// torch.nn.BatchNorm2d's formulas, computed here per channel over (n, h, w).
+struct ChannelStats {
+  std::vector<double> mean, var;  // var biased
+};
+ChannelStats channel_stats(const std::vector<float> &x, int64_t n, int64_t c, int64_t hw) {
+  ChannelStats s{std::vector<double>(c, 0.0), std::vector<double>(c, 0.0)};
+  const double count = static_cast<double>(n * hw);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p) s.mean[ch] += x[(i * c + ch) * hw + p] / count;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p) {
+        double d = x[(i * c + ch) * hw + p] - s.mean[ch];
+        s.var[ch] += d * d / count;
+      }
+  return s;
+}
+
+TEST(Nn, BatchNorm2dFollowsTorchInTrainingAndEvaluation) {
+  const int64_t n = 3, c = 4, h = 5, w = 3, hw = h * w;
+  const double eps = 1e-5, momentum = 0.1, count = static_cast<double>(n * hw);
+  nn::BatchNorm2d bn(c);
+  std::vector<std::string> keys;
+  for (const auto &[name, t] : bn.state_dict()) keys.push_back(name);
+  EXPECT_EQ(keys, (std::vector<std::string>{"weight", "bias", "running_mean", "running_var",
+                                            "num_batches_tracked"}));
+  EXPECT_EQ(bn.parameters().size(), 2u);
+  {
+    NoGradGuard no_grad;
+    bn.weight.copy_(Tensor::from_vector<float>({1.5f, -0.5f, 2.0f, 1.0f}, {c}));
+    bn.bias.copy_(Tensor::from_vector<float>({0.25f, 0.0f, -1.0f, 0.5f}, {c}));
+  }
+  std::vector<float> wv = {1.5f, -0.5f, 2.0f, 1.0f}, bv = {0.25f, 0.0f, -1.0f, 0.5f};
+
+  std::vector<double> want_mean(c, 0.0), want_var(c, 1.0);
+  for (uint64_t step = 0; step < 2; ++step) {
+    Tensor x = Tensor::randn({n, c, h, w}, DType::F32, 40 + step) * 2.0 + 0.5;
+    std::vector<float> xv = x.to_vector<float>();
+    std::vector<float> dy = Tensor::randn({n, c, h, w}, DType::F32, 50 + step).to_vector<float>();
+    Tensor tx = x.detach().requires_grad_();
+    Tensor y = bn(tx);
+    (y * Tensor::from_vector<float>(dy, {n, c, h, w})).sum().backward();
+    std::vector<float> got = y.to_vector<float>(), dx = tx.grad().to_vector<float>();
+    ChannelStats s = channel_stats(xv, n, c, hw);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double sigma = std::sqrt(s.var[ch] + eps);
+      // dx = w / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)), torch's backward.
+      double mean_dy = 0, mean_dy_xhat = 0;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t p = 0; p < hw; ++p) {
+          size_t at = static_cast<size_t>((i * c + ch) * hw + p);
+          double xhat = (xv[at] - s.mean[ch]) / sigma;
+          mean_dy += dy[at] / count;
+          mean_dy_xhat += dy[at] * xhat / count;
+        }
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t p = 0; p < hw; ++p) {
+          size_t at = static_cast<size_t>((i * c + ch) * hw + p);
+          double xhat = (xv[at] - s.mean[ch]) / sigma;
+          EXPECT_NEAR(got[at], xhat * wv[ch] + bv[ch], 1e-4) << "y, channel " << ch;
+          EXPECT_NEAR(dx[at], wv[ch] / sigma * (dy[at] - mean_dy - xhat * mean_dy_xhat), 1e-4)
+              << "dx, channel " << ch;
+        }
+      want_mean[ch] = (1 - momentum) * want_mean[ch] + momentum * s.mean[ch];
+      want_var[ch] = (1 - momentum) * want_var[ch] + momentum * s.var[ch] * count / (count - 1);
+    }
+    std::vector<float> rm = bn.running_mean.to_vector<float>(),
+                       rv = bn.running_var.to_vector<float>();
+    for (int64_t ch = 0; ch < c; ++ch) {
+      EXPECT_NEAR(rm[ch], want_mean[ch], 1e-5) << "running_mean after step " << step;
+      EXPECT_NEAR(rv[ch], want_var[ch], 1e-5) << "running_var after step " << step;
+    }
+    EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), static_cast<int64_t>(step + 1));
+  }
+
+  bn.eval();
+  Tensor x = Tensor::randn({2, c, 2, 2}, DType::F32, 60);
+  std::vector<float> xv = x.to_vector<float>(), got = bn(x).to_vector<float>();
+  for (size_t at = 0; at < xv.size(); ++at) {
+    size_t ch = (at / 4) % static_cast<size_t>(c);
+    double want = (xv[at] - want_mean[ch]) / std::sqrt(want_var[ch] + eps) * wv[ch] + bv[ch];
+    EXPECT_NEAR(got[at], want, 1e-4) << "eval, element " << at;
+  }
+  EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2) << "evaluation moves no statistic";
+
+  EXPECT_THROW(bn(Tensor::zeros({2, 3, 4, 4})), ShapeError);
+  bn.train();
+  EXPECT_THROW(bn(Tensor::zeros({1, c, 1, 1})), ValueError);
+  EXPECT_THROW(nn::BatchNorm2d(0), ValueError);
+}
+
+// A training step through a batch norm is one plan: the running statistics
+// are computed in the plan of the optimizer's step and settle for free.
+TEST(Nn, BatchNorm2dStatisticsJoinTheStepsPlan) {
+  nn::Sequential model(nn::Conv2d(nn::Conv2dOptions(2, 4, 3).seed(1)), nn::BatchNorm2d(4),
+                       nn::ReLU(), nn::Flatten(),
+                       nn::Linear(nn::LinearOptions(4 * 4 * 4, 3).seed(2)));
+  optim::SGDOptions options(0.05);
+  options.momentum = 0.9;
+  optim::SGD opt(model.parameters(), options);
+  auto step = [&](uint64_t seed) {
+    Tensor x = Tensor::randn({8, 2, 6, 6}, DType::F32, seed);
+    Tensor labels = randint(0, 3, {8}, DType::I64, seed + 1);
+    opt.zero_grad();
+    nn::cross_entropy(model(x), labels).backward();
+    opt.step();
+  };
+  step(70);
+  step(72);
+  PipelineStats before = pipeline_stats();
+  step(74);
+  PipelineStats after = pipeline_stats();
+  EXPECT_EQ(after.plan_hits + after.plan_misses, before.plan_hits + before.plan_misses + 1)
+      << "one plan per step";
+  EXPECT_EQ(after.plan_misses, before.plan_misses) << "and compiled before";
+  const nn::Module &bn = model[1];
+  NamedTensors buffers = bn.named_buffers();
+  ASSERT_EQ(buffers.size(), 3u);
+  EXPECT_EQ(buffers[2].second.item<int64_t>(), 3);
+  EXPECT_EQ(pipeline_stats().plan_hits + pipeline_stats().plan_misses,
+            after.plan_hits + after.plan_misses)
+      << "reading the statistics runs nothing";
+  std::vector<std::string> keys;
+  for (const auto &[name, t] : model.state_dict()) keys.push_back(name);
+  EXPECT_EQ(keys, (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias",
+                                            "1.running_mean", "1.running_var",
+                                            "1.num_batches_tracked", "4.weight", "4.bias"}));
+}
+
 TEST(Data, FashionMnistAsTensorsAndBatchesAsSlices) {
   if (!std::filesystem::exists(std::string(data::kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/deps.sh installs it)";

@@ -29,11 +29,16 @@ class Module {
   // In registration order, children's prefixed by the child's name and a
   // dot: "0.weight", "0.bias", "2.weight", ... as PyTorch's keys.
   NamedTensors named_parameters(bool recurse = true) const;
-  // The parameters by name, for fusejit::save (this module has no buffers).
-  NamedTensors state_dict() const { return named_parameters(); }
-  // Copies each named tensor into the parameter of that name (copy_, all in
-  // one plan); a ShapeError for a dtype or shape that differs, and, when
-  // strict, a ValueError naming a key missing from either side.
+  // Tensors a module keeps that are not trained (a batch norm's running
+  // statistics), named as parameters are.
+  NamedTensors named_buffers(bool recurse = true) const;
+  // Parameters and buffers by name, for fusejit::save, in PyTorch's order:
+  // each module's parameters, then its buffers, then its children's.
+  NamedTensors state_dict() const;
+  // Copies each named tensor into the parameter or buffer of that name
+  // (copy_, all in one plan); a ShapeError for a dtype or shape that
+  // differs, and, when strict, a ValueError naming a key missing from
+  // either side.
   void load_state_dict(const NamedTensors &state, bool strict = true);
   // The direct children, by name.
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>> &named_children() const {
@@ -53,10 +58,11 @@ class Module {
  protected:
   // Adds a parameter (flagged requires_grad) under `name`; returns it.
   Tensor register_parameter(std::string name, Tensor value, bool requires_grad = true);
+  Tensor register_buffer(std::string name, Tensor value);
   std::shared_ptr<Module> register_module(std::string name, std::shared_ptr<Module> child);
 
  private:
-  NamedTensors params_;
+  NamedTensors params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };
@@ -175,6 +181,27 @@ class MaxPool2d : public Module {
 
  private:
   int64_t kernel_, stride_, padding_;
+};
+
+// torch.nn.BatchNorm2d over x [N, C, H, W]: in training mode, normalizes
+// each channel by the batch's mean and biased variance over (N, H, W) and
+// moves running_mean and running_var (the unbiased variance) toward them by
+// `momentum`, in the plan of the step (fusejit::with_effects); in
+// evaluation mode, normalizes by the running statistics. weight starts at
+// ones and bias at zeros (affine); running_mean at zeros, running_var at
+// ones; num_batches_tracked (i64) counts the training batches. Keys as
+// PyTorch's: weight, bias, running_mean, running_var, num_batches_tracked.
+class BatchNorm2d : public Module {
+ public:
+  explicit BatchNorm2d(int64_t num_features, double eps = 1e-5, double momentum = 0.1,
+                       bool affine = true, DType dtype = DType::F32);
+  Tensor forward(const Tensor &x) override;
+  Tensor weight, bias;  // undefined without affine
+  Tensor running_mean, running_var, num_batches_tracked;
+
+ private:
+  int64_t features_;
+  double eps_, momentum_;
 };
 
 // In training mode, zeroes each element with probability p and scales the

@@ -458,6 +458,14 @@ void manual_seed(uint64_t seed);
 // the pending values of copy_.
 void realize(const std::vector<Tensor> &tensors, const Options &options = default_options());
 
+// `value`, as a new tensor whose plan also computes `updates` (tensors
+// given a value by copy_, such as a batch norm's running statistics): so
+// does the plan of anything computed from it, its backward()'s gradients
+// and an optimizer step on them included, so a training step stays one
+// plan. Once computed, an update settles when next read or realized (at
+// no cost). Gradients flow through the result as through `value`.
+Tensor with_effects(const Tensor &value, const std::vector<Tensor> &updates);
+
 // ---- template definitions ----
 
 template <typename T>
