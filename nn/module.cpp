@@ -32,29 +32,20 @@ std::vector<Tensor> Module::parameters(bool recurse) const {
   return out;
 }
 
-NamedTensors Module::named_parameters(bool recurse) const {
-  NamedTensors out = params_;
+NamedTensors Module::named(bool parameters, bool buffers, bool recurse) const {
+  NamedTensors out;
+  if (parameters) out.insert(out.end(), params_.begin(), params_.end());
+  if (buffers) out.insert(out.end(), buffers_.begin(), buffers_.end());
   if (!recurse) return out;
   for (const auto &[prefix, child] : children_)
-    for (auto &[name, t] : child->named_parameters(true)) out.emplace_back(key(prefix, name), t);
+    for (auto &[name, t] : child->named(parameters, buffers, true))
+      out.emplace_back(key(prefix, name), t);
   return out;
 }
 
-NamedTensors Module::named_buffers(bool recurse) const {
-  NamedTensors out = buffers_;
-  if (!recurse) return out;
-  for (const auto &[prefix, child] : children_)
-    for (auto &[name, t] : child->named_buffers(true)) out.emplace_back(key(prefix, name), t);
-  return out;
-}
-
-NamedTensors Module::state_dict() const {
-  NamedTensors out = params_;
-  out.insert(out.end(), buffers_.begin(), buffers_.end());
-  for (const auto &[prefix, child] : children_)
-    for (auto &[name, t] : child->state_dict()) out.emplace_back(key(prefix, name), t);
-  return out;
-}
+NamedTensors Module::named_parameters(bool recurse) const { return named(true, false, recurse); }
+NamedTensors Module::named_buffers(bool recurse) const { return named(false, true, recurse); }
+NamedTensors Module::state_dict() const { return named(true, true, true); }
 
 void Module::train(bool on) {
   training_ = on;

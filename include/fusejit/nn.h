@@ -62,6 +62,9 @@ class Module {
   std::shared_ptr<Module> register_module(std::string name, std::shared_ptr<Module> child);
 
  private:
+  // This module's parameters and/or buffers, then (recursing) its
+  // children's under their names.
+  NamedTensors named(bool parameters, bool buffers, bool recurse) const;
   NamedTensors params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
