@@ -147,6 +147,127 @@ void check_operands(const char *what, const NodeRef &x, const NodeRef &w, const 
                      ", weight ", describe(w));
 }
 
+// A conv_transpose's operands and its per-dim parameters, checked.
+struct Transposed {
+  NodeRef x, w;
+  int64_t groups;
+  std::vector<int64_t> stride, padding, dilation, output_padding, kernel;
+
+  int64_t out(size_t i) const {
+    return (x->shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) +
+           output_padding[i] + 1;
+  }
+};
+
+// The weight [Cin, Cout/G, K...] as [G, Cin/G, Cout/G, K...].
+NodeRef by_group(const Transposed &t, const Shape &kernel) {
+  Shape grouped = {t.groups, t.x->shape[1] / t.groups, t.w->shape[1]};
+  grouped.insert(grouped.end(), kernel.begin(), kernel.end());
+  return reshape(t.w, grouped);
+}
+
+// The general form, for dilated kernels: the conv of x with stride - 1
+// zeros spread between its elements, padded by dilation * (K - 1) - padding
+// (negative crops), with the kernel flipped and its channel dims swapped per
+// group. It multiplies every zero it spreads: about stride^spatial times the
+// work of the phase form.
+NodeRef spread_transpose(const Transposed &t) {
+  const size_t spatial = t.kernel.size();
+  const int64_t g = t.groups, cin = t.x->shape[1], cout = t.w->shape[1] * g;
+  NodeRef spread = t.x;
+  std::vector<std::pair<int64_t, int64_t>> around;
+  for (size_t i = 0; i < spatial; ++i) {
+    const int64_t s = t.stride[i], reach = t.dilation[i] * (t.kernel[i] - 1);
+    // stride - 1 zeros after each element but the last: [.., L, ..] ->
+    // [.., L, s, ..] (a pad of a new dim) -> [.., L * s, ..], less the tail.
+    if (s > 1) {
+      const auto dim = static_cast<int64_t>(2 + i);
+      Shape merged = spread->shape;
+      merged[2 + i] *= s;
+      std::vector<std::pair<int64_t, int64_t>> gap(spread->rank() + 1, {0, 0});
+      gap[2 + i + 1] = {0, s - 1};
+      spread = reshape(pad(unsqueeze(spread, dim + 1), gap), merged);
+    }
+    around.emplace_back(reach - t.padding[i], reach - t.padding[i] + t.output_padding[i] - (s - 1));
+  }
+  spread = pad_spatial(spread, around, 0.0);
+  // [G, Cin/G, Cout/G, K...] -> [G, Cout/G, Cin/G, K...] -> [Cout, Cin/G, K...], flipped.
+  std::vector<int64_t> perm = {0, 2, 1};
+  for (size_t i = 0; i < spatial; ++i) perm.push_back(static_cast<int64_t>(3 + i));
+  Shape regrouped = {cout, cin / g};
+  regrouped.insert(regrouped.end(), t.kernel.begin(), t.kernel.end());
+  NodeRef flipped = flip(reshape(permute(by_group(t, t.kernel), perm), regrouped),
+                         trailing_dims(regrouped.size(), spatial));
+  ConvParams forward;
+  forward.dilation = t.dilation;
+  forward.groups = g;
+  return conv(spread, flipped, nullptr, forward);
+}
+
+// Undilated kernels, split by phase: output position o, at o + padding = q *
+// s + r (0 <= r < s), sums x[q - j] * w[r + j * s] over the J = ceil(K / s)
+// taps j (the kernel zero-padded to J * s), so each phase r is a stride-1
+// conv of x with its own J-tap sub-kernel, flipped. All phases are one
+// contraction, the phase a dim of the weight's side:
+//   y[n, g, co, q, r...] = sum over (ci, t) of xpad[n, g, ci, q + t] * w'[g, ci, co, r, t]
+// with w'[.., r, t] = w[.., r + (J - 1 - t) * s]; [q, r] merges into the
+// output dim q * s + r, and a slice keeps the outputs from `padding` on. No
+// zero of a spread input is multiplied, and only the kernel's padding to a
+// multiple of the stride adds taps (none for the common K = 2s).
+NodeRef phase_transpose(const Transposed &t) {
+  const size_t spatial = t.kernel.size();
+  const int64_t n = t.x->shape[0], g = t.groups, cin_g = t.x->shape[1] / g, cout_g = t.w->shape[1];
+  std::vector<int64_t> taps, first;  // J per dim; the first q each dim needs
+  std::vector<std::pair<int64_t, int64_t>> x_around, w_after;
+  Shape split = {n, g, cout_g}, out = {n, g * cout_g};
+  for (size_t i = 0; i < spatial; ++i) {
+    const int64_t s = t.stride[i], k = t.kernel[i], p = t.padding[i], l = t.x->shape[2 + i];
+    const int64_t j = (k + s - 1) / s, q0 = p / s, q1 = (p + t.out(i) - 1) / s;
+    taps.push_back(j);
+    first.push_back(p - q0 * s);
+    // Window t of output q reads x[q - (J - 1 - t)]: J - 1 zeros before x,
+    // and the window of q0 first (a negative width crops).
+    x_around.emplace_back(j - 1 - q0, q1 + 1 - l);
+    w_after.emplace_back(0, j * s - k);
+    split.push_back(q1 - q0 + 1);
+    split.push_back(s);
+    out.push_back(t.out(i));
+  }
+  // The image: [N, Cin, Q..., J...] -> [N, G, 1, Cin/G, (Q, 1)..., J...].
+  NodeRef cols = windows(pad_spatial(t.x, x_around, 0.0), "conv_transpose", taps,
+                         std::vector<int64_t>(spatial, 1), std::vector<int64_t>(spatial, 1));
+  Shape image = {n, g, 1, cin_g};
+  for (size_t i = 0; i < spatial; ++i) image.insert(image.end(), {cols->shape[2 + i], 1});
+  image.insert(image.end(), taps.begin(), taps.end());
+  cols = reshape(cols, image);
+  // The weight: [G, Cin/G, Cout/G, (J * s)...] -> [G, Cin/G, Cout/G, (J, s)...], J flipped,
+  // -> [G, Cout/G, Cin/G, s..., J...] -> [1, G, Cout/G, Cin/G, (1, s)..., J...].
+  Shape phased = {g, cin_g, cout_g};
+  std::vector<int64_t> reversed, perm = {0, 2, 1};
+  for (size_t i = 0; i < spatial; ++i) {
+    phased.insert(phased.end(), {taps[i], t.stride[i]});
+    reversed.push_back(static_cast<int64_t>(3 + 2 * i));
+    perm.push_back(static_cast<int64_t>(4 + 2 * i));
+  }
+  for (size_t i = 0; i < spatial; ++i) perm.push_back(static_cast<int64_t>(3 + 2 * i));
+  NodeRef weight = pad_spatial(by_group(t, t.kernel), w_after, 0.0);
+  weight = permute(flip(reshape(weight, phased), reversed), perm);
+  Shape kernel_side = {1, g, cout_g, cin_g};
+  for (size_t i = 0; i < spatial; ++i) kernel_side.insert(kernel_side.end(), {1, t.stride[i]});
+  kernel_side.insert(kernel_side.end(), taps.begin(), taps.end());
+  weight = reshape(weight, kernel_side);
+  // Sum over Cin/G and the taps: [N, G, Cout/G, (Q, s)...] -> [N, Cout, (Q * s)...].
+  std::vector<int64_t> reduced = {3};
+  for (int64_t d : trailing_dims(image.size(), spatial)) reduced.push_back(d);
+  NodeRef y = reduce(Op::Sum, binary(Op::Mul, cols, weight), reduced);
+  Shape merged = {n, g * cout_g};
+  for (size_t i = 0; i < spatial; ++i) merged.push_back(split[3 + 2 * i] * t.stride[i]);
+  y = reshape(y, merged);
+  std::vector<int64_t> start = {0, 0}, step(out.size(), 1);
+  start.insert(start.end(), first.begin(), first.end());
+  return y->shape == out ? y : slice(y, start, step, out);
+}
+
 }  // namespace
 
 NodeRef conv(const NodeRef &x, const NodeRef &w, const NodeRef &bias, const ConvParams &p) {
@@ -225,8 +346,6 @@ NodeRef conv_transpose(const NodeRef &x, const NodeRef &w, const NodeRef &bias,
       per_dim(what, "output_padding", p.output_padding, spatial, 0);
   std::vector<int64_t> kernel(w->shape.begin() + 2, w->shape.end());
 
-  NodeRef spread = x;
-  std::vector<std::pair<int64_t, int64_t>> around;
   for (size_t i = 0; i < spatial; ++i) {
     FUSEJIT_USER_CHECK(output_padding[i] < std::max(stride[i], dilation[i]), ShapeError, what,
                        ": output_padding ", output_padding[i],
@@ -237,38 +356,18 @@ NodeRef conv_transpose(const NodeRef &x, const NodeRef &w, const NodeRef &bias,
     FUSEJIT_USER_CHECK(out >= 1, ShapeError, what, ": spatial dim ", i, " of the output would be ",
                        out, " long: input ", describe(x), ", kernel ", kernel[i], ", stride ",
                        stride[i], ", padding ", padding[i], ", dilation ", dilation[i]);
-    // stride - 1 zeros after each element but the last: [.., L, ..] ->
-    // [.., L, s, ..] (a pad of a new dim) -> [.., L * s, ..], less the tail.
-    if (stride[i] > 1) {
-      const auto dim = static_cast<int64_t>(2 + i);
-      Shape merged = spread->shape;
-      merged[2 + i] *= stride[i];
-      std::vector<std::pair<int64_t, int64_t>> gap(spread->rank() + 1, {0, 0});
-      gap[2 + i + 1] = {0, stride[i] - 1};
-      spread = reshape(pad(unsqueeze(spread, dim + 1), gap), merged);
-    }
-    const int64_t tail = stride[i] - 1;
-    around.emplace_back(reach - padding[i], reach - padding[i] + output_padding[i] - tail);
   }
-  spread = pad_spatial(spread, around, 0.0);
-
-  // [Cin, Cout/G, K...] -> [G, Cin/G, Cout/G, K...] -> [G, Cout/G, Cin/G, K...]
-  // -> [Cout, Cin/G, K...], the kernel flipped.
-  Shape grouped = {g, cin / g, cout_g};
-  grouped.insert(grouped.end(), kernel.begin(), kernel.end());
-  std::vector<int64_t> perm = {0, 2, 1};
-  for (size_t i = 0; i < spatial; ++i) perm.push_back(static_cast<int64_t>(3 + i));
-  Shape regrouped = {cout, cin / g};
-  regrouped.insert(regrouped.end(), kernel.begin(), kernel.end());
-  NodeRef flipped = flip(reshape(permute(reshape(w, grouped), perm), regrouped),
-                         trailing_dims(regrouped.size(), spatial));
   FUSEJIT_USER_CHECK(!bias || (bias->rank() == 1 && bias->shape[0] == cout), ShapeError, what,
                      ": the bias ", bias ? describe(bias) : "", " must be [", cout,
                      "], one per output channel");
-  ConvParams forward;
-  forward.dilation = dilation;
-  forward.groups = g;
-  return conv(spread, flipped, bias, forward);
+  Transposed t{x, w, g, stride, padding, dilation, output_padding, kernel};
+  const bool dilated =
+      std::any_of(dilation.begin(), dilation.end(), [](int64_t d) { return d > 1; });
+  NodeRef y = dilated ? spread_transpose(t) : phase_transpose(t);
+  if (!bias) return y;
+  Shape bshape = {cout};
+  bshape.insert(bshape.end(), spatial, 1);
+  return binary(Op::Add, y, reshape(bias, bshape));
 }
 
 NodeRef max_pool(const NodeRef &x, const PoolParams &p) {

@@ -334,7 +334,12 @@ TEST(ConvTranspose, MatchesScatterLoopsWithTheirGradients) {
       {1, 4, 4, 2, 4, 5, 3, 4, 2, 3, 0, 2, 1, 2, 1, 2},  // groups, output_padding, dilation
       {1, 3, 2, 1, 3, 7, 1, 5, 1, 3, 0, 4},              // padding beyond the kernel crops
       {1, 1, 3, 1, 5, 6, 3, 3},                          // stride 1: a conv with the kernel flipped
-      {2, 2, 2, 2, 1, 3, 2, 2, 3, 1, 0, 0, 2, 0, 1, 1}};  // one row, output_padding 2
+      {2, 2, 2, 2, 1, 3, 2, 2, 3, 1, 0, 0, 2, 0, 1, 1},  // one row, output_padding 2
+      // Large enough to be a GEMM (M and N of 8 or more), split by phase:
+      {1, 8, 8, 1, 4, 5, 4, 4, 2, 2, 1, 1},         // the 4x4 stride-2 upsampling layer
+      {2, 8, 12, 2, 3, 4, 5, 2, 3, 2, 4, 0, 2, 1},  // K not a multiple of s, padding past J
+      {1, 9, 8, 1, 3, 3, 1, 3, 3, 1, 0, 0, 2, 0},   // a kernel shorter than its stride
+      {1, 8, 8, 1, 5, 2, 3, 3, 1, 3, 2, 1, 0, 2}};  // stride 1 beside stride 3
   for (const TransposeCase &c : all) {
     SCOPED_TRACE("cin " + std::to_string(c.cin) + " cout " + std::to_string(c.cout) + " g " +
                  std::to_string(c.groups) + " " + std::to_string(c.h) + "x" + std::to_string(c.w) +

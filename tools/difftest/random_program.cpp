@@ -602,7 +602,9 @@ Value ProgramGenerator::conv(const Value &a) {
   p.groups = cin % 2 == 0 && rng_.percent(30) ? 2 : 1;
   const int64_t cout = p.groups * draw(3);
   const bool transposed = rng_.percent(25);
-  p.stride = {draw(2)};
+  // A transposed conv splits by phase: stride 3 with a kernel under 3 gives
+  // phases with fewer taps than others, and kernels shorter than the stride.
+  p.stride = {draw(transposed ? 3 : 2)};
   p.padding = {static_cast<int64_t>(rng_.below(2))};
   p.dilation = {k > 1 && smallest >= 2 * k ? draw(2) : 1};
   if (transposed) {
