@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/unfold_grad.h"
 #include "ir/error.h"
 #include "ir/graph.h"
 
@@ -216,11 +217,14 @@ Contributions cat_rule(const Step &s) {
 
 // Window offset k of every window reads x at w * step + k: its gradient
 // (the slice of g at k along the last dim) is spread back into place, and
-// the offsets' contributions add up where windows overlap.
+// the offsets' contributions add up where windows overlap. When g is a
+// contraction (a convolution's), the gradient is one contraction split by
+// phase instead (engine/unfold_grad.h).
 Contributions unfold_rule(const Step &s) {
   const NodeRef &x = s.arg(0);
   size_t dim = static_cast<size_t>(s.out->dims[0]);
   int64_t size = s.out->dims[1], step = s.out->dims[2];
+  if (NodeRef dx = unfold_grad_as_contraction(s.g, dim, size, step, x->shape[dim])) return {dx};
   NodeRef total;
   for (int64_t k = 0; k < size; ++k) {
     std::vector<ir::IndexItem> at(s.g->rank());
