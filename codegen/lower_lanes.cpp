@@ -1,5 +1,7 @@
 #include "codegen/lower_lanes.h"
 
+#include <optional>
+
 #include "codegen/lower_kernel.h"
 #include "codegen/lower_scalar.h"
 #include "ir/error.h"
@@ -21,6 +23,7 @@ class LaneEmitter {
       case InstrKind::Reduced:
         return at_.reduced;
       case InstrKind::Load:
+        if (llvm::Value *v = run_load(in, values)) return v;
         return in.access.masked() || in.access.gathers() ? per_lane_masked(in, values) : load(in);
       case InstrKind::Valid:
         return per_lane_masked(in, values);
@@ -73,6 +76,76 @@ class LaneEmitter {
       v = b_.CreateInsertElement(v, load_at(in, pl), uint64_t(l));
     }
     return v;
+  }
+
+  // A load through layers or ranges whose lanes may form a run (see
+  // LaneRun): one vector load (a gather where the run is strided) behind the
+  // run-time check, the lane-by-lane load where it fails; null when the
+  // access has no run to check for. Window views (a convolution's operand,
+  // its ranges the padding) read most of their rows this way.
+  llvm::Value *run_load(const Instr &in, const std::vector<llvm::Value *> &values) {
+    if (at_.lanes == 1 || at_.limit || numel(in_shape(in)) == 0 ||
+        (in.access.is_affine() && !in.access.masked()))
+      return nullptr;
+    std::optional<LaneRun> run =
+        emit_lane_run(b_, in.access, at_.index, static_cast<size_t>(at_.dim), at_.lanes);
+    if (!run) return nullptr;
+    llvm::LLVMContext &ctx = b_.getContext();
+    llvm::Function *fn = b_.GetInsertBlock()->getParent();
+    auto *fast = llvm::BasicBlock::Create(ctx, "run", fn);
+    auto *slow = llvm::BasicBlock::Create(ctx, "lanes", fn);
+    auto *join = llvm::BasicBlock::Create(ctx, "run.join", fn);
+    b_.CreateCondBr(run->fits, fast, slow);
+    b_.SetInsertPoint(fast);
+    llvm::Value *v = vector_of_run(in, *run);
+    llvm::BasicBlock *fast_end = b_.GetInsertBlock();
+    b_.CreateBr(join);
+    b_.SetInsertPoint(slow);
+    llvm::Value *w = in.access.masked() ? per_lane_masked(in, values) : gather(in);
+    llvm::BasicBlock *slow_end = b_.GetInsertBlock();
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+    llvm::PHINode *phi = b_.CreatePHI(v->getType(), 2);
+    phi->addIncoming(v, fast_end);
+    phi->addIncoming(w, slow_end);
+    return phi;
+  }
+
+  // <0, step, 2 * step, ...> + first, as i64 lanes.
+  llvm::Value *lane_steps(llvm::Value *first, int64_t step) {
+    std::vector<llvm::Constant *> steps;
+    for (int l = 0; l < at_.lanes; ++l) steps.push_back(b_.getInt64(uint64_t(l * step)));
+    return b_.CreateAdd(b_.CreateVectorSplat(at_.lanes, first), llvm::ConstantVector::get(steps));
+  }
+
+  llvm::Value *vector_of_run(const Instr &in, const LaneRun &run) {
+    llvm::Type *t = scalar_type(in.dtype);
+    llvm::Type *vt = type_of(in.dtype);
+    llvm::Value *mask = run.valid ? b_.CreateVectorSplat(at_.lanes, run.valid) : nullptr;
+    for (const LaneRange &r : run.ranges) {
+      llvm::Value *in_range =
+          r.range.lo >= r.range.hi
+              ? b_.CreateVectorSplat(at_.lanes, b_.getFalse())
+              : b_.CreateICmpULT(b_.CreateSub(lane_steps(r.first, r.step),
+                                              b_.CreateVectorSplat(
+                                                  at_.lanes, b_.getInt64(uint64_t(r.range.lo)))),
+                                 b_.CreateVectorSplat(
+                                     at_.lanes, b_.getInt64(uint64_t(r.range.hi - r.range.lo))));
+      mask = mask ? b_.CreateAnd(mask, in_range) : in_range;
+    }
+    llvm::Align align(t->getPrimitiveSizeInBits() / 8);
+    llvm::Value *base = buffers_.at(in.input);
+    llvm::Value *fill = b_.CreateVectorSplat(at_.lanes, emit_constant(t, in.value));
+    // No inbounds: where lane 0 is invalid its position may lie outside.
+    if (run.step == 0 && !mask) return b_.CreateVectorSplat(at_.lanes, load_at(in, run.position));
+    if (run.step == 1) {
+      llvm::Value *p = b_.CreateGEP(t, base, run.position);
+      if (!mask) return b_.CreateAlignedLoad(vt, p, align);
+      return b_.CreateMaskedLoad(vt, p, align, mask, fill);
+    }
+    llvm::Value *pointers = b_.CreateGEP(t, base, lane_steps(run.position, run.step));
+    if (!mask) mask = b_.CreateVectorSplat(at_.lanes, b_.getTrue());
+    return b_.CreateMaskedGather(vt, pointers, align, mask, fill);
   }
 
   // The lane's index along the lane dim, clamped to the limit.

@@ -1,5 +1,7 @@
 #include "codegen/lower_scalar.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <llvm/IR/Intrinsics.h>
@@ -65,10 +67,11 @@ llvm::Value *dot_strides(llvm::IRBuilder<> &b, const AccessLayer &layer,
 
 // valid && lo <= index[d] < hi for each restricted dim; a select rather than
 // an `and`, so a meaningless index behind an invalid layer stays unseen.
+// Dim `skip` (if any) is left out.
 llvm::Value *and_ranges(llvm::IRBuilder<> &b, llvm::Value *valid, const AccessLayer &layer,
-                        const std::vector<llvm::Value *> &index) {
+                        const std::vector<llvm::Value *> &index, size_t skip = SIZE_MAX) {
   for (size_t d = 0; d < layer.shape.size(); ++d) {
-    if (!layer.masks(d)) continue;
+    if (!layer.masks(d) || d == skip) continue;
     const ValidRange &r = layer.valid[d];
     llvm::Value *in =
         r.lo >= r.hi ? b.getFalse()
@@ -157,6 +160,62 @@ MaskedPosition emit_masked_position(llvm::IRBuilder<> &b, const Access &access,
     p = add_gathers(b, p, valid, layer, gathered);
   }
   return {p, valid};
+}
+
+namespace {
+
+// The dim of `shape` whose index a position step of `step` (> 0) advances
+// by a whole number `by` with no carry below it, and `by`; null if none.
+std::optional<std::pair<size_t, int64_t>> moving_dim(const Shape &shape, int64_t step) {
+  int64_t inner = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    if (shape[d] == 1) continue;
+    if (step < inner * shape[d]) {
+      if (step % inner != 0) return std::nullopt;
+      return std::make_pair(d, step / inner);
+    }
+    inner *= shape[d];
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<LaneRun> emit_lane_run(llvm::IRBuilder<> &b, const Access &access,
+                                     const std::vector<llvm::Value *> &index, size_t dim,
+                                     int lanes) {
+  if (access.gathers()) return std::nullopt;
+  LaneRun run;
+  run.fits = b.getTrue();
+  std::vector<llvm::Value *> at = index;
+  // The index of layer `l` that moves along the lanes, and by how much.
+  size_t moving = dim;
+  int64_t by = access.layers[0].shape[dim] == 1 ? 0 : 1;
+  llvm::Value *p = nullptr;
+  for (size_t l = 0; l < access.layers.size(); ++l) {
+    const AccessLayer &layer = access.layers[l];
+    if (l > 0) {
+      // The previous layer's position must be one the unravel reads
+      // exactly, and it may move forwards only.
+      if (run.step < 0) return std::nullopt;
+      run.fits = b.CreateAnd(run.fits, b.CreateICmpULT(p, i64(b, numel(layer.shape))));
+      at = unravel(b, p, layer.shape);
+      by = 0;
+      if (run.step > 0) {
+        std::optional<std::pair<size_t, int64_t>> m = moving_dim(layer.shape, run.step);
+        if (!m || (lanes - 1) * m->second >= layer.shape[m->first]) return std::nullopt;
+        moving = m->first, by = m->second;
+        llvm::Value *last = i64(b, layer.shape[moving] - 1 - (lanes - 1) * by);
+        run.fits = b.CreateAnd(run.fits, b.CreateICmpULE(at[moving], last));
+      }
+    }
+    run.valid = and_ranges(b, run.valid, layer, at, by ? moving : SIZE_MAX);
+    if (by && layer.masks(moving)) run.ranges.push_back({at[moving], by, layer.valid[moving]});
+    p = dot_strides(b, layer, at, true);
+    run.step = by * (layer.shape[moving] == 1 ? 0 : layer.strides[moving]);
+  }
+  run.position = p;
+  return run;
 }
 
 llvm::Value *emit_position(llvm::IRBuilder<> &b, const Access &access,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include <llvm/IR/IRBuilder.h>
@@ -44,6 +45,31 @@ struct MaskedPosition {
 MaskedPosition emit_masked_position(llvm::IRBuilder<> &b, const Access &access,
                                     const std::vector<llvm::Value *> &index,
                                     const GatherValues &gathered = {});
+
+// `lanes` consecutive points along domain dim `dim`, seen through every
+// layer of an access without gathers: where no layer's index carries from
+// one dim into the next between the first lane and the last, lane l reads
+// position + l * step, and only `ranges` (one per layer whose moving index
+// is restricted) tell the lanes' validity apart. `fits` is that condition
+// at run time; `valid` is every other range, the same for all lanes (null
+// when there is none). Lane l's index in a LaneRange is first + l * step.
+struct LaneRange {
+  llvm::Value *first;
+  int64_t step;
+  ValidRange range;
+};
+struct LaneRun {
+  llvm::Value *fits = nullptr;
+  llvm::Value *position = nullptr;
+  int64_t step = 0;
+  llvm::Value *valid = nullptr;
+  std::vector<LaneRange> ranges;
+};
+// Null where the access has no such form (a gather, an index that would
+// carry on every run, an intermediate layer moving backwards).
+std::optional<LaneRun> emit_lane_run(llvm::IRBuilder<> &b, const Access &access,
+                                     const std::vector<llvm::Value *> &index, size_t dim,
+                                     int lanes);
 
 // Stores 1 into the i8 `status` where `bad` (an i1) holds, behind a branch:
 // any thread may store it, and only its becoming nonzero matters.
