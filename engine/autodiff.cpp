@@ -218,8 +218,8 @@ Contributions cat_rule(const Step &s) {
 // Window offset k of every window reads x at w * step + k: its gradient
 // (the slice of g at k along the last dim) is spread back into place, and
 // the offsets' contributions add up where windows overlap. When g is a
-// contraction (a convolution's), the gradient is one contraction split by
-// phase instead (engine/unfold_grad.h).
+// wide contraction (a strided convolution's) and step > 1, the gradient is
+// one contraction split by phase instead (engine/unfold_grad.h).
 Contributions unfold_rule(const Step &s) {
   const NodeRef &x = s.arg(0);
   size_t dim = static_cast<size_t>(s.out->dims[0]);

@@ -11,7 +11,9 @@
 // finds, whose [q, r] merge into i. Views between dw and the sum (the
 // reshapes and slices the conv and an earlier fold put there) are carried
 // over when they leave o and k whole. The stride s never multiplies zeros
-// into a dilated gradient, and dw is never formed.
+// into a dilated gradient, and dw is never formed. Only for s > 1 and M and
+// N of kNarrow or more: at s = 1, and where the contraction would run as a
+// reduction, col2im measured faster (engine/unfold_grad.cpp).
 #pragma once
 
 #include <cstdint>

@@ -131,6 +131,15 @@ const std::vector<Case> &cases() {
     v.push_back({2, 3, 5, 1, 1, 17, 1, 3, 1, 2, 0, 1});                // 1-D: stride 2, pad 1
     v.push_back({1, 1, 1, 1, 1, 129, 1, 5});                           // 1-D, 129 long
     v.push_back({2, 4, 2, 2, 1, 13, 1, 3, 1, 1, 0, 2, 1, 3, false});   // 1-D: groups, dilation 3
+    // Channels enough for a GEMM. With a stride above 1 in each dim,
+    // the input gradient is one phase-split contraction (engine/unfold_grad.h);
+    // the others (stride 1, a dilation, mixed strides) keep col2im.
+    v.push_back({2, 8, 9, 1, 7, 6, 3, 3, 1, 1, 1, 1});                // stride 1
+    v.push_back({1, 8, 8, 1, 9, 11, 3, 3, 2, 2, 1, 1});               // stride 2, phases cropped
+    v.push_back({1, 9, 8, 1, 10, 9, 4, 2, 3, 2, 0, 1});               // strides 3 and 2, two taps
+    v.push_back({1, 8, 8, 1, 11, 9, 3, 3, 2, 2, 2, 2, 2, 2, false});  // dilation 2, stride 2
+    v.push_back({1, 16, 16, 2, 6, 7, 3, 3, 2, 1, 1, 1});              // groups 2, stride (2, 1)
+    v.push_back({2, 16, 8, 2, 9, 8, 3, 3, 2, 2, 1, 1});               // groups 2, stride 2
     return v;
   }();
   return all;
