@@ -23,10 +23,14 @@ class CpuExecutable final : public Executable {
   void run(void *const *buffers, int threads = 0) const;
 
  private:
+  int64_t min_chunk(int threads) const;
   [[noreturn]] static void report_status(const Kernel &k, void *const *buffers);
 
   CompiledKernel kernel_;
   int64_t min_chunk_ = 1;  // units per thread at least
+  // A packed GEMM packs its shared operand once per call: one chunk per
+  // thread, not several (each would pack it again).
+  bool one_chunk_per_thread_ = false;
   bool writes_nothing_ = false;
   // A kernel that has a status slot (kernel_has_status), kept to report its errors.
   std::shared_ptr<const Kernel> checked_;

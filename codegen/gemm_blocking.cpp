@@ -78,10 +78,12 @@ GemmBlocking gemm_blocking(const Kernel &k, const std::string &host) {
   g.packed = g.m * g.n * g.k >= kSmallGemm && partial_sums_fit;
   if (!g.packed) g.kc = std::max<int64_t>(g.k, 1);
 
-  // Split rows unless the output is much wider than tall (M small, N
-  // large): then each thread packs only its own columns of B.
+  // Split the longer of M and N. Each thread packs its own part of that
+  // side and all of the other, so what every thread packs again is the
+  // smaller operand (a convolution's weight gradient is 64 x 576 over K
+  // 25088: split by rows, each thread packed all of the 576-wide window).
   int64_t row_panels = ceil_div(g.m, g.mr), col_panels = ceil_div(g.n, g.nr);
-  g.split_columns = col_panels > 4 * row_panels;
+  g.split_columns = g.n > g.m;
   g.units_per_batch = g.m == 0 || g.n == 0 ? 0 : g.split_columns ? col_panels : row_panels;
   return g;
 }
