@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -35,6 +36,19 @@ Buffer elementwise(const std::array<const StridedView *, N> &operands, DType dty
     out.set(i, f(values));
   }
   return out;
+}
+
+// Integer +, -, * and negation wrap modulo their width, as JIT code and
+// torch do. Through doubles an i32 product past 2^53 would lose its low bits
+// and an i64 one past 2^63 saturate. (An i64 result past 2^53 still rounds
+// here, as every value of the interpreter is a double.)
+double wrapping(Op op, double a, double b, DType t) {
+  const auto x = static_cast<uint64_t>(wrap_integer(a));
+  const auto y = static_cast<uint64_t>(wrap_integer(b));
+  const uint64_t r = op == Op::Add ? x + y : op == Op::Sub ? x - y : x * y;
+  if (t == DType::I32) return static_cast<int32_t>(static_cast<uint32_t>(r));
+  if (t == DType::U8) return static_cast<uint8_t>(r);
+  return static_cast<double>(static_cast<int64_t>(r));
 }
 
 // A NaN on either side wins: if b is NaN, `a > b` is false and b is returned.
@@ -111,7 +125,7 @@ double reduce_combine(Op op, double acc, double v) {
 double apply_unary(Op op, double x, DType from, DType to) {
   switch (op) {
     case Op::Neg:
-      return -x;
+      return is_integer(from) ? wrapping(Op::Sub, 0, x, from) : -x;
     case Op::Exp:
       return std::exp(x);
     case Op::Log:
@@ -157,6 +171,8 @@ bool divides_by_zero(Op op, DType operand, double b) {
 
 double apply_binary(Op op, double a, double b, DType operand) {
   const bool boolean = operand == DType::Bool;
+  if (is_integer(operand) && (op == Op::Add || op == Op::Sub || op == Op::Mul))
+    return wrapping(op, a, b, operand);
   switch (op) {
     case Op::Add:  // on bool, torch's add is `or` and mul `and`
       return boolean ? (a != 0 || b != 0 ? 1.0 : 0.0) : a + b;

@@ -168,6 +168,22 @@ TEST(Lower, IntegerArithmeticComparisonsAndLogicalOps) {
       }
 }
 
+// Past their range, integer +, -, * and negation wrap, in the interpreter as
+// in JIT code: a cube of 2e9 or a product of 7e18s. (The interpreter's i64
+// values are doubles, so i64 cases overflow in the last op only.)
+TEST(Lower, IntegerArithmeticWrapsOnOverflow) {
+  for (Op op : {Op::Add, Op::Sub, Op::Mul})
+    for (const auto &[a, b] : kOperandShapes) {
+      SCOPED_TRACE(std::string(op_name(op)) + " " + shape_str(a) + " " + shape_str(b));
+      NodeRef x = input(DType::I32, a), y = input(DType::I32, b);
+      NodeRef cube = binary(Op::Mul, binary(Op::Mul, x, x), x);
+      expect_jit_matches({unary(Op::Neg, binary(op, cube, binary(Op::Mul, y, y)))}, -2e9, 2e9);
+      NodeRef p = input(DType::I64, a), q = input(DType::I64, b);
+      expect_jit_matches({binary(op, p, q)}, -7e18, 7e18);
+      expect_jit_matches({unary(Op::Neg, binary(op, p, q))}, -7e18, 7e18);
+    }
+}
+
 // Python's rounding toward minus infinity, for every sign of either operand.
 TEST(Lower, FloorDivideAndModuloOfEveryDtype) {
   for (DType t : {DType::I32, DType::I64, DType::U8, DType::F32, DType::F64})
