@@ -361,6 +361,21 @@ TEST(Lower, EmptyDomains) {
   }
 }
 
+// An elementwise kernel whose innermost dim is masked (cat, pad) runs one
+// loop per piece between the masks' edges; more pieces than the lowering
+// splits into keep the checks. Shapes 1, 3, 17, 129, and a crop.
+TEST(Lower, MaskedPiecesOfTheInnerDimMatchTheInterpreter) {
+  for (DType t : kDTypes) {
+    SCOPED_TRACE(dtype_name(t));
+    NodeRef a = input(t, {1}), c = input(t, {3, 17}), d = input(t, {3, 129});
+    expect_jit_matches({binary(Op::Mul, ir::cat({a, a, input(t, {3})}, 0), a)});
+    expect_jit_matches({binary(Op::Add, ir::cat({c, d, c}, 1), ir::constant(2, t))});
+    expect_jit_matches({unary(Op::Exp, ir::pad(d, {{1, 2}, {5, -7}}, 0.5))});
+    std::vector<NodeRef> many(9, c);
+    expect_jit_matches({binary(Op::Mul, ir::cat(many, 1), ir::constant(2, t))});
+  }
+}
+
 // Splitting [0, parallel_extent) into chunks computes the same thing: bit
 // for bit in Strict. Fast may not: where a row lands (vector body or scalar
 // remainder) decides between libmvec and libm, or the association of a
@@ -370,7 +385,9 @@ TEST(Lower, ChunkedRunsGiveTheSameResults) {
     NodeRef x = input(t, {129, 17}), b = input(t, {17});
     std::vector<NodeRef> roots = {
         unary(Op::Exp, binary(Op::Add, x, b)), reduce(Op::Sum, binary(Op::Mul, x, b), {1}),
-        ir::matmul(x, ir::transpose(x)), ir::reshape(ir::transpose(x), {17 * 129})};
+        ir::matmul(x, ir::transpose(x)), ir::reshape(ir::transpose(x), {17 * 129}),
+        // one loop per masked piece, cut again at the chunks' edges
+        ir::cat({ir::reshape(x, {129 * 17}), ir::pad(b, {{3, 5}}, 1.0)}, 0)};
     Plan plan = fuse(roots);
     Inputs in = random_inputs(plan, 7, -1, 1);
     for (Numerics numerics : {Numerics::Fast, Numerics::Strict}) {
