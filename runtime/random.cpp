@@ -24,8 +24,16 @@ Buffer random_normal(DType dtype, Shape shape, Generator &g) {
   return b;
 }
 
+namespace {
+
+Generator input_stream(uint64_t seed, size_t index) {
+  return Generator(seed * 0x9E3779B97F4A7C15ULL + index);
+}
+
+}  // namespace
+
 Buffer seeded_input(DType dtype, Shape shape, uint64_t seed, size_t index) {
-  Generator g(seed * 0x9E3779B97F4A7C15ULL + index);
+  Generator g = input_stream(seed, index);
   if (is_floating(dtype)) return random_uniform(dtype, std::move(shape), g, -1.0, 1.0);
   Buffer b(dtype, std::move(shape));
   for (int64_t i = 0; i < b.numel(); ++i) {
@@ -38,6 +46,14 @@ Buffer seeded_input(DType dtype, Shape shape, uint64_t seed, size_t index) {
                                      : k - 8;
     b.set(i, static_cast<double>(v));
   }
+  return b;
+}
+
+Buffer seeded_indices(DType dtype, Shape shape, uint64_t seed, size_t index, int64_t extent) {
+  Generator g = input_stream(seed, index);
+  Buffer b(dtype, std::move(shape));
+  for (int64_t i = 0; i < b.numel(); ++i)
+    b.set(i, std::floor(g.uniform() * static_cast<double>(extent)));
   return b;
 }
 

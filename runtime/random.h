@@ -30,4 +30,8 @@ Buffer random_normal(DType dtype, Shape shape, Generator &g);
 // adding an input does not change the others.
 Buffer seeded_input(DType dtype, Shape shape, uint64_t seed, size_t index);
 
+// The same stream for an integer input that indexes a dim of `extent` > 0
+// elements (a gather's index): values in [0, extent).
+Buffer seeded_indices(DType dtype, Shape shape, uint64_t seed, size_t index, int64_t extent);
+
 }  // namespace fusejit

@@ -73,8 +73,9 @@ CLI::App *add_run(CLI::App &app, RunOptions &run) {
   CLI::App *cmd = app.add_subcommand("run", "Run a program and print or write its outputs.");
   cmd->description(
       "Compile a .fj program through the JIT, run it, and print its inputs and outputs.\n"
-      "Inputs not given with --input get seeded uniform values in [-1, 1], one random\n"
-      "stream per input. --check also runs the reference interpreter (plain loops over\n"
+      "Inputs not given with --input get seeded uniform values in [-1, 1] (integers:\n"
+      "-9..9 without 0; those that index a gather, index_select or one_hot: in bounds),\n"
+      "one random stream per input. --check also runs the reference interpreter (plain loops over\n"
       "the unfused graph) and compares every output within a tolerance scaled to the\n"
       "dtype and the longest reduction. --repeat times each kernel.");
   cmd->add_option("program", run.program, "the .fj program")->required()->type_name("PROGRAM.fj");

@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine/grad_program.h"
 #include "engine/pipeline.h"
@@ -27,6 +29,31 @@ struct BoundInput {
 };
 
 // Reads `--input NAME=FILE` values and generates the rest, in declaration order.
+// The integer inputs that index a gather (index_select, one_hot, an
+// embedding), through views and casts, with the smallest extent each
+// indexes: generated values for them must be in bounds to run at all.
+std::map<const Node *, int64_t> index_extents(const Program &p) {
+  std::map<const Node *, int64_t> extents;
+  std::set<const Node *> seen;
+  std::vector<const Node *> work;
+  for (const NodeRef &root : p.output_nodes()) work.push_back(root.get());
+  while (!work.empty()) {
+    const Node *n = work.back();
+    work.pop_back();
+    if (!seen.insert(n).second) continue;
+    for (const NodeRef &a : n->args) work.push_back(a.get());
+    if (n->op != Op::Gather) continue;
+    const Node *index = n->args[1].get();
+    while ((index->kind() == OpKind::View || index->op == Op::Cast) && index->args.size() == 1)
+      index = index->args[0].get();
+    if (index->op != Op::Input || !is_integer(index->dtype)) continue;
+    int64_t extent = n->args[0]->shape.at(static_cast<size_t>(n->dims.at(0)));
+    auto [at, fresh] = extents.emplace(index, extent);
+    if (!fresh) at->second = std::min(at->second, extent);
+  }
+  return extents;
+}
+
 std::vector<BoundInput> bind_inputs(const Program &p, const RunOptions &opts) {
   std::map<std::string, std::string> files;
   std::string names;
@@ -43,12 +70,17 @@ std::vector<BoundInput> bind_inputs(const Program &p, const RunOptions &opts) {
     FUSEJIT_USER_CHECK(files.emplace(name, spec.substr(eq + 1)).second, ValueError, "--input: '",
                        name, "' is given twice");
   }
+  std::map<const Node *, int64_t> extents = index_extents(p);
   std::vector<BoundInput> bound;
   for (size_t k = 0; k < p.inputs.size(); ++k) {
     const NodeRef &in = p.inputs[k];
     auto file = files.find(in->name);
     if (file == files.end()) {
-      bound.push_back({in, in->name, "random", seeded_input(in->dtype, in->shape, opts.seed, k)});
+      auto extent = extents.find(in.get());
+      Buffer value = extent != extents.end() && extent->second > 0
+                         ? seeded_indices(in->dtype, in->shape, opts.seed, k, extent->second)
+                         : seeded_input(in->dtype, in->shape, opts.seed, k);
+      bound.push_back({in, in->name, "random", std::move(value)});
       continue;
     }
     Buffer value = read_npy(file->second);
